@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command to run the whole test suite (installs first, like serve.sh).
+# PostgreSQL tests run when CASEWORK_TEST_POSTGRES_URL is set (CI sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every domain's router: dependencies and error mapping."""

@@ -1,0 +1,63 @@
+"""The one place errors become HTTP responses: `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from casework.core.errors import CaseworkError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+               413: "payload_too_large", 415: "unsupported_media_type",
+               422: "invalid_input", 429: "rate_limited", 503: "service_unavailable"}
+
+
+def _body(code: str, message: str, details: object | None = None) -> dict[str, object]:
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+async def _casework_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CaseworkError)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+         "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    return JSONResponse(_body("invalid_input", f"invalid request: {summary}", problems),
+                        status_code=422)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(_body("internal_error", "something went wrong on our side"),
+                        status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CaseworkError, _casework_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,71 @@
+"""The ASGI application factory: routers, error handlers, and the runtime's life cycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from casework import __version__
+from casework.api.errors import install_error_handlers
+from casework.collections.router import router as collections_router
+from casework.core.database import transaction
+from casework.core.settings import Settings, load_settings
+from casework.db import migrate
+from casework.documents.router import router as documents_router
+from casework.jobs.router import router as jobs_router
+from casework.notes.router import router as notes_router
+from casework.runtime import Runtime, build_runtime, start_workers
+from casework.search.embedder import Embedder
+from casework.search.router import router as search_router
+from casework.workspaces import service as workspaces_service
+from casework.workspaces.router import router as workspaces_router
+
+log = logging.getLogger(__name__)
+
+
+def prepare(runtime: Runtime) -> None:
+    """Migrate and make sure the default workspace exists (idempotent)."""
+    migrate.upgrade(runtime.engine)
+    with transaction(runtime.sessions) as session:
+        workspaces_service.ensure_default_workspace(
+            session=session, name=runtime.settings.default_workspace_name)
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for domain in (workspaces_router, collections_router, documents_router, notes_router,
+                   search_router, jobs_router):
+        router.include_router(domain)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
+               run_workers: bool = True) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, embedder=embedder)
+        prepare(runtime)
+        if run_workers:
+            start_workers(runtime)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(title="casework", version=__version__, lifespan=lifespan,
+                  description="Self-hosted document and media intelligence.")
+    install_error_handlers(app)
+    app.include_router(api_router())
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers. No dependency is checked here."""
+        return {"status": "ok"}
+
+    return app

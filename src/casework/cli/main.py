@@ -1,0 +1,153 @@
+"""`casework` commands: serve, migrate, ingest, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from casework.collections.models import CollectionKind
+from casework.core.database import transaction
+from casework.core.settings import Settings, SettingsError, load_settings
+from casework.runtime import Runtime, build_runtime
+from casework.search.filters import SearchFilters
+from casework.search.service import SearchMode
+from casework.workspaces import service as workspaces_service
+
+app = typer.Typer(help="casework: self-hosted document and media intelligence.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _runtime(settings: Settings) -> Runtime:
+    from casework.app import prepare
+
+    runtime = build_runtime(settings)
+    prepare(runtime)
+    return runtime
+
+
+def _workspace_id(runtime: Runtime, slug: str) -> str:
+    from casework.core.errors import NotFound
+
+    with transaction(runtime.read_sessions) as session:
+        try:
+            return workspaces_service.get_workspace_by_slug(session=session, slug=slug).id
+        except NotFound as exc:
+            err_console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(1) from None
+
+
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
+) -> None:
+    """Run the web server (API and in-process workers) on the embedded default."""
+    import uvicorn
+
+    settings = _settings()
+    console.print(f"casework serving at http://{host or settings.host}:{port or settings.port}"
+                  f"  (data in {settings.data_dir.resolve()})")
+    uvicorn.run("casework.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, log_level="info", timeout_graceful_shutdown=30)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (the embedded server also does this at start)."""
+    runtime = _runtime(_settings())
+    runtime.close()
+    console.print("[green]database is up to date[/green]")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Collection name "
+                                            "(created if missing).")],
+    kind: Annotated[CollectionKind, typer.Option(help="Kind of a new collection.")] =
+    CollectionKind.case,
+    workspace: WorkspaceOpt = workspaces_service.DEFAULT_SLUG,
+    wait_for_vectors: Annotated[bool, typer.Option(help="Also wait for semantic indexing.")]
+    = True,
+) -> None:
+    """Ingest files and folders (recursively) and report ingested, duplicate and failed."""
+    from casework.cli import ingest as ingest_cli
+
+    runtime = _runtime(_settings())
+    try:
+        workspace_id = _workspace_id(runtime, workspace)
+        report, pending = ingest_cli.store_files(
+            runtime, workspace_id=workspace_id, collection_name=collection, kind=kind,
+            paths=paths, console=console)
+        if pending:
+            ingest_cli.wait_for_documents(runtime, workspace_id=workspace_id, pending=pending,
+                                          report=report, console=console,
+                                          wait_for_vectors=wait_for_vectors)
+        ingest_cli.print_report(report, console)
+    finally:
+        runtime.close()
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    mode: Annotated[SearchMode, typer.Option(help="keyword, semantic or hybrid.")] =
+    SearchMode.hybrid,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    collection_id: Annotated[str | None, typer.Option("--collection-id")] = None,
+    workspace: WorkspaceOpt = workspaces_service.DEFAULT_SLUG,
+) -> None:
+    """Search the workspace and print the best passages."""
+    import re
+
+    from casework.core.errors import CaseworkError
+    from casework.search import service
+
+    runtime = _runtime(_settings())
+    try:
+        workspace_id = _workspace_id(runtime, workspace)
+        with transaction(runtime.read_sessions) as session:
+            try:
+                result = service.search(
+                    session=session, runtime=runtime, workspace_id=workspace_id, text=query,
+                    mode=mode, filters=SearchFilters(collection_id=collection_id), limit=limit,
+                    offset=0)
+            except CaseworkError as exc:
+                err_console.print(f"[red]{exc.message}[/red]")
+                raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    for warning in result.warnings:
+        err_console.print(f"[yellow]{warning}[/yellow]")
+    if not result.hits:
+        console.print("no results")
+        return
+    table = Table("#", "document", "page", "passage", "score", show_lines=True,
+                  title=f"{result.mode} search: {result.query!r} ({result.took_ms} ms)")
+    for rank, hit in enumerate(result.hits, start=1):
+        snippet = re.sub(r"</?mark>", "", hit.snippet)
+        table.add_row(str(rank), hit.title, str(hit.page), snippet, f"{hit.score:.4f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain leans on: settings, database, errors."""

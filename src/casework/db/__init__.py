@@ -1,0 +1,1 @@
+"""Schema: every model registered on one metadata, and the Alembic migrations over it."""

@@ -1,0 +1,23 @@
+"""Imports every domain's models so `Base.metadata` knows all tables (for Alembic)."""
+
+from casework.accounts import models as accounts_models
+from casework.collections import models as collections_models
+from casework.core.database import Base
+from casework.documents import models as documents_models
+from casework.jobs import models as jobs_models
+from casework.notes import models as notes_models
+from casework.search import models as search_models
+from casework.tags import models as tags_models
+from casework.workspaces import models as workspaces_models
+
+__all__ = [
+    "Base",
+    "accounts_models",
+    "collections_models",
+    "documents_models",
+    "jobs_models",
+    "notes_models",
+    "search_models",
+    "tags_models",
+    "workspaces_models",
+]

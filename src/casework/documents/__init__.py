@@ -1,0 +1,1 @@
+"""Documents: uploaded originals, their metadata, extracted pages and status."""

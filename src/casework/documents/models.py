@@ -1,0 +1,67 @@
+"""Document and page tables."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.database import Base, Timestamped
+from casework.core.ids import new_id
+
+
+class DocumentStatus(StrEnum):
+    queued = "queued"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class EmbeddingStatus(StrEnum):
+    """Vectors follow keyword indexing in a lower-priority stage (see PRODUCT.md)."""
+
+    pending = "pending"
+    ready = "ready"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class Document(Timestamped, Base):
+    __tablename__ = "document"
+    # Deduplication is a constraint, not a check-then-insert race.
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "sha256"),
+        Index("ix_document_workspace_collection_created", "workspace_id", "collection_id",
+              "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    collection_id: Mapped[str] = mapped_column(ForeignKey("collection.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DocumentStatus] = mapped_column(String(16), default=DocumentStatus.queued)
+    embedding_status: Mapped[EmbeddingStatus] = mapped_column(
+        String(16), default=EmbeddingStatus.pending
+    )
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    title: Mapped[str | None] = mapped_column(String(500), default=None)
+    page_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DocumentPage(Base):
+    """Extracted text of one page (1-based); a document without pages has one page."""
+
+    __tablename__ = "document_page"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)

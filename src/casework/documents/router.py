@@ -1,0 +1,131 @@
+"""Document routes: upload (streamed), list, detail, pages, download, tags, retry, delete."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, SessionDep
+from casework.api.pagination import Page, PagingDep
+from casework.core.errors import PayloadTooLarge
+from casework.documents import service
+from casework.documents.models import DocumentStatus
+from casework.documents.schemas import (
+    DocumentOut,
+    PageOut,
+    TagsOut,
+    TagsUpdate,
+    UploadedDocument,
+    UploadResponse,
+)
+from casework.ingest import service as ingest_service
+from casework.ingest.upload import receive_multipart
+from casework.tags import service as tags_service
+
+router = APIRouter(tags=["documents"])
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@router.post("/collections/{collection_id}/documents", response_model=UploadResponse,
+             status_code=status.HTTP_202_ACCEPTED)
+async def upload_documents(
+    collection_id: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+    principal: PrincipalDep,
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+) -> UploadResponse:
+    """Upload one or more files as multipart parts named `files`. Processing is queued."""
+    settings = runtime.settings
+    ceiling = settings.max_upload_bytes * settings.max_files_per_upload + MULTIPART_OVERHEAD
+    if content_length is not None and content_length > ceiling:
+        raise PayloadTooLarge(f"the request is larger than the limit of {ceiling} bytes")
+    form = await receive_multipart(
+        content_type=request.headers.get("content-type"), stream=request.stream(),
+        tmp_dir=settings.tmp_dir, max_file_bytes=settings.max_upload_bytes,
+        max_files=settings.max_files_per_upload)
+    try:
+        accepted = await run_in_threadpool(
+            ingest_service.accept_uploads, session=session, runtime=runtime,
+            workspace_id=principal.workspace_id, collection_id=collection_id, files=form.files)
+    finally:
+        form.discard()  # files already published were moved away; this removes the rest
+    return UploadResponse(documents=[
+        UploadedDocument(document=DocumentOut.build(a.document, []), duplicate=a.duplicate)
+        for a in accepted])
+
+
+@router.get("/documents", response_model=Page[DocumentOut])
+def list_documents(
+    session: ReadSessionDep, principal: PrincipalDep, paging: PagingDep,
+    collection_id: Annotated[str | None, Query(max_length=64)] = None,
+    status_: Annotated[DocumentStatus | None, Query(alias="status")] = None,
+    media_type: Annotated[str | None, Query(max_length=127)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[DocumentOut]:
+    filters = service.DocumentFilters(collection_id=collection_id, status=status_,
+                                      media_type=media_type, tag=tag)
+    rows, total = service.list_documents(session=session, workspace_id=principal.workspace_id,
+                                         filters=filters, limit=paging.limit,
+                                         offset=paging.offset)
+    tags = tags_service.document_tags(session=session, workspace_id=principal.workspace_id,
+                                      document_ids=[d.id for d in rows])
+    return Page(items=[DocumentOut.build(d, tags[d.id]) for d in rows], total=total,
+                limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: str, session: ReadSessionDep,
+                 principal: PrincipalDep) -> DocumentOut:
+    document = service.get_document(session=session, workspace_id=principal.workspace_id,
+                                    document_id=document_id)
+    tags = tags_service.document_tags(session=session, workspace_id=principal.workspace_id,
+                                      document_ids=[document.id])
+    return DocumentOut.build(document, tags[document.id])
+
+
+@router.get("/documents/{document_id}/pages", response_model=list[PageOut])
+def list_pages(document_id: str, session: ReadSessionDep, principal: PrincipalDep,
+               paging: PagingDep) -> list[PageOut]:
+    pages = service.list_pages(session=session, workspace_id=principal.workspace_id,
+                               document_id=document_id, limit=paging.limit,
+                               offset=paging.offset)
+    return [PageOut.model_validate(p) for p in pages]
+
+
+@router.get("/documents/{document_id}/original", response_class=StreamingResponse)
+def download_original(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
+                      principal: PrincipalDep) -> StreamingResponse:
+    document, chunks = service.stream_original(
+        session=session, runtime=runtime, workspace_id=principal.workspace_id,
+        document_id=document_id)
+    disposition = f"attachment; filename*=UTF-8''{quote(document.filename)}"
+    return StreamingResponse(chunks, media_type=document.media_type, headers={
+        "Content-Disposition": disposition, "Content-Length": str(document.size_bytes),
+        "X-Content-Type-Options": "nosniff", "ETag": f'"{document.sha256}"'})
+
+
+@router.put("/documents/{document_id}/tags", response_model=TagsOut)
+def set_tags(document_id: str, body: TagsUpdate, session: SessionDep,
+             principal: PrincipalDep) -> TagsOut:
+    return TagsOut(tags=service.set_tags(session=session, workspace_id=principal.workspace_id,
+                                         document_id=document_id, tags=body.tags))
+
+
+@router.post("/documents/{document_id}/retry", response_model=DocumentOut,
+             status_code=status.HTTP_202_ACCEPTED)
+def retry_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
+                   principal: PrincipalDep) -> DocumentOut:
+    document = service.retry_document(session=session, runtime=runtime,
+                                      workspace_id=principal.workspace_id,
+                                      document_id=document_id)
+    return DocumentOut.build(document, [])
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
+                    principal: PrincipalDep) -> Response:
+    service.delete_document(session=session, runtime=runtime,
+                            workspace_id=principal.workspace_id, document_id=document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,63 @@
+"""Document API shapes."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
+
+
+class DocumentOut(BaseModel):
+    id: str
+    collection_id: str
+    filename: str
+    title: str | None
+    media_type: str
+    size_bytes: int
+    sha256: str
+    status: DocumentStatus
+    embedding_status: EmbeddingStatus = Field(
+        description="Vectors follow keyword indexing; semantic search sees the document "
+        "once this is 'ready'.")
+    error: str | None
+    page_count: int | None
+    metadata: dict[str, Any]
+    tags: list[str]
+    created_at: datetime
+    processed_at: datetime | None
+
+    @classmethod
+    def build(cls, document: Document, tags: list[str]) -> "DocumentOut":
+        return cls(
+            id=document.id, collection_id=document.collection_id, filename=document.filename,
+            title=document.title, media_type=document.media_type,
+            size_bytes=document.size_bytes, sha256=document.sha256, status=document.status,
+            embedding_status=document.embedding_status, error=document.error,
+            page_count=document.page_count, metadata=document.metadata_json or {},
+            tags=tags, created_at=document.created_at, processed_at=document.processed_at)
+
+
+class UploadedDocument(BaseModel):
+    document: DocumentOut
+    duplicate: bool = Field(description="True when the same bytes were already in the "
+                            "workspace: this is the existing document.")
+
+
+class UploadResponse(BaseModel):
+    documents: list[UploadedDocument]
+
+
+class PageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    number: int
+    text: str
+
+
+class TagsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tags: list[str] = Field(max_length=50)
+
+
+class TagsOut(BaseModel):
+    tags: list[str]

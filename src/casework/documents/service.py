@@ -1,0 +1,129 @@
+"""Documents after upload: list, read, tag, retry, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casework.core.database import after_commit
+from casework.core.errors import Conflict
+from casework.core.scoping import get_scoped, scoped
+from casework.documents.models import Document, DocumentPage, DocumentStatus
+from casework.ingest.pipeline import PROCESS_DOCUMENT
+from casework.jobs import service as jobs_service
+from casework.runtime import Runtime
+from casework.search import indexing
+from casework.storage.blobstore import original_key
+from casework.tags import service as tags_service
+from casework.tags.models import DocumentTag, Tag
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilters:
+    collection_id: str | None = None
+    status: DocumentStatus | None = None
+    media_type: str | None = None
+    tag: str | None = None
+
+
+def get_document(*, session: Session, workspace_id: str, document_id: str) -> Document:
+    return get_scoped(session, Document, workspace_id, document_id, noun="document")
+
+
+def list_documents(*, session: Session, workspace_id: str, filters: DocumentFilters,
+                   limit: int, offset: int) -> tuple[list[Document], int]:
+    query = scoped(Document, workspace_id)
+    if filters.collection_id is not None:
+        query = query.where(Document.collection_id == filters.collection_id)
+    if filters.status is not None:
+        query = query.where(Document.status == filters.status)
+    if filters.media_type is not None:
+        query = query.where(Document.media_type == filters.media_type)
+    if filters.tag is not None:
+        query = query.where(Document.id.in_(
+            select(DocumentTag.document_id).join(Tag, Tag.id == DocumentTag.tag_id)
+            .where(Tag.workspace_id == workspace_id, Tag.name == filters.tag.lower())))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def list_pages(*, session: Session, workspace_id: str, document_id: str, limit: int,
+               offset: int) -> list[DocumentPage]:
+    get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    return list(session.scalars(
+        select(DocumentPage)
+        .where(DocumentPage.workspace_id == workspace_id,
+               DocumentPage.document_id == document_id)
+        .order_by(DocumentPage.number).limit(limit).offset(offset)))
+
+
+def stream_original(*, session: Session, runtime: Runtime, workspace_id: str,
+                    document_id: str) -> tuple[Document, Iterator[bytes]]:
+    document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    return document, runtime.blobs.open_chunks(original_key(workspace_id, document.sha256))
+
+
+def set_tags(*, session: Session, workspace_id: str, document_id: str,
+             tags: list[str]) -> list[str]:
+    get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    return tags_service.set_document_tags(session=session, workspace_id=workspace_id,
+                                          document_id=document_id, names=tags)
+
+
+def retry_document(*, session: Session, runtime: Runtime, workspace_id: str,
+                   document_id: str) -> Document:
+    """Queue a failed document again; its original was kept."""
+    document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    if document.status != DocumentStatus.failed:
+        raise Conflict(f"only failed documents can be retried (this one is {document.status})")
+    document.status = DocumentStatus.queued
+    document.error = None
+    jobs_service.enqueue(session=session, kind=PROCESS_DOCUMENT,
+                         payload={"document_id": document.id}, workspace_id=workspace_id,
+                         max_attempts=runtime.settings.job_max_attempts,
+                         notify=runtime.notify_jobs)
+    return document
+
+
+def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
+                    document_id: str) -> None:
+    """Remove the document, its pages and index entries; the blob once unreferenced."""
+    document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
+                           document_id=document.id)
+    sha256 = document.sha256
+    session.delete(document)
+    session.flush()
+
+    def drop_blob() -> None:
+        with runtime.read_sessions() as check:
+            still_used = check.scalar(select(func.count()).select_from(
+                scoped(Document, workspace_id).where(Document.sha256 == sha256).subquery()))
+        if not still_used:
+            runtime.blobs.delete(original_key(workspace_id, sha256))
+
+    after_commit(session, drop_blob)
+
+
+def delete_collection_documents(*, session: Session, runtime: Runtime, workspace_id: str,
+                                collection_id: str) -> int:
+    ids = list(session.scalars(select(Document.id).where(
+        Document.workspace_id == workspace_id, Document.collection_id == collection_id)))
+    for document_id in ids:
+        delete_document(session=session, runtime=runtime, workspace_id=workspace_id,
+                        document_id=document_id)
+    return len(ids)
+
+
+def status_counts(*, session: Session, workspace_id: str,
+                  collection_id: str | None = None) -> dict[str, int]:
+    query = select(Document.status, func.count()).where(Document.workspace_id == workspace_id)
+    if collection_id is not None:
+        query = query.where(Document.collection_id == collection_id)
+    rows = session.execute(query.group_by(Document.status)).all()
+    return {str(status): count for status, count in rows}

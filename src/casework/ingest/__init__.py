@@ -1,0 +1,1 @@
+"""Ingestion: from an uploaded stream to a searchable document."""

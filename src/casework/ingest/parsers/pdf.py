@@ -1,0 +1,47 @@
+"""PDF: the text layer page by page with pypdfium2 (the fastest extractor measured here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+
+from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
+
+_META_KEYS = {"Title": "title", "Author": "author", "Subject": "subject",
+              "Creator": "creator", "Producer": "producer",
+              "CreationDate": "created", "ModDate": "modified"}
+
+
+class PdfParser:
+    media_types = ("application/pdf",)
+
+    def parse(self, path: Path) -> ParsedDocument:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            raise ParseError(f"not a readable PDF: {exc}") from None
+        page_count = len(pdf)
+        raw_meta: dict[str, Any] = pdf.get_metadata_dict(skip_empty=True)
+        metadata = {_META_KEYS[k]: v for k, v in raw_meta.items() if k in _META_KEYS}
+        title = metadata.get("title")
+
+        def pages() -> Iterator[ExtractedPage]:
+            # One page at a time, closed as we go: memory stays flat for any page count.
+            try:
+                for index in range(page_count):
+                    page = pdf[index]
+                    textpage = page.get_textpage()
+                    try:
+                        text = textpage.get_text_bounded()
+                    finally:
+                        textpage.close()
+                        page.close()
+                    yield ExtractedPage(index + 1, text.replace("\r\n", "\n"))
+            finally:
+                pdf.close()
+
+        return ParsedDocument(pages=pages(), page_count=page_count, title=title,
+                              metadata=metadata)

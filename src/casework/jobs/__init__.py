@@ -1,0 +1,1 @@
+"""Durable background jobs: a table that is the source of truth, and workers that run it."""

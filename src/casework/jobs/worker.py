@@ -1,0 +1,180 @@
+"""In-process worker threads for the embedded shape, driven by the durable job table.
+
+Only one process per DATA_DIR runs them (a file lock), so the on-disk vector index has a
+single writer. Each job's lease is renewed by a heartbeat thread while it runs; a process
+that dies simply stops renewing, and its jobs are claimed again after restart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from casework.core.database import transaction
+from casework.jobs import service
+from casework.jobs.handlers import JobContext, JobHandler, PermanentJobError
+
+if TYPE_CHECKING:
+    from casework.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class WorkerLock:
+    """An advisory lock on DATA_DIR/worker.lock; the OS releases it if the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held for the process lifetime
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    def is_held_elsewhere(self) -> bool:
+        if self._handle is not None:
+            return False
+        if self.acquire():
+            self.release()
+            return False
+        return True
+
+
+def describe_error(exc: BaseException) -> str:
+    """A readable one-line reason for users; the traceback goes to the log only."""
+    message = str(exc).strip() or exc.__class__.__name__
+    return message if isinstance(exc, PermanentJobError) else f"{exc.__class__.__name__}: {message}"
+
+
+class WorkerPool:
+    def __init__(self, runtime: Runtime, *, threads: int, lock: WorkerLock | None = None) -> None:
+        self.runtime = runtime
+        self.lock = lock
+        self.threads = threads
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        for index in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"casework-worker-{index}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        heartbeat = threading.Thread(target=self._heartbeat, name="casework-heartbeat",
+                                     daemon=True)
+        heartbeat.start()
+        self._threads.append(heartbeat)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; wait for running jobs. Unfinished ones are reclaimed later."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        if self.lock is not None:
+            self.lock.release()
+
+    def notify(self, _job_id: int | None = None) -> None:
+        self._wake.set()
+
+    def idle(self) -> bool:
+        with self._running_lock:
+            return not self._running
+
+    # --- the loop ----------------------------------------------------------------------
+    def _loop(self) -> None:
+        settings = self.runtime.settings
+        while not self._stop.is_set():
+            try:
+                ran = self.run_one()
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("worker loop error")
+                ran = False
+            if not ran:
+                self._wake.wait(settings.job_poll_seconds)
+                self._wake.clear()
+
+    def run_one(self) -> bool:
+        """Claim and run one job; False when nothing was runnable."""
+        settings = self.runtime.settings
+        with transaction(self.runtime.sessions) as session:
+            job = service.claim_next(session=session, worker_id=self.worker_id,
+                                     lease_seconds=settings.job_lease_seconds,
+                                     kinds=list(self.runtime.handlers))
+            if job is None:
+                return False
+            ctx = JobContext(self.runtime, job.id, job.kind, dict(job.payload),
+                             job.workspace_id, job.attempts, job.max_attempts)
+        self.execute(ctx)
+        return True
+
+    def execute(self, ctx: JobContext) -> None:
+        handler: JobHandler = self.runtime.handlers[ctx.kind]
+        settings = self.runtime.settings
+        with self._running_lock:
+            self._running.add(ctx.job_id)
+        try:
+            handler.run(ctx)
+        except Exception as exc:
+            log.warning("job %s (%s) attempt %s failed:\n%s", ctx.job_id, ctx.kind,
+                        ctx.attempt, traceback.format_exc())
+            reason = describe_error(exc)
+            with transaction(self.runtime.sessions) as session:
+                from casework.jobs.models import Job
+
+                job = session.get(Job, ctx.job_id)
+                final = job is not None and service.mark_failed_attempt(
+                    session=session, job=job, error=reason,
+                    permanent=isinstance(exc, PermanentJobError),
+                    base=settings.job_retry_base_seconds, cap=settings.job_retry_max_seconds)
+            if final and handler.on_failure is not None:
+                handler.on_failure(ctx, reason)
+        else:
+            with transaction(self.runtime.sessions) as session:
+                service.mark_succeeded(session=session, job_id=ctx.job_id,
+                                       worker_id=self.worker_id)
+        finally:
+            with self._running_lock:
+                self._running.discard(ctx.job_id)
+        self.runtime.after_job()
+
+    def _heartbeat(self) -> None:
+        settings = self.runtime.settings
+        interval = max(settings.job_lease_seconds / 3, 0.05)
+        while not self._stop.wait(interval):
+            with self._running_lock:
+                running = list(self._running)
+            for job_id in running:
+                try:
+                    with transaction(self.runtime.sessions) as session:
+                        service.renew_lease(session=session, job_id=job_id,
+                                            worker_id=self.worker_id,
+                                            lease_seconds=settings.job_lease_seconds)
+                except Exception:
+                    log.exception("could not renew the lease of job %s", job_id)

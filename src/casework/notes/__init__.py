@@ -1,0 +1,1 @@
+"""Notes: markdown written in casework, indexed like documents."""

@@ -1,0 +1,95 @@
+"""Notes: markdown written in casework, keyword-indexed in the same transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casework.collections import service as collections_service
+from casework.core.scoping import get_scoped, scoped
+from casework.ingest.chunking import chunk_page
+from casework.ingest.pipeline import EMBED_NOTE
+from casework.jobs import service as jobs_service
+from casework.jobs.models import JobPriority
+from casework.notes.models import Note
+from casework.runtime import Runtime
+from casework.search import indexing
+from casework.tags import service as tags_service
+from casework.tags.models import NoteTag, Tag
+
+
+def _reindex(session: Session, runtime: Runtime, note: Note) -> None:
+    indexing.remove_chunks(session=session, runtime=runtime, workspace_id=note.workspace_id,
+                           note_id=note.id)
+    text = f"{note.title}\n\n{note.body}".strip()
+    count = indexing.write_chunks(
+        session=session, workspace_id=note.workspace_id, note_id=note.id,
+        passages=chunk_page(text, page=1, size=runtime.settings.chunk_chars,
+                            overlap=runtime.settings.chunk_overlap_chars))
+    if count and runtime.settings.semantic_search:
+        jobs_service.enqueue(session=session, kind=EMBED_NOTE, payload={"note_id": note.id},
+                             workspace_id=note.workspace_id, priority=JobPriority.bulk,
+                             max_attempts=runtime.settings.job_max_attempts,
+                             notify=runtime.notify_jobs)
+
+
+def get_note(*, session: Session, workspace_id: str, note_id: str) -> Note:
+    return get_scoped(session, Note, workspace_id, note_id, noun="note")
+
+
+def create_note(*, session: Session, runtime: Runtime, workspace_id: str, title: str, body: str,
+                collection_id: str | None, tags: list[str]) -> tuple[Note, list[str]]:
+    if collection_id is not None:
+        collections_service.get_collection(session=session, workspace_id=workspace_id,
+                                           collection_id=collection_id)
+    note = Note(workspace_id=workspace_id, title=title.strip(), body=body,
+                collection_id=collection_id)
+    session.add(note)
+    session.flush()
+    names = tags_service.set_note_tags(session=session, workspace_id=workspace_id,
+                                       note_id=note.id, names=tags)
+    _reindex(session, runtime, note)
+    return note, names
+
+
+def update_note(*, session: Session, runtime: Runtime, workspace_id: str, note_id: str,
+                changes: dict[str, object]) -> tuple[Note, list[str]]:
+    note = get_note(session=session, workspace_id=workspace_id, note_id=note_id)
+    tags = changes.pop("tags", None)
+    if changes.get("collection_id") is not None:
+        collections_service.get_collection(session=session, workspace_id=workspace_id,
+                                           collection_id=str(changes["collection_id"]))
+    for field_name, value in changes.items():
+        setattr(note, field_name, value)
+    session.flush()
+    if tags is not None:
+        tags_service.set_note_tags(session=session, workspace_id=workspace_id, note_id=note.id,
+                                   names=tags)  # type: ignore[arg-type]
+    if "title" in changes or "body" in changes:
+        _reindex(session, runtime, note)
+    names = tags_service.note_tags(session=session, workspace_id=workspace_id,
+                                   note_ids=[note.id])[note.id]
+    return note, names
+
+
+def delete_note(*, session: Session, runtime: Runtime, workspace_id: str, note_id: str) -> None:
+    note = get_note(session=session, workspace_id=workspace_id, note_id=note_id)
+    indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
+                           note_id=note.id)
+    session.delete(note)
+    session.flush()
+
+
+def list_notes(*, session: Session, workspace_id: str, collection_id: str | None,
+               tag: str | None, limit: int, offset: int) -> tuple[list[Note], int]:
+    query = scoped(Note, workspace_id)
+    if collection_id is not None:
+        query = query.where(Note.collection_id == collection_id)
+    if tag is not None:
+        query = query.where(Note.id.in_(
+            select(NoteTag.note_id).join(Tag, Tag.id == NoteTag.tag_id)
+            .where(Tag.workspace_id == workspace_id, Tag.name == tag.lower())))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Note.updated_at.desc(), Note.id).limit(limit)
+                           .offset(offset))
+    return list(rows), total

@@ -1,0 +1,1 @@
+"""Search: passages (chunks), the keyword and vector indexes over them, and ranking."""

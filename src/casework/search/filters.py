@@ -1,0 +1,68 @@
+"""Search filters as SQL conditions on chunks, shared by every search mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+
+from casework.documents.models import Document
+from casework.notes.models import Note
+from casework.search.models import Chunk
+from casework.tags.models import DocumentTag, NoteTag, Tag
+
+NOTE_MEDIA_TYPE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    collection_id: str | None = None
+    tag: str | None = None
+    media_type: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.collection_id, self.tag, self.media_type,
+                                           self.created_after, self.created_before))
+
+
+def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -> Select:
+    """Restrict a query over `Chunk` to one workspace and the filters.
+
+    The workspace condition is always applied; it is the only way chunks are searched.
+    """
+    query = query.where(Chunk.workspace_id == workspace_id)
+    if not filters.any:
+        return query
+    query = query.outerjoin(Document, Document.id == Chunk.document_id).outerjoin(
+        Note, Note.id == Chunk.note_id
+    )
+    if filters.collection_id is not None:
+        query = query.where(
+            func.coalesce(Document.collection_id, Note.collection_id) == filters.collection_id
+        )
+    if filters.media_type is not None:
+        if filters.media_type == NOTE_MEDIA_TYPE:
+            query = query.where(Chunk.note_id.is_not(None))
+        else:
+            query = query.where(Document.media_type == filters.media_type)
+    if filters.created_after is not None:
+        query = query.where(
+            func.coalesce(Document.created_at, Note.created_at) >= filters.created_after
+        )
+    if filters.created_before is not None:
+        query = query.where(
+            func.coalesce(Document.created_at, Note.created_at) < filters.created_before
+        )
+    if filters.tag is not None:
+        tag_ids = select(Tag.id).where(Tag.workspace_id == workspace_id,
+                                       Tag.name == filters.tag.lower())
+        query = query.where(or_(
+            Chunk.document_id.in_(
+                select(DocumentTag.document_id).where(DocumentTag.tag_id.in_(tag_ids))),
+            Chunk.note_id.in_(select(NoteTag.note_id).where(NoteTag.tag_id.in_(tag_ids))),
+        ))
+    return query

@@ -1,0 +1,123 @@
+"""Keeping the indexes in step with documents and notes.
+
+Keyword indexing happens inside the caller's transaction (the chunk rows are the index).
+Vectors come in a second, lower-priority stage: `embed_chunks` embeds only texts never
+embedded before in the workspace, stores them, then adds them to the ANN index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from casework.core.database import after_commit, transaction
+from casework.ingest.chunking import Passage
+from casework.runtime import Runtime
+from casework.search.models import Chunk, Embedding
+
+INSERT_BATCH = 500
+EMBED_GROUP = 256  # texts per embed call; stored after each group so a crash keeps progress
+
+
+def _batched(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _owner(document_id: str | None, note_id: str | None):
+    if (document_id is None) == (note_id is None):
+        raise ValueError("exactly one of document_id and note_id")
+    return Chunk.document_id == document_id if document_id else Chunk.note_id == note_id
+
+
+def remove_chunks(*, session: Session, runtime: Runtime, workspace_id: str,
+                  document_id: str | None = None, note_id: str | None = None) -> int:
+    """Delete the owner's chunks (keyword index follows); vectors go after commit."""
+    owner = _owner(document_id, note_id)
+    ids = list(session.scalars(
+        select(Chunk.id).where(Chunk.workspace_id == workspace_id, owner)))
+    if ids:
+        session.execute(delete(Chunk).where(Chunk.workspace_id == workspace_id, owner))
+        after_commit(session, lambda: runtime.vector_index.remove(workspace_id, ids))
+    return len(ids)
+
+
+def write_chunks(*, session: Session, workspace_id: str, passages: Iterable[Passage],
+                 document_id: str | None = None, note_id: str | None = None) -> int:
+    """Insert passages as chunks with core inserts (no ORM objects pile up in memory)."""
+    _owner(document_id, note_id)
+    rows = ({"workspace_id": workspace_id, "document_id": document_id, "note_id": note_id,
+             "page": p.page, "ordinal": p.ordinal, "start_char": p.start_char,
+             "end_char": p.end_char, "text": p.text, "content_hash": p.content_hash}
+            for p in passages)
+    count = 0
+    for batch in _batched(rows, INSERT_BATCH):
+        session.execute(insert(Chunk), batch)
+        count += len(batch)
+    return count
+
+
+def _insert_ignore(session: Session, rows: list[dict]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(Embedding).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(Embedding).on_conflict_do_nothing()
+    session.execute(stmt, rows)
+
+
+def _known_hashes(session: Session, workspace_id: str, model: str,
+                  hashes: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(hashes), INSERT_BATCH):
+        part = hashes[start:start + INSERT_BATCH]
+        known.update(session.scalars(select(Embedding.content_hash).where(
+            Embedding.workspace_id == workspace_id, Embedding.model == model,
+            Embedding.content_hash.in_(part))))
+    return known
+
+
+def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None = None,
+                 note_id: str | None = None,
+                 progress: Callable[[float], None] | None = None) -> int:
+    """Embed the owner's chunks that have no stored vector; index all of them. Idempotent.
+
+    Returns how many texts were newly embedded (0 on a rerun after success).
+    """
+    owner = _owner(document_id, note_id)
+    model = runtime.embedder.name
+    with transaction(runtime.read_sessions) as session:
+        chunks = session.execute(
+            select(Chunk.content_hash, Chunk.text)
+            .where(Chunk.workspace_id == workspace_id, owner)
+        ).all()
+        texts = {h: t for h, t in chunks}
+        missing = sorted(set(texts) - _known_hashes(session, workspace_id, model, list(texts)))
+    for start in range(0, len(missing), EMBED_GROUP):
+        group = missing[start:start + EMBED_GROUP]
+        vectors = runtime.embedder.embed([texts[h] for h in group])
+        with transaction(runtime.sessions) as session:
+            _insert_ignore(session, [
+                {"workspace_id": workspace_id, "model": model, "content_hash": h,
+                 "dimensions": int(v.shape[0]), "vector": v.astype(np.float32).tobytes()}
+                for h, v in zip(group, vectors, strict=True)])
+        if progress is not None:
+            progress((start + len(group)) / len(missing))
+    with transaction(runtime.read_sessions) as session:
+        rows = session.execute(
+            select(Chunk.id, Embedding.vector)
+            .join(Embedding, (Embedding.content_hash == Chunk.content_hash)
+                  & (Embedding.workspace_id == Chunk.workspace_id))
+            .where(Chunk.workspace_id == workspace_id, owner, Embedding.model == model)
+        ).all()
+    if rows:
+        keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+        matrix = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        runtime.vector_index.add(workspace_id, keys, matrix)
+    return len(missing)

@@ -1,0 +1,49 @@
+"""Chunk and embedding tables.
+
+The database is the source of truth for both indexes: the keyword index lives in it
+(FTS5 / tsvector, kept in step by the same transaction), and every vector is stored here
+so the on-disk ANN index can always be rebuilt from it.
+"""
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.database import Base
+
+
+class Chunk(Base):
+    __tablename__ = "chunk"
+    __table_args__ = (
+        Index("ix_chunk_document", "document_id"),
+        Index("ix_chunk_note", "note_id"),
+        Index("ix_chunk_workspace_hash", "workspace_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    document_id: Mapped[str | None] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), default=None
+    )
+    note_id: Mapped[str | None] = mapped_column(
+        ForeignKey("note.id", ondelete="CASCADE"), default=None
+    )
+    page: Mapped[int] = mapped_column(Integer, default=1)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Embedding(Base):
+    """A vector per distinct passage text, so the same text is never embedded twice."""
+
+    __tablename__ = "embedding"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,99 @@
+"""Parse a user's query into terms, prefixes and phrases, and render it per engine.
+
+Users type natural language, `"exact phrases"` and `prefix*`. Words are OR-ed (BM25 ranks
+documents with more of them higher) and stop words dropped, which both improves ranking and
+keeps FTS5 from scoring every row that contains "the"; phrases must match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
+
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours out
+over own same she should so some such than that the their theirs them then there these they
+this those through to too under until up very was we were what when where which while who
+whom why will with would you your yours
+""".split())
+
+
+@dataclass(slots=True)
+class ParsedQuery:
+    terms: list[str] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.terms or self.prefixes or self.phrases)
+
+    @property
+    def highlight_words(self) -> list[str]:
+        words = self.terms + self.prefixes + [w for p in self.phrases for w in p]
+        return sorted(set(words), key=len, reverse=True)
+
+
+def normalize_query(text: str) -> str:
+    """Canonical form of a query (for caching and logs)."""
+    return " ".join(text.lower().split())
+
+
+def parse_query(text: str) -> ParsedQuery:
+    parsed = ParsedQuery()
+    all_words: list[str] = []
+    for phrase, bare in _TOKEN.findall(text):
+        if phrase:
+            words = [w.lower() for w in _WORD.findall(phrase)]
+            if len(words) == 1:
+                parsed.terms.append(words[0])
+            elif words:
+                parsed.phrases.append(words)
+            continue
+        is_prefix = bare.endswith("*")
+        words = [w.lower() for w in _WORD.findall(bare)]
+        if not words:
+            continue
+        if is_prefix and len(words) == 1 and len(words[0]) >= 2:
+            parsed.prefixes.append(words[0])
+            continue
+        all_words.extend(words)
+    kept = [w for w in all_words if w not in STOP_WORDS]
+    # A query made only of stop words ("to be or not to be") still searches for them.
+    parsed.terms.extend(kept or all_words)
+    parsed.terms = list(dict.fromkeys(parsed.terms))
+    return parsed
+
+
+def _fts_quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def to_fts5(query: ParsedQuery) -> str:
+    """An FTS5 MATCH expression; every token is quoted so no input is a syntax error."""
+    optional = [_fts_quote(t) for t in query.terms] + [_fts_quote(p) + "*" for p in query.prefixes]
+    required = [_fts_quote(" ".join(p)) for p in query.phrases]
+    parts = list(required)
+    if optional:
+        parts.append("(" + " OR ".join(optional) + ")")
+    return " AND ".join(parts)
+
+
+def _ts_word(word: str) -> str:
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
+def to_tsquery(query: ParsedQuery) -> str:
+    """A PostgreSQL to_tsquery expression with every lexeme quoted."""
+    optional = [_ts_word(t) for t in query.terms] + [_ts_word(p) + ":*" for p in query.prefixes]
+    required = ["(" + " <-> ".join(_ts_word(w) for w in p) + ")" for p in query.phrases]
+    parts = list(required)
+    if optional:
+        parts.append("(" + " | ".join(optional) + ")")
+    return " & ".join(parts)

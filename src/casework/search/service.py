@@ -1,0 +1,157 @@
+"""Search: keyword (BM25), semantic (ANN over embeddings) and hybrid (reciprocal rank fusion).
+
+Every mode returns the same hit shape: the passage's document or note, page, a highlighted
+snippet and a score. Filters are applied in SQL, inside the caller's workspace only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.core.errors import InvalidInput, ServiceUnavailable
+from casework.documents.models import Document
+from casework.notes.models import Note
+from casework.runtime import Runtime
+from casework.search.embedder import EmbeddingUnavailable
+from casework.search.filters import SearchFilters, scoped_chunks
+from casework.search.models import Chunk
+from casework.search.query import ParsedQuery, parse_query
+from casework.search.snippets import make_snippet
+
+RRF_K = 60  # the constant from Cormack et al.; robust across collections
+
+
+class SearchMode(StrEnum):
+    keyword = "keyword"
+    semantic = "semantic"
+    hybrid = "hybrid"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk_id: int
+    score: float
+    document_id: str | None
+    note_id: str | None
+    collection_id: str | None
+    title: str
+    filename: str | None
+    media_type: str
+    page: int
+    start_char: int
+    end_char: int
+    snippet: str
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: str
+    mode: SearchMode
+    hits: list[Hit]
+    has_more: bool
+    took_ms: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def fuse_rrf(rankings: list[list[int]], *, k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings an item appears in."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _semantic(runtime: Runtime, session: Session, *, workspace_id: str, text: str,
+              filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+    if not runtime.settings.semantic_search:
+        raise EmbeddingUnavailable("SEMANTIC_SEARCH is off in the settings")
+    vector = runtime.embedder.embed([text])[0]
+    # Filters apply after the ANN lookup, so over-fetch when they may drop candidates.
+    fetch = limit * 4 if filters.any else limit
+    candidates = runtime.vector_index.search(workspace_id, vector, fetch)
+    if not candidates:
+        return []
+    ids = [chunk_id for chunk_id, _ in candidates]
+    allowed = set(session.scalars(scoped_chunks(
+        select(Chunk.id).where(Chunk.id.in_(ids)), workspace_id=workspace_id, filters=filters)))
+    return [(cid, score) for cid, score in candidates if cid in allowed][:limit]
+
+
+def _hydrate(session: Session, *, workspace_id: str, ranked: list[tuple[int, float]],
+             query: ParsedQuery) -> list[Hit]:
+    if not ranked:
+        return []
+    ids = [cid for cid, _ in ranked]
+    rows = session.execute(
+        select(Chunk, Document.filename, Document.title, Document.media_type,
+               Document.collection_id, Note.title, Note.collection_id)
+        .outerjoin(Document, Document.id == Chunk.document_id)
+        .outerjoin(Note, Note.id == Chunk.note_id)
+        .where(Chunk.workspace_id == workspace_id, Chunk.id.in_(ids))
+    ).all()
+    by_id = {row[0].id: row for row in rows}
+    hits: list[Hit] = []
+    words = query.highlight_words
+    for chunk_id, score in ranked:
+        row = by_id.get(chunk_id)
+        if row is None:
+            continue  # deleted since the index was read
+        chunk, filename, doc_title, media_type, doc_coll, note_title, note_coll = row
+        is_note = chunk.note_id is not None
+        hits.append(Hit(
+            chunk_id=chunk.id, score=round(score, 6), document_id=chunk.document_id,
+            note_id=chunk.note_id, collection_id=note_coll if is_note else doc_coll,
+            title=(note_title if is_note else (doc_title or filename)) or "",
+            filename=None if is_note else filename,
+            media_type="note" if is_note else media_type, page=chunk.page,
+            start_char=chunk.start_char, end_char=chunk.end_char,
+            snippet=make_snippet(chunk.text, words)))
+    return hits
+
+
+def search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
+           mode: SearchMode, filters: SearchFilters, limit: int, offset: int) -> SearchResult:
+    settings = runtime.settings
+    started = time.perf_counter()
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the query is empty")
+    if len(text) > settings.search_max_query_chars:
+        raise InvalidInput(f"the query is longer than {settings.search_max_query_chars} "
+                           "characters")
+    query = parse_query(text)
+    window = offset + limit + 1  # one extra tells whether there is a next page
+    depth = max(window, settings.search_candidates)
+    warnings: list[str] = []
+
+    keyword: list[tuple[int, float]] = []
+    semantic: list[tuple[int, float]] = []
+    if mode in (SearchMode.keyword, SearchMode.hybrid):
+        keyword = runtime.keyword_index.search(session, workspace_id=workspace_id, query=query,
+                                               filters=filters, limit=depth)
+    if mode in (SearchMode.semantic, SearchMode.hybrid):
+        try:
+            semantic = _semantic(runtime, session, workspace_id=workspace_id, text=text,
+                                 filters=filters, limit=depth)
+        except EmbeddingUnavailable as exc:
+            if mode == SearchMode.semantic:
+                raise ServiceUnavailable(f"semantic search is off: {exc}") from None
+            warnings.append(f"semantic search is off ({exc}); showing keyword results")
+
+    if mode == SearchMode.keyword:
+        ranked = keyword
+    elif mode == SearchMode.semantic:
+        ranked = semantic
+    else:
+        ranked = fuse_rrf([[cid for cid, _ in keyword], [cid for cid, _ in semantic]])
+    page = ranked[offset:offset + limit + 1]
+    hits = _hydrate(session, workspace_id=workspace_id, ranked=page[:limit], query=query)
+    return SearchResult(query=text, mode=mode, hits=hits, has_more=len(page) > limit,
+                        took_ms=round((time.perf_counter() - started) * 1000, 2),
+                        warnings=warnings)

@@ -1,0 +1,1 @@
+"""Blob storage for originals and derived files, behind one small interface."""

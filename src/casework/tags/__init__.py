@@ -1,0 +1,1 @@
+"""Tags: workspace-wide labels attached to documents and notes."""

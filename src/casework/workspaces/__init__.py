@@ -1,0 +1,1 @@
+"""Workspaces: the tenant boundary. Every workspace-owned row carries `workspace_id`."""

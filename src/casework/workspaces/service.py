@@ -1,0 +1,68 @@
+"""Workspace life cycle."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.core.errors import Conflict, NotFound
+from casework.workspaces.models import Workspace
+
+DEFAULT_SLUG = "default"
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:100] or "workspace"
+
+
+def ensure_default_workspace(*, session: Session, name: str) -> Workspace:
+    """The embedded default has one workspace ready at first start."""
+    workspace = session.scalars(select(Workspace).where(Workspace.slug == DEFAULT_SLUG)).first()
+    if workspace is None:
+        workspace = Workspace(name=name, slug=DEFAULT_SLUG)
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def create_workspace(*, session: Session, name: str) -> Workspace:
+    slug = slugify(name)
+    if session.scalars(select(Workspace.id).where(Workspace.slug == slug)).first():
+        raise Conflict(f"a workspace named {name!r} already exists")
+    workspace = Workspace(name=name.strip(), slug=slug)
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
+def get_workspace(*, session: Session, workspace_id: str) -> Workspace:
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("workspace not found")
+    return workspace
+
+
+def get_workspace_by_slug(*, session: Session, slug: str) -> Workspace:
+    workspace = session.scalars(select(Workspace).where(Workspace.slug == slug)).first()
+    if workspace is None:
+        raise NotFound(f"workspace {slug!r} not found")
+    return workspace
+
+
+def list_workspaces(*, session: Session, workspace_ids: list[str] | None = None) -> list[Workspace]:
+    query = select(Workspace).order_by(Workspace.created_at, Workspace.id)
+    if workspace_ids is not None:
+        query = query.where(Workspace.id.in_(workspace_ids))
+    return list(session.scalars(query))
+
+
+def rename_workspace(*, session: Session, workspace_id: str, name: str) -> Workspace:
+    workspace = get_workspace(session=session, workspace_id=workspace_id)
+    workspace.name = name.strip()
+    session.flush()
+    return workspace
