@@ -18,8 +18,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`. Safe to call on every start: a no-op when current."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision`. Safe to call on every start: a no-op when current.
+
+    "heads": domains may add migrations on separate branches from a common parent; a merge
+    revision joins them when they meet.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -14,16 +14,21 @@ _MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
 def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 text, or legacy 8-bit text (Latin-1 and kin) with next to no control bytes."""
     if b"\x00" in head:
         return False
     try:
         head.decode("utf-8")
+        return True
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        if exc.start < len(head) - 4:
-            return False
-    return True
+        if exc.start >= len(head) - 4:
+            return True  # a multi-byte character cut at the end of the sample
+    controls = sum(head.count(bytes([c])) for c in _CONTROL)
+    return controls <= len(head) // 200
 
 
 def _zip_media_type(path: Path) -> str | None:
