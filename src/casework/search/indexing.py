@@ -21,7 +21,7 @@ from casework.runtime import Runtime
 from casework.search.models import Chunk, Embedding
 
 INSERT_BATCH = 500
-EMBED_GROUP = 256  # texts per embed call; stored after each group so a crash keeps progress
+EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
 
 
 def _batched(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
