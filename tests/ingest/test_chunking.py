@@ -1,5 +1,7 @@
 """Chunking keeps every passage inside the window, overlapping, with true offsets."""
 
+import itertools
+
 from casework.ingest.chunking import chunk_page
 
 TEXT = " ".join(f"Sentence number {i} says something about topic {i % 7}." for i in range(400))
@@ -13,7 +15,7 @@ def test_passages_are_bounded_overlapping_and_cover_the_page():
     assert [p.ordinal for p in passages] == list(range(len(passages)))
     for passage in passages:
         assert TEXT[passage.start_char:passage.end_char] == passage.text
-    for before, after in zip(passages, passages[1:], strict=False):
+    for before, after in itertools.pairwise(passages):
         assert after.start_char < before.end_char  # overlap
         assert after.start_char > before.start_char  # progress
     assert passages[0].start_char == 0
