@@ -17,9 +17,15 @@ from casework.db import migrate
 from casework.documents.router import router as documents_router
 from casework.jobs.router import router as jobs_router
 from casework.notes.router import router as notes_router
+from casework.observability import metrics
+from casework.observability.logs import configure_logging
+from casework.observability.middleware import ObservabilityMiddleware
+from casework.observability.router import router as observability_router
+from casework.observability.sentry import configure_sentry
 from casework.runtime import Runtime, build_runtime, start_workers
 from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
+from casework.storage.spool import sweep_stale_files
 from casework.workspaces import service as workspaces_service
 from casework.workspaces.router import router as workspaces_router
 
@@ -45,11 +51,14 @@ def api_router() -> APIRouter:
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
                run_workers: bool = True) -> FastAPI:
     settings = settings or load_settings()
+    configure_logging(settings)
+    sentry_enabled = configure_sentry(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, embedder=embedder)
         prepare(runtime)
+        sweep_stale_files(settings.tmp_dir, max_age_seconds=settings.tmp_max_age_hours * 3600)
         if run_workers:
             start_workers(runtime)
         app.state.runtime = runtime
@@ -57,15 +66,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             yield
         finally:
             runtime.close()
+            metrics.process_exiting()
 
     app = FastAPI(title="casework", version=__version__, lifespan=lifespan,
                   description="Self-hosted document and media intelligence.")
     install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware, sentry_enabled=sentry_enabled)
+    app.include_router(observability_router)
     app.include_router(api_router())
-
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers. No dependency is checked here."""
-        return {"status": "ok"}
-
     return app

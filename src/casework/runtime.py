@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.settings import Settings
+from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
 from casework.search.models import Chunk, Embedding
@@ -42,6 +43,7 @@ class Runtime:
     embedder: Embedder
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     workers: WorkerPool | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def notify_jobs(self, job_id: int) -> None:
         """Called after a commit that enqueued a job: wake whoever runs jobs."""

@@ -50,10 +50,17 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                         headers=getattr(exc, "headers", None))
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(_body("internal_error", "something went wrong on our side"),
-                        status_code=500)
+    # This handler runs outside the request middleware, so it adds the request id itself:
+    # it is what a user quotes to find this error in the logs.
+    request_id = request.scope.get("casework.request_id")
+    body = _body("internal_error", "something went wrong on our side")
+    if request_id:
+        body["error"]["request_id"] = request_id  # type: ignore[index]
+    return JSONResponse(body, status_code=500,
+                        headers={"X-Request-ID": request_id} if request_id else None)
+
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from casework.cli import operations
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.core.settings import Settings, SettingsError, load_settings
@@ -51,21 +52,6 @@ def _workspace_id(runtime: Runtime, slug: str) -> str:
 
 
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
-) -> None:
-    """Run the web server (API and in-process workers) on the embedded default."""
-    import uvicorn
-
-    settings = _settings()
-    console.print(f"casework serving at http://{host or settings.host}:{port or settings.port}"
-                  f"  (data in {settings.data_dir.resolve()})")
-    uvicorn.run("casework.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, log_level="info", timeout_graceful_shutdown=30)
 
 
 @app.command()
@@ -147,6 +133,10 @@ def search(
         snippet = re.sub(r"</?mark>", "", hit.snippet)
         table.add_row(str(rank), hit.title, str(hit.page), snippet, f"{hit.score:.4f}")
     console.print(table)
+
+
+for _command in (operations.serve, operations.backup, operations.restore, operations.health):
+    app.command()(_command)
 
 
 if __name__ == "__main__":

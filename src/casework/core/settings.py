@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -73,6 +73,68 @@ class Settings(BaseSettings):
     search_max_query_chars: Annotated[int, Field(ge=1, le=10_000)] = 1000
     search_candidates: Annotated[int, Field(ge=10, le=5000)] = 100
 
+    # Scale-out services.
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 for the scale-out shape (queue, cache, "
+        "rate limits); unset on the embedded default. Readiness checks it when set.")
+
+    # S3-compatible blob storage (the store itself comes with the scale-out work).
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, SeaweedFS, R2); unset: AWS.")
+    s3_bucket: str | None = Field(
+        default=None, description="Store blobs in this bucket instead of DATA_DIR/blobs.")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    # Operations: logs, errors, metrics, health, backups.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, description="json (one object a line, for collectors) or console "
+        "(readable); default: console in development, json otherwise.")
+    sentry_dsn: str | None = Field(
+        default=None, description="Report unhandled errors to Sentry; unset: nothing is sent.")
+    sentry_traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics requires 'Authorization: Bearer <token>'.")
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, description="Shared folder for metrics of several server processes. "
+        "Must be a real environment variable (prometheus_client reads it at import); "
+        "`casework serve --workers N` sets it to DATA_DIR/metrics when unset.")
+    worker_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=5.0, description="How often job workers record that they are alive; "
+        "readiness fails when none did within three intervals.")
+    health_require_workers: bool | None = Field(
+        default=None, description="Readiness fails without a live job worker. Default: "
+        "only when this process is configured to run workers (WORKER_THREADS > 0).")
+    health_check_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 3.0
+    shutdown_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=30.0, description="On SIGTERM, how long in-flight requests may take to finish.")
+    tmp_max_age_hours: Annotated[float, Field(gt=0)] = Field(
+        default=24.0, description="Upload spool files older than this are removed at start.")
+    backup_dir: Path | None = Field(
+        default=None, description="Where `casework backup` and scheduled backups write "
+        "archives; default DATA_DIR/backups.")
+    backup_interval_hours: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="Take a backup every N hours from the job workers; 0: off.")
+    backup_keep: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=7, description="Scheduled backups keep this many newest archives.")
+
+    # Accounts: named by the deploy files; the accounts work adds their checks.
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs tokens; production needs a random value.")
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    admin_api_key: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    cors_origins: str | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _check_chunking(self) -> Self:
         if self.chunk_overlap_chars >= self.chunk_chars:
@@ -82,6 +144,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
+            # Platforms (Render, Fly, Heroku) hand out postgres:// URLs; we speak psycopg 3.
+            for scheme in ("postgres://", "postgresql://"):
+                if self.database_url.startswith(scheme):
+                    return "postgresql+psycopg://" + self.database_url[len(scheme):]
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'casework.db').resolve()}"
 
@@ -101,6 +167,24 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def resolved_log_format(self) -> str:
+        if self.log_format:
+            return self.log_format
+        return "console" if self.environment == Environment.development else "json"
+
+    @property
+    def runs_workers(self) -> bool:
+        """Whether readiness should insist on a live job worker."""
+        if self.health_require_workers is not None:
+            return self.health_require_workers
+        return self.worker_threads > 0
+
 
 
 class SettingsError(Exception):

@@ -77,12 +77,15 @@ def process_document(ctx: JobContext) -> None:
         raise PermanentJobError(f"casework cannot read {document.media_type} files")
     settings = runtime.settings
     key = original_key(workspace_id, document.sha256)
+    stage = runtime.metrics.time_stage
     with local_copy(runtime.blobs, key, settings.tmp_dir) as path:
         try:
-            parsed = parser.parse(path)
+            with stage("open"):
+                parsed = parser.parse(path)
         except ParseError as exc:
             raise PermanentJobError(str(exc)) from None
-        with transaction(runtime.sessions) as session:
+        # Pages are parsed lazily, so "extract" covers extraction, chunking and indexing.
+        with stage("extract"), transaction(runtime.sessions) as session:
             # Replace whatever an earlier attempt wrote: the rerun is the truth.
             indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
                                    document_id=document_id)
@@ -138,8 +141,9 @@ def document_failed(ctx: JobContext, reason: str) -> None:
 def embed_document(ctx: JobContext) -> None:
     workspace_id = ctx.workspace_id or ""
     document_id = ctx.payload["document_id"]
-    indexing.embed_chunks(runtime=ctx.runtime, workspace_id=workspace_id,
-                          document_id=document_id, progress=ctx.report_progress)
+    with ctx.runtime.metrics.time_stage("embed"):
+        indexing.embed_chunks(runtime=ctx.runtime, workspace_id=workspace_id,
+                              document_id=document_id, progress=ctx.report_progress)
     with transaction(ctx.runtime.sessions) as session:
         document = session.scalars(scoped(Document, workspace_id).where(
             Document.id == document_id)).first()

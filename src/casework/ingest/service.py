@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.collections import service as collections_service
-from casework.core.database import after_rollback
+from casework.core.database import after_commit, after_rollback
 from casework.core.errors import InvalidInput, UnsupportedMediaType
 from casework.core.scoping import scoped
 from casework.documents.models import Document
@@ -90,4 +90,8 @@ def accept_uploads(*, session: Session, runtime: Runtime, workspace_id: str,
                              max_attempts=runtime.settings.job_max_attempts,
                              notify=runtime.notify_jobs)
         results.append(AcceptedUpload(document, duplicate=False))
+    stored = [r for r in results if not r.duplicate]
+    after_commit(session, lambda: runtime.metrics.count_ingest(
+        stored_bytes=sum(r.document.size_bytes for r in stored), stored=len(stored),
+        duplicates=len(results) - len(stored)))
     return results

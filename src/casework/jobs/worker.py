@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from casework.core.database import transaction
-from casework.jobs import service
+from casework.jobs import heartbeats, schedule, service
 from casework.jobs.handlers import JobContext, JobHandler, PermanentJobError
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class WorkerPool:
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
+        self._beat()  # readiness sees this worker from the first moment
         for index in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"casework-worker-{index}",
                                       daemon=True)
@@ -97,6 +98,11 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        try:
+            with transaction(self.runtime.sessions) as session:
+                heartbeats.forget_worker(session=session, worker_id=self.worker_id)
+        except Exception:
+            log.warning("could not remove the heartbeat of %s", self.worker_id, exc_info=True)
         if self.lock is not None:
             self.lock.release()
 
@@ -164,10 +170,27 @@ class WorkerPool:
                 self._running.discard(ctx.job_id)
         self.runtime.after_job()
 
+    def _beat(self) -> None:
+        """Say this worker is alive, and enqueue periodic jobs that are due."""
+        settings = self.runtime.settings
+        with self._running_lock:
+            running = len(self._running)
+        with transaction(self.runtime.sessions) as session:
+            heartbeats.record_heartbeat(
+                session=session, worker_id=self.worker_id, hostname=socket.gethostname(),
+                pid=os.getpid(), threads=self.threads, running_jobs=running)
+            schedule.enqueue_due(session=session, settings=settings,
+                                 notify=self.runtime.notify_jobs)
+
     def _heartbeat(self) -> None:
         settings = self.runtime.settings
-        interval = max(settings.job_lease_seconds / 3, 0.05)
+        interval = max(min(settings.job_lease_seconds / 3, settings.worker_heartbeat_seconds),
+                       0.05)
         while not self._stop.wait(interval):
+            try:
+                self._beat()
+            except Exception:
+                log.exception("could not record the worker heartbeat")
             with self._running_lock:
                 running = list(self._running)
             for job_id in running:

@@ -152,6 +152,7 @@ def search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
         ranked = fuse_rrf([[cid for cid, _ in keyword], [cid for cid, _ in semantic]])
     page = ranked[offset:offset + limit + 1]
     hits = _hydrate(session, workspace_id=workspace_id, ranked=page[:limit], query=query)
+    took = time.perf_counter() - started
+    runtime.metrics.observe_query(mode.value, took)
     return SearchResult(query=text, mode=mode, hits=hits, has_more=len(page) > limit,
-                        took_ms=round((time.perf_counter() - started) * 1000, 2),
-                        warnings=warnings)
+                        took_ms=round(took * 1000, 2), warnings=warnings)

@@ -1,0 +1,1 @@
+"""Backups of a whole installation (database, blobs, indexes) and their verified restore."""

@@ -1,0 +1,149 @@
+"""Operator commands: `serve` for production, `backup`, `restore` and `health`.
+
+`serve --workers N` migrates once in the parent before the server processes start (so they
+do not race to migrate), points prometheus_client at a shared folder so /metrics sums every
+process, and relies on uvicorn for graceful shutdown: on SIGTERM each process stops taking
+connections, finishes in-flight requests (up to SHUTDOWN_GRACE_SECONDS), then stops its
+job workers, which let running jobs finish or leave them to be reclaimed through leases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from casework.core.settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes. Only one "
+                                         "of them runs the embedded job workers.")] = 1,
+) -> None:
+    """Run the web server (API and in-process workers)."""
+    import uvicorn
+
+    from casework.cli.main import _runtime, _settings
+    from casework.observability.logs import configure_logging
+    from casework.observability.metrics import prepare_multiprocess_dir
+
+    settings = _settings()
+    configure_logging(settings)
+    _runtime(settings).close()  # migrate once, here, before any server process starts
+    metrics_dir = settings.prometheus_multiproc_dir
+    if workers > 1 and metrics_dir is None:
+        metrics_dir = settings.data_dir / "metrics"
+        # Handed to the server processes, which import prometheus_client after this.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    if metrics_dir is not None:
+        prepare_multiprocess_dir(metrics_dir)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"casework serving at http://{host}:{port} with {workers} process(es)"
+                  f"  (data in {settings.data_dir.resolve()})")
+    uvicorn.run("casework.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_config=None, access_log=False,
+                # X-Forwarded-* are believed only from TRUSTED_PROXIES, by the app itself.
+                proxy_headers=False, forwarded_allow_ips="",
+                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                # A process still importing on a busy machine is not hung: uvicorn's 5 s
+                # default restarts slow starters in a loop.
+                timeout_worker_healthcheck=60)
+
+
+def backup(
+    to: Annotated[Path | None, typer.Option(
+        "--to", help="A folder (archive named by time) or a .tar path. Default BACKUP_DIR.")]
+    = None,
+    keep: Annotated[int | None, typer.Option(
+        min=1, help="Then delete all but the N newest archives in that folder.")] = None,
+) -> None:
+    """Write one archive: database snapshot, blobs, vector index, checksummed manifest."""
+    from casework.backup.archive import BackupError
+    from casework.backup.service import create_backup
+    from casework.backup.targets import LocalBackupTarget, prune
+    from casework.backup.tasks import target_from_settings
+    from casework.cli.main import _settings
+    from casework.runtime import build_runtime
+
+    settings = _settings()
+    name = None
+    if to is None:
+        target = target_from_settings(settings)
+    elif to.suffix == ".tar":
+        target, name = LocalBackupTarget(to.parent), to.name
+    else:
+        target = LocalBackupTarget(to)
+    runtime = build_runtime(settings)
+    try:
+        stored = create_backup(runtime=runtime, target=target, name=name)
+    except BackupError as exc:
+        err_console.print(f"[red]backup failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"[green]backup written[/green]: {stored.location} ({stored.size} bytes)")
+    if keep is not None:
+        for removed in prune(target, keep=keep):
+            console.print(f"removed old backup {removed}")
+
+
+def restore(
+    archive: Annotated[Path, typer.Argument(help="A casework backup archive (.tar).")],
+    force: Annotated[bool, typer.Option(help="Replace an installation that holds data.")]
+    = False,
+) -> None:
+    """Verify an archive's checksums, then restore it into this installation (stopped)."""
+    from casework.backup.archive import BackupError
+    from casework.backup.service import restore_backup
+    from casework.cli.main import _settings
+    from casework.jobs.worker import WorkerLock
+    from casework.runtime import build_runtime
+
+    settings = _settings()
+    lock = WorkerLock(settings.data_dir / "worker.lock")
+    if not lock.acquire():  # held for the whole restore: no server starts its workers
+        err_console.print("[red]a casework server is running on this DATA_DIR: stop it "
+                          "before restoring[/red]")
+        raise typer.Exit(1)
+    runtime = build_runtime(settings)
+    try:
+        manifest = restore_backup(runtime=runtime, archive=archive, force=force)
+    except BackupError as exc:
+        err_console.print(f"[red]restore refused: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+        lock.release()
+    counts = manifest.get("counts", {})
+    console.print(f"[green]restored[/green] the backup of {manifest.get('created_at')}: "
+                  f"{counts.get('blobs', 0)} blobs, {counts.get('index_files', 0)} index files")
+
+
+def health(
+    check: Annotated[list[str] | None, typer.Option(
+        "--check", help="Run only this check (repeatable): database, redis, storage, "
+        "search_index, workers.")] = None,
+) -> None:
+    """Run the readiness checks in this process; exit 1 when one fails (for probes)."""
+    from casework.cli.main import _settings
+    from casework.observability.health import check_readiness
+    from casework.runtime import build_runtime
+
+    settings: Settings = _settings()
+    runtime = build_runtime(settings)
+    try:
+        report = check_readiness(runtime, only=check)
+    finally:
+        runtime.close()
+    console.print_json(json.dumps(report.to_body()))
+    if not report.ok:
+        raise typer.Exit(1)

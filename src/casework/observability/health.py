@@ -1,0 +1,158 @@
+"""Readiness: can this process serve real work right now, and if not, what is broken.
+
+Each check runs in its own thread with a deadline, so one hung dependency is reported as
+failing instead of hanging the probe; the report names every failing check and how long
+each took. Liveness (`/health`) checks nothing on purpose: a database outage should take
+pods out of rotation, not make the orchestrator restart them in a loop.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from casework.core.database import transaction
+from casework.jobs import heartbeats
+from casework.search.filters import SearchFilters
+from casework.search.query import parse_query
+
+if TYPE_CHECKING:
+    from casework.runtime import Runtime
+
+CHECKS = ("database", "redis", "storage", "search_index", "workers")
+
+
+class CheckSkipped(Exception):
+    """The dependency is not part of this installation (e.g. no REDIS_URL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    status: str  # ok | failing | skipped
+    latency_ms: float
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class Readiness:
+    checks: dict[str, CheckResult] = field(default_factory=dict)
+
+    @property
+    def failing(self) -> list[str]:
+        return [name for name, result in self.checks.items() if result.status == "failing"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
+
+    def to_body(self) -> dict[str, object]:
+        return {
+            "status": "ok" if self.ok else "unavailable",
+            "failing": self.failing,
+            "checks": {name: {k: v for k, v in (("status", r.status),
+                                                ("latency_ms", r.latency_ms),
+                                                ("detail", r.detail)) if v is not None}
+                       for name, r in self.checks.items()},
+        }
+
+
+def check_database(runtime: Runtime) -> str | None:
+    with runtime.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return None
+
+
+def check_redis(runtime: Runtime) -> str | None:
+    url = runtime.settings.redis_url
+    if not url:
+        raise CheckSkipped("REDIS_URL is not set")
+    import redis
+
+    timeout = runtime.settings.health_check_timeout_seconds
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return None
+
+
+def check_storage(runtime: Runtime) -> str | None:
+    runtime.blobs.check()
+    return None
+
+
+def check_search_index(runtime: Runtime) -> str | None:
+    """Run a real keyword query (in a workspace that cannot exist) and probe the index dir."""
+    with transaction(runtime.read_sessions) as session:
+        runtime.keyword_index.search(session, workspace_id="-health-", query=parse_query(
+            "casework"), filters=SearchFilters(), limit=1)
+    directory = runtime.settings.index_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    probe = directory / f".probe-{uuid.uuid4().hex}"
+    probe.write_bytes(b"ok")
+    probe.unlink()
+    return None
+
+
+def check_workers(runtime: Runtime) -> str | None:
+    settings = runtime.settings
+    with transaction(runtime.read_sessions) as session:
+        alive = heartbeats.count_live_workers(
+            session=session, interval_seconds=settings.worker_heartbeat_seconds)
+    if not settings.runs_workers:
+        raise CheckSkipped(f"workers run elsewhere ({alive} alive)")
+    if alive == 0:
+        raise RuntimeError("no job worker has reported a heartbeat recently")
+    return f"{alive} alive"
+
+
+CHECK_FUNCTIONS: dict[str, Callable[[Runtime], str | None]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "storage": check_storage,
+    "search_index": check_search_index,
+    "workers": check_workers,
+}
+
+
+def _timed(check: Callable[[Runtime], str | None], runtime: Runtime) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = check(runtime)
+        status = "ok"
+    except CheckSkipped as exc:
+        status, detail = "skipped", str(exc)
+    except Exception as exc:
+        status, detail = "failing", f"{exc.__class__.__name__}: {str(exc)[:300]}"
+    return CheckResult(status, round((time.perf_counter() - started) * 1000, 2), detail)
+
+
+def check_readiness(runtime: Runtime, *, only: list[str] | None = None) -> Readiness:
+    names = [name for name in CHECKS if not only or name in only]
+    timeout = runtime.settings.health_check_timeout_seconds
+    readiness = Readiness()
+    executor = ThreadPoolExecutor(max_workers=len(names) or 1,
+                                  thread_name_prefix="casework-health")
+    try:
+        futures = {name: executor.submit(_timed, CHECK_FUNCTIONS[name], runtime)
+                   for name in names}
+        deadline = time.monotonic() + timeout
+        for name, future in futures.items():
+            try:
+                readiness.checks[name] = future.result(max(deadline - time.monotonic(), 0))
+            except FutureTimeout:
+                readiness.checks[name] = CheckResult(
+                    "failing", timeout * 1000, f"no answer within {timeout} s")
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    for name in readiness.failing:
+        runtime.metrics.health_failures.labels(name).inc()
+    return readiness
