@@ -74,11 +74,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     return request.getfixturevalue("postgres_url")
 
 
+# Every test app has this owner of the default workspace (bootstrapped from ADMIN_EMAIL /
+# ADMIN_PASSWORD), and `make_client` logs in as it: tests talk to an authenticated API.
+OWNER_EMAIL = "owner@example.test"
+OWNER_PASSWORD = "owner-password-for-tests"
+
+
 def test_settings(data_dir: Path, database_url: str | None = None, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test", "data_dir": data_dir, "database_url": database_url,
         "worker_threads": 2, "job_poll_seconds": 0.05, "job_retry_base_seconds": 0.05,
         "job_retry_max_seconds": 0.2, "semantic_search": False,
+        "admin_email": OWNER_EMAIL, "admin_password": OWNER_PASSWORD,
+        # Tests poll fast and log in often; the security tests set the real limits.
+        "rate_limit_requests": 1_000_000, "login_rate_limit_per_minute": 1000,
+        "upload_rate_limit_per_hour": 1_000_000,
     }
     values.update(overrides)
     return load_settings(_env_file=None, **values)
@@ -103,11 +113,15 @@ def embedder() -> SentenceTransformerEmbedder:
 def make_client(embedder: SentenceTransformerEmbedder) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(settings: Settings) -> TestClient:
+    def make(settings: Settings, *, authenticate: bool = True) -> TestClient:
         client = TestClient(create_app(settings, embedder=embedder),
                             raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
+        if authenticate and settings.admin_email and settings.admin_password:
+            tokens = login(client, settings.admin_email,
+                           settings.admin_password.get_secret_value())
+            client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
         return client
 
     yield make
@@ -127,6 +141,16 @@ def semantic_client(tmp_path: Path, database_url: str | None,
 
 
 # --- helpers used across test modules --------------------------------------------------
+
+def login(client: TestClient, email: str, password: str) -> dict:
+    """Log in over HTTP (no 2FA) and return the token pair."""
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                           headers={"Authorization": ""})
+    assert response.status_code == 200, response.text
+    tokens = response.json()["tokens"]
+    assert tokens is not None, response.text
+    return tokens
+
 
 def create_collection(client: TestClient, name: str = "Case 1", **extra: Any) -> dict:
     response = client.post("/api/v1/collections", json={"name": name, **extra})

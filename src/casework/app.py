@@ -9,7 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from casework import __version__
+from casework.accounts.bootstrap import bootstrap_accounts
+from casework.accounts.router import router as auth_router
 from casework.api.errors import install_error_handlers
+from casework.apikeys.router import router as apikeys_router
+from casework.audit.router import operator_router
+from casework.audit.router import router as audit_router
 from casework.collections.router import router as collections_router
 from casework.core.database import transaction
 from casework.core.settings import Settings, load_settings
@@ -25,6 +30,7 @@ from casework.observability.sentry import configure_sentry
 from casework.runtime import Runtime, build_runtime, start_workers
 from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
+from casework.security.middleware import install_proxy_middleware, install_security_middleware
 from casework.storage.spool import sweep_stale_files
 from casework.workspaces import service as workspaces_service
 from casework.workspaces.router import router as workspaces_router
@@ -33,16 +39,18 @@ log = logging.getLogger(__name__)
 
 
 def prepare(runtime: Runtime) -> None:
-    """Migrate and make sure the default workspace exists (idempotent)."""
+    """Migrate, make sure the default workspace and the first owner exist (idempotent)."""
     migrate.upgrade(runtime.engine)
     with transaction(runtime.sessions) as session:
         workspaces_service.ensure_default_workspace(
             session=session, name=runtime.settings.default_workspace_name)
+    bootstrap_accounts(runtime)
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for domain in (workspaces_router, collections_router, documents_router, notes_router,
+    for domain in (auth_router, workspaces_router, apikeys_router, audit_router,
+                   operator_router, collections_router, documents_router, notes_router,
                    search_router, jobs_router):
         router.include_router(domain)
     return router
@@ -71,7 +79,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app = FastAPI(title="casework", version=__version__, lifespan=lifespan,
                   description="Self-hosted document and media intelligence.")
     install_error_handlers(app)
+    install_security_middleware(app, settings)
     app.add_middleware(ObservabilityMiddleware, sentry_enabled=sentry_enabled)
+    install_proxy_middleware(app, settings)
     app.include_router(observability_router)
     app.include_router(api_router())
     return app

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from casework.accounts.mail import LogMailer, Mailer, build_mailer
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.settings import Settings
 from casework.observability.metrics import Metrics
@@ -21,6 +22,7 @@ from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
 from casework.search.models import Chunk, Embedding
 from casework.search.vector_index import UsearchVectorIndex, VectorIndex
+from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
 
@@ -43,6 +45,8 @@ class Runtime:
     embedder: Embedder
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     workers: WorkerPool | None = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter("memory://"))
+    mailer: Mailer = field(default_factory=LogMailer)
     metrics: Metrics = field(default_factory=Metrics)
 
     def notify_jobs(self, job_id: int) -> None:
@@ -101,6 +105,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
         blobs=LocalBlobStore(settings.blob_dir), keyword_index=keyword_index,
         vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
+        limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
     )
 
 

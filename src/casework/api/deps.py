@@ -1,7 +1,14 @@
 """Dependencies as `Annotated` aliases: the runtime, sessions, and the acting principal.
 
 The session dependency owns the transaction: it commits once after the route returns and
-before the response is sent (scope="function"), or rolls back on any error.
+before the response is sent (scope="function"), or rolls back on any error - except an
+error raised with `keep_changes`, whose flushed rows (a failed login's audit event, a
+revoked token family) are committed before the error is answered.
+
+Authentication: `Authorization: Bearer <access token | API key>`, `X-API-Key`, or the web
+UI's session cookie (writes then need the CSRF token). Authorisation: the workspace named
+by `X-Workspace` (slug or id) must be one the user is a member of - otherwise it simply
+does not exist (404) - and the role's (or key's) permissions must include the route's.
 """
 
 from __future__ import annotations
@@ -9,16 +16,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.accounts.models import Role
+from casework.accounts import credentials
+from casework.accounts import sessions as login_sessions
+from casework.accounts.models import Membership, Role, User
+from casework.accounts.permissions import ROLE_PERMISSIONS, Permission, permissions_for_scopes
+from casework.accounts.principal import CredentialKind, Principal
+from casework.apikeys import service as apikeys_service
+from casework.apikeys.models import ApiKey
 from casework.core.database import transaction
-from casework.core.errors import NotFound
-from casework.core.settings import Settings
+from casework.core.errors import (
+    CaseworkError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TwoFactorRequired,
+    Unauthorized,
+)
+from casework.core.origin import RequestOrigin
+from casework.core.settings import Environment, Settings
 from casework.runtime import Runtime
 from casework.workspaces import service as workspaces_service
+
+__all__ = ["Principal"]
+
+SESSION_COOKIE = "casework_session"
+CSRF_COOKIE = "casework_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -37,7 +67,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
     with transaction(runtime.sessions) as session:
-        yield session
+        try:
+            yield session
+        except CaseworkError as exc:
+            if exc.keep_changes:
+                session.commit()
+            raise
 
 
 def get_read_session(runtime: RuntimeDep) -> Iterator[Session]:
@@ -50,33 +85,212 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who acts, and in which workspace. Every service call is scoped by `workspace_id`."""
+def get_origin(request: Request) -> RequestOrigin:
+    """Client IP as seen after the trusted-proxy middleware; the request id of the logs."""
+    request_id = request.scope.get("casework.request_id") or request.headers.get("x-request-id")
+    return RequestOrigin(ip=request.client.host if request.client else None,
+                         user_agent=request.headers.get("user-agent"),
+                         request_id=str(request_id)[:64] if request_id else None)
 
-    workspace_id: str
-    user_id: str | None
-    role: Role
+
+OriginDep = Annotated[RequestOrigin, Depends(get_origin)]
+
+
+# --- who is calling ----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    via: CredentialKind
+    user: User | None = None
+    api_key: ApiKey | None = None
+
+
+def csrf_token_for(settings: Settings, session_id: str) -> str:
+    """Signed double-submit token: bound to the session, unguessable without SECRET_KEY."""
+    return credentials.sign(settings.secret_key.get_secret_value(), f"csrf:{session_id}")
+
+
+def _check_csrf(request: Request, settings: Settings, session_id: str) -> None:
+    """Cookie-authenticated writes must prove they come from our own pages."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin and origin not in settings.cors_origins and \
+            urlsplit(origin).netloc != request.headers.get("host"):
+        raise Forbidden("cross-site request refused (Origin not allowed)")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not credentials.same(sent, csrf_token_for(settings, session_id)):
+        raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _user_from_access_token(session: Session, settings: Settings, token: str) -> User:
+    claims = credentials.decode_jwt(key=settings.secret_key.get_secret_value(), token=token,
+                                    kind="access")
+    user = session.get(User, claims["sub"])
+    if user is None or not user.is_active:
+        raise Unauthorized("the account is disabled")
+    if claims.get("ver") != user.session_epoch:
+        raise Unauthorized("the token was revoked (password changed); log in again")
+    return user
+
+
+def _api_key(session: Session, runtime: Runtime, secret: str) -> Identity:
+    key = apikeys_service.authenticate(session=session, secret=secret)
+    if apikeys_service.needs_touch(key):
+        # Its own short write: GET routes read through a read-only session.
+        with transaction(runtime.sessions) as write:
+            apikeys_service.touch(session=write, key_id=key.id)
+    return Identity(via=CredentialKind.api_key, api_key=key)
+
+
+def get_identity(request: Request, session: ReadSessionDep, runtime: RuntimeDep) -> Identity:
+    settings = runtime.settings
+    api_key = request.headers.get("x-api-key")
+    bearer = _bearer(request)
+    if api_key:
+        return _api_key(session, runtime, api_key.strip())
+    if bearer and bearer.startswith(f"{apikeys_service.KEY_PREFIX}_"):
+        return _api_key(session, runtime, bearer)
+    if bearer:
+        return Identity(via=CredentialKind.access_token,
+                        user=_user_from_access_token(session, settings, bearer))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        user, row = login_sessions.user_for_cookie(session=session, token=cookie)
+        _check_csrf(request, settings, row.id)
+        return Identity(via=CredentialKind.cookie, user=user)
+    raise Unauthorized("authentication required: send 'Authorization: Bearer <token>' or "
+                       "an X-API-Key header", headers={"WWW-Authenticate": "Bearer"})
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+def get_current_user(identity: IdentityDep) -> User:
+    """Routes about the account itself (password, 2FA, own workspaces) need a person."""
+    if identity.user is None:
+        raise Forbidden("this needs a user login, not an API key")
+    return identity.user
+
+
+CurrentUserDep = Annotated[User, Depends(get_current_user)]
+
+
+# --- in which workspace, with which permissions ---------------------------------------
+
+def resolve_membership(session: Session, user: User, named: str | None) -> tuple[str, Role]:
+    if named:
+        workspace = workspaces_service.find_workspace(session=session, slug_or_id=named)
+        membership = workspace and session.scalars(select(Membership).where(
+            Membership.workspace_id == workspace.id, Membership.user_id == user.id)).first()
+        if not membership:
+            raise NotFound("workspace not found (or you are not a member)")
+        return membership.workspace_id, Role(membership.role)
+    memberships = list(session.scalars(select(Membership).where(
+        Membership.user_id == user.id).order_by(Membership.created_at)))
+    if len(memberships) == 1:
+        return memberships[0].workspace_id, Role(memberships[0].role)
+    default = workspaces_service.find_workspace(session=session,
+                                                slug_or_id=workspaces_service.DEFAULT_SLUG)
+    for membership in memberships:
+        if default is not None and membership.workspace_id == default.id:
+            return membership.workspace_id, Role(membership.role)
+    if not memberships:
+        raise NotFound("you are not a member of any workspace yet: create one or accept "
+                       "an invitation")
+    raise InvalidInput("you are a member of several workspaces: name one in the "
+                       "X-Workspace header (slug or id)")
 
 
 def get_principal(
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
+    identity: IdentityDep, session: ReadSessionDep, origin: OriginDep,
     x_workspace: Annotated[str | None, Header(max_length=120)] = None,
 ) -> Principal:
-    """The embedded default before accounts: the default workspace, or one named by slug.
+    if identity.api_key is not None:
+        key = identity.api_key
+        if x_workspace:
+            named = workspaces_service.find_workspace(session=session, slug_or_id=x_workspace)
+            if named is None or named.id != key.workspace_id:
+                raise NotFound("workspace not found (or you are not a member)")
+        return Principal(
+            workspace_id=key.workspace_id, user_id=None, role=None, api_key_id=key.id,
+            permissions=permissions_for_scopes(apikeys_service.scopes_of(key)),
+            label=f"key:{key.prefix}", via=CredentialKind.api_key, origin=origin)
+    user = identity.user
+    assert user is not None
+    workspace_id, role = resolve_membership(session, user, x_workspace)
+    workspace = workspaces_service.get_workspace(session=session, workspace_id=workspace_id)
+    if workspace.require_2fa and not user.totp_enabled:
+        raise TwoFactorRequired("this workspace requires two-factor authentication: enable "
+                                "it first (POST /api/v1/auth/2fa/setup)")
+    return Principal(workspace_id=workspace_id, user_id=user.id, role=role,
+                     permissions=ROLE_PERMISSIONS[role], label=user.email, via=identity.via,
+                     origin=origin)
 
-    This is the one seam the accounts issue replaces with real authentication.
-    """
-    if x_workspace:
-        workspace = workspaces_service.get_workspace_by_slug(session=session, slug=x_workspace)
-    else:
-        try:
-            workspace = workspaces_service.get_workspace_by_slug(
-                session=session, slug=workspaces_service.DEFAULT_SLUG)
-        except NotFound:
-            raise NotFound("no default workspace: run `casework migrate`") from None
-    return Principal(workspace_id=workspace.id, user_id=None, role=Role.owner)
+
+class Require:
+    """`Depends(Require(Permission.write))`: the principal, if its permissions allow."""
+
+    def __init__(self, permission: Permission | None) -> None:
+        self.permission = permission  # None: read for safe methods, write otherwise
+
+    def __call__(self, request: Request,
+                 principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        needed = self.permission or (
+            Permission.read if request.method in SAFE_METHODS else Permission.write)
+        if not principal.can(needed):
+            raise Forbidden(f"your role does not allow this ({needed.value} is needed)")
+        return principal
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+# Routes say what they need; `PrincipalDep` derives it from the method (GET reads, the rest
+# writes), so a route added without thinking about it is still protected.
+PrincipalDep = Annotated[Principal, Depends(Require(None))]
+CanRead = Annotated[Principal, Depends(Require(Permission.read))]
+CanWrite = Annotated[Principal, Depends(Require(Permission.write))]
+CanManageMembers = Annotated[Principal, Depends(Require(Permission.manage_members))]
+CanManageKeys = Annotated[Principal, Depends(Require(Permission.manage_keys))]
+CanReadAudit = Annotated[Principal, Depends(Require(Permission.read_audit))]
+CanManageWorkspace = Annotated[Principal, Depends(Require(Permission.manage_workspace))]
+CanDeleteWorkspace = Annotated[Principal, Depends(Require(Permission.delete_workspace))]
+
+
+def require_operator(request: Request, settings: SettingsDep) -> None:
+    """Operator endpoints: the ADMIN_API_KEY, as a bearer token or X-Admin-Key."""
+    expected = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    sent = request.headers.get("x-admin-key") or _bearer(request) or ""
+    if not expected:
+        raise Unauthorized("operator endpoints are off: set ADMIN_API_KEY")
+    if not credentials.same(sent, expected):
+        raise Unauthorized("operator endpoints need the ADMIN_API_KEY",
+                           headers={"WWW-Authenticate": "Bearer"})
+
+
+OperatorDep = Depends(require_operator)
+
+
+def cookie_secure(settings: Settings) -> bool:
+    return settings.environment == Environment.production
+
+
+def set_session_cookies(response: Response, settings: Settings, token: str, csrf: str) -> None:
+    """The web session: HttpOnly cookie for the session, a readable one for the CSRF token."""
+    max_age = settings.session_cookie_hours * 3600
+    secure = cookie_secure(settings)
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure,
+                        samesite="lax", path="/")
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure,
+                        samesite="lax", path="/")
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    secure = cookie_secure(settings)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True,
+                           samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")

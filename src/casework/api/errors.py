@@ -28,7 +28,7 @@ def _body(code: str, message: str, details: object | None = None) -> dict[str, o
 
 async def _casework_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CaseworkError)
-    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers or None)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -15,10 +15,15 @@ class CaseworkError(Exception):
     status_code: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
+                 keep_changes: bool = False, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        # The request fails, but what the service flushed before raising is committed:
+        # a failed login's audit row, a refresh-token family revoked on reuse.
+        self.keep_changes = keep_changes
+        self.headers = headers or {}
 
     def to_body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -55,3 +60,32 @@ class InvalidInput(CaseworkError):
 class ServiceUnavailable(CaseworkError):
     status_code = 503
     code = "service_unavailable"
+
+
+class Unauthorized(CaseworkError):
+    """No valid credentials: the client must (re-)authenticate."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(CaseworkError):
+    """Authenticated, but the role or the key's scopes do not allow this in this workspace."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class TwoFactorRequired(Forbidden):
+    code = "two_factor_required"
+
+
+class RateLimited(CaseworkError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class SecondFactorNeeded(Unauthorized):
+    """The password was right; the login needs the TOTP or a recovery code too."""
+
+    code = "second_factor_needed"

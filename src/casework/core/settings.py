@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MiB = 1024 * 1024
+# Obviously not a secret: production refuses to start with it (see `production_problems`).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Environment(StrEnum):
@@ -130,6 +133,57 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     cors_origins: str | None = None
 
+    # Accounts and sessions (docs/security.md explains the choices).
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET_KEY), description="Signs access tokens and CSRF tokens. "
+        "Production needs a random value of at least 32 characters.")
+    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
+    session_cookie_hours: Annotated[int, Field(ge=1, le=2160)] = 12
+    two_factor_pending_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    signup_mode: Literal["open", "invite"] = Field(
+        default="invite", description="open: anyone may sign up; invite: only with an "
+        "invitation token from a workspace admin.")
+    invitation_days: Annotated[int, Field(ge=1, le=90)] = 7
+    password_reset_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    password_min_length: Annotated[int, Field(ge=8, le=128)] = 10
+    admin_email: str | None = Field(
+        default=None, description="With ADMIN_PASSWORD: the first owner, created at start "
+        "if no user has that address yet.")
+    admin_password: SecretStr | None = None
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="Guards the operator endpoints (/api/v1/operator/...).")
+    public_url: str = Field(default="http://127.0.0.1:8000",
+                            description="Base of links in e-mails (password reset, invites).")
+    smtp_host: str | None = Field(
+        default=None, description="Unset: e-mails are written to the log (development).")
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "casework@localhost"
+    smtp_starttls: bool = True
+
+    # Rate limits: `limits` storage URI, memory:// now, redis://... in the scale-out shape.
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_requests: Annotated[int, Field(ge=1)] = 1200
+    rate_limit_window: Annotated[int, Field(ge=1)] = 60
+    login_rate_limit_per_minute: Annotated[int, Field(ge=1)] = 5
+    upload_rate_limit_per_hour: Annotated[int, Field(ge=1)] = 1000
+
+    # HTTP hardening. Lists are comma-separated in the environment.
+    cors_origins: CommaList = Field(default_factory=list)
+    allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])
+    trusted_proxies: CommaList = Field(
+        default_factory=list, description="IPs/CIDRs whose X-Forwarded-For/-Proto are believed.")
+    max_json_bytes: Annotated[int, Field(ge=1024)] = 1 * MiB
+
+    @field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -194,10 +248,40 @@ class SettingsError(Exception):
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning pydantic's errors into one message naming each variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = ["casework cannot start: the configuration is invalid."]
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]).upper() or "SETTINGS"
             lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("\n".join(lines)) from None
+    problems = production_problems(settings)
+    if problems:
+        raise SettingsError("\n".join(
+            ["casework refuses to start in production: the configuration is unsafe.",
+             *(f"  {p}" for p in problems)]))
+    return settings
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What must change before ENVIRONMENT=production may start; empty when all is well."""
+    problems: list[str] = []
+    if bool(settings.admin_email) != bool(settings.admin_password):
+        problems.append("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
+    if settings.environment != Environment.production:
+        return problems
+    secret = settings.secret_key.get_secret_value()
+    if secret == DEV_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY: set a random value of at least 32 characters, e.g. "
+                        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    if "*" in settings.cors_origins:
+        problems.append("CORS_ORIGINS: list the allowed origins; '*' is not allowed")
+    if settings.debug:
+        problems.append("DEBUG: must be false")
+    api_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    if len(api_key) < 32:
+        problems.append("ADMIN_API_KEY: set a random operator key of at least 32 characters")
+    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    if settings.admin_email and len(password) < settings.password_min_length:
+        problems.append(f"ADMIN_PASSWORD: at least {settings.password_min_length} characters")
+    return problems

@@ -1,6 +1,8 @@
 """Imports every domain's models so `Base.metadata` knows all tables (for Alembic)."""
 
 from casework.accounts import models as accounts_models
+from casework.apikeys import models as apikeys_models
+from casework.audit import models as audit_models
 from casework.collections import models as collections_models
 from casework.core.database import Base
 from casework.documents import models as documents_models
@@ -13,6 +15,8 @@ from casework.workspaces import models as workspaces_models
 __all__ = [
     "Base",
     "accounts_models",
+    "apikeys_models",
+    "audit_models",
     "collections_models",
     "documents_models",
     "jobs_models",

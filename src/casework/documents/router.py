@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, SessionDep
 from casework.api.pagination import Page, PagingDep
+from casework.audit import service as audit
 from casework.core.errors import PayloadTooLarge
 from casework.documents import service
 from casework.documents.models import DocumentStatus
@@ -38,6 +39,8 @@ async def upload_documents(
 ) -> UploadResponse:
     """Upload one or more files as multipart parts named `files`. Processing is queued."""
     settings = runtime.settings
+    runtime.limiter.enforce("upload", principal.workspace_id, what="uploads",
+                            limit=settings.upload_rate_limit_per_hour, window_seconds=3600)
     ceiling = settings.max_upload_bytes * settings.max_files_per_upload + MULTIPART_OVERHEAD
     if content_length is not None and content_length > ceiling:
         raise PayloadTooLarge(f"the request is larger than the limit of {ceiling} bytes")
@@ -51,6 +54,10 @@ async def upload_documents(
             workspace_id=principal.workspace_id, collection_id=collection_id, files=form.files)
     finally:
         form.discard()  # files already published were moved away; this removes the rest
+    audit.record_by(session=session, principal=principal, action="document.upload",
+                    target_type="collection", target_id=collection_id,
+                    details={"documents": [a.document.id for a in accepted if not a.duplicate],
+                             "duplicates": [a.document.id for a in accepted if a.duplicate]})
     return UploadResponse(documents=[
         UploadedDocument(document=DocumentOut.build(a.document, []), duplicate=a.duplicate)
         for a in accepted])
@@ -100,6 +107,8 @@ def download_original(document_id: str, session: ReadSessionDep, runtime: Runtim
     document, chunks = service.stream_original(
         session=session, runtime=runtime, workspace_id=principal.workspace_id,
         document_id=document_id)
+    audit.record_read(sessions=runtime.sessions, principal=principal,
+                      action="document.download", target_type="document", target_id=document.id)
     disposition = f"attachment; filename*=UTF-8''{quote(document.filename)}"
     return StreamingResponse(chunks, media_type=document.media_type, headers={
         "Content-Disposition": disposition, "Content-Length": str(document.size_bytes),
@@ -128,4 +137,6 @@ def delete_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
                     principal: PrincipalDep) -> Response:
     service.delete_document(session=session, runtime=runtime,
                             workspace_id=principal.workspace_id, document_id=document_id)
+    audit.record_by(session=session, principal=principal, action="document.delete",
+                    target_type="document", target_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

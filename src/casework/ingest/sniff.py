@@ -8,6 +8,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from casework.ingest.archives import check_zip_archive
+
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _HEAD_BYTES = 8192
 _MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
@@ -31,10 +33,12 @@ def _looks_like_text(head: bytes) -> bool:
     return controls <= len(head) // 200
 
 
-def _zip_media_type(path: Path) -> str | None:
+def _zip_media_type(path: Path, filename: str) -> str | None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            if "[Content_Types].xml" in names:
+                check_zip_archive(archive, name=filename)  # bombs are refused before parsing
     except (zipfile.BadZipFile, OSError):
         return None
     if "word/document.xml" in names and "[Content_Types].xml" in names:
@@ -49,7 +53,7 @@ def sniff_media_type(path: Path, filename: str) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"PK\x03\x04"):
-        return _zip_media_type(path)
+        return _zip_media_type(path, filename)
     if not head or not _looks_like_text(head):
         return None
     lowered = head.lstrip().lower()

@@ -54,6 +54,12 @@ def get_workspace_by_slug(*, session: Session, slug: str) -> Workspace:
     return workspace
 
 
+def find_workspace(*, session: Session, slug_or_id: str) -> Workspace | None:
+    """What the X-Workspace header names: a slug or an id."""
+    return session.scalars(select(Workspace).where(
+        (Workspace.slug == slug_or_id) | (Workspace.id == slug_or_id))).first()
+
+
 def list_workspaces(*, session: Session, workspace_ids: list[str] | None = None) -> list[Workspace]:
     query = select(Workspace).order_by(Workspace.created_at, Workspace.id)
     if workspace_ids is not None:
@@ -64,5 +70,16 @@ def list_workspaces(*, session: Session, workspace_ids: list[str] | None = None)
 def rename_workspace(*, session: Session, workspace_id: str, name: str) -> Workspace:
     workspace = get_workspace(session=session, workspace_id=workspace_id)
     workspace.name = name.strip()
+    session.flush()
+    return workspace
+
+
+def update_workspace(*, session: Session, workspace_id: str,
+                     changes: dict[str, object]) -> Workspace:
+    workspace = get_workspace(session=session, workspace_id=workspace_id)
+    if "name" in changes and changes["name"] is not None:
+        workspace.name = str(changes["name"]).strip()
+    if "require_2fa" in changes and changes["require_2fa"] is not None:
+        workspace.require_2fa = bool(changes["require_2fa"])
     session.flush()
     return workspace

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 
+from casework.ingest.archives import UnsafeArchive, check_zip_archive
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 
 
@@ -15,6 +17,13 @@ class DocxParser:
     media_types = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
 
     def parse(self, path: Path) -> ParsedDocument:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                check_zip_archive(archive, name=path.name)
+        except UnsafeArchive as exc:
+            raise ParseError(exc.message) from None
+        except zipfile.BadZipFile as exc:
+            raise ParseError(f"not a readable DOCX file: {exc}") from None
         try:
             document = docx.Document(str(path))
         except (PackageNotFoundError, KeyError, ValueError) as exc:

@@ -1,0 +1,33 @@
+"""Who acts, in which workspace, with which permissions, and from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from casework.accounts.models import Role
+from casework.accounts.permissions import Permission
+from casework.core.origin import RequestOrigin
+
+
+class CredentialKind(StrEnum):
+    access_token = "access_token"  # noqa: S105  (a kind of credential, not one)
+    api_key = "api_key"
+    cookie = "cookie"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Every service call is scoped by `workspace_id`; `role` is None for API keys."""
+
+    workspace_id: str
+    user_id: str | None
+    role: Role | None
+    permissions: frozenset[Permission] = frozenset()
+    api_key_id: str | None = None
+    label: str | None = None  # e-mail or key prefix: how the audit log names the actor
+    via: CredentialKind = CredentialKind.access_token
+    origin: RequestOrigin = field(default_factory=RequestOrigin)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions

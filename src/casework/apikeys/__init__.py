@@ -1,0 +1,1 @@
+"""API keys: workspace-scoped credentials for scripts and integrations, stored hashed."""

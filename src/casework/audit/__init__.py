@@ -1,0 +1,1 @@
+"""Audit log: an append-only record of security events, per workspace."""

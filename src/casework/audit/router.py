@@ -1,0 +1,75 @@
+"""Audit routes: a workspace's admins read its log (JSON or CSV); operators read all of it."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from casework.api.deps import CanReadAudit, OperatorDep, ReadSessionDep
+from casework.api.pagination import Page, PagingDep
+from casework.audit import service
+from casework.audit.schemas import AuditEventOut
+
+router = APIRouter(tags=["audit"])
+CSV_MAX_ROWS = 100_000
+
+
+def get_filters(
+    action: Annotated[str | None, Query(max_length=64, description="Exact, or a prefix "
+                                        "ending in '.', e.g. 'auth.'")] = None,
+    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    actor_user_id: Annotated[str | None, Query(max_length=32)] = None,
+    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> service.AuditFilters:
+    return service.AuditFilters(action=action, outcome=outcome, actor_user_id=actor_user_id,
+                                target_id=target_id, since=since, until=until)
+
+
+FiltersDep = Annotated[service.AuditFilters, Depends(get_filters)]
+
+
+def _page(session: ReadSessionDep, workspace_id: str | None, filters: service.AuditFilters,
+          limit: int, offset: int) -> Page[AuditEventOut]:
+    rows, total = service.list_events(session=session, workspace_id=workspace_id,
+                                      filters=filters, limit=limit, offset=offset)
+    return Page(items=[AuditEventOut.model_validate(r) for r in rows], total=total,
+                limit=limit, offset=offset)
+
+
+def _csv(session: ReadSessionDep, workspace_id: str | None,
+         filters: service.AuditFilters) -> StreamingResponse:
+    rows, _ = service.list_events(session=session, workspace_id=workspace_id, filters=filters,
+                                  limit=CSV_MAX_ROWS, offset=0)
+    return StreamingResponse(service.to_csv(rows), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+
+@router.get("/audit", response_model=Page[AuditEventOut])
+def list_events(session: ReadSessionDep, principal: CanReadAudit, paging: PagingDep,
+                filters: FiltersDep) -> Page[AuditEventOut]:
+    """This workspace's security events, newest first."""
+    return _page(session, principal.workspace_id, filters, paging.limit, paging.offset)
+
+
+@router.get("/audit.csv", response_class=StreamingResponse)
+def download_events(session: ReadSessionDep, principal: CanReadAudit,
+                    filters: FiltersDep) -> StreamingResponse:
+    return _csv(session, principal.workspace_id, filters)
+
+
+operator_router = APIRouter(prefix="/operator", tags=["operator"], dependencies=[OperatorDep])
+
+
+@operator_router.get("/audit", response_model=Page[AuditEventOut])
+def operator_events(session: ReadSessionDep, paging: PagingDep,
+                    filters: FiltersDep) -> Page[AuditEventOut]:
+    """Every workspace's events and the account-level ones (logins, password changes)."""
+    return _page(session, None, filters, paging.limit, paging.offset)
+
+
+@operator_router.get("/audit.csv", response_class=StreamingResponse)
+def operator_download(session: ReadSessionDep, filters: FiltersDep) -> StreamingResponse:
+    return _csv(session, None, filters)

@@ -1,0 +1,125 @@
+"""Recording and reading security events. Recording only adds rows (the database refuses
+updates and deletes); a workspace sees its own events, operators see every event."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.accounts.principal import Principal
+from casework.audit.models import AuditEvent
+from casework.core.database import transaction
+from casework.core.origin import RequestOrigin
+from casework.core.scoping import scoped
+
+CSV_COLUMNS = ("id", "created_at", "workspace_id", "action", "outcome", "actor_user_id",
+               "actor_api_key_id", "actor_label", "target_type", "target_id", "ip",
+               "user_agent", "request_id", "details")
+
+
+def record(*, session: Session, action: str, origin: RequestOrigin,
+           workspace_id: str | None = None, actor_user_id: str | None = None,
+           actor_api_key_id: str | None = None, actor_label: str | None = None,
+           target_type: str | None = None, target_id: str | None = None,
+           outcome: str = "ok", details: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one event to this transaction: it commits, or rolls back, with the change it
+    describes (failures raise errors with `keep_changes`, so their events are kept)."""
+    event = AuditEvent(
+        action=action, outcome=outcome, workspace_id=workspace_id,
+        actor_user_id=actor_user_id, actor_api_key_id=actor_api_key_id,
+        actor_label=(actor_label or None) and actor_label[:320],
+        target_type=target_type, target_id=target_id, ip=origin.ip,
+        user_agent=(origin.user_agent or None) and origin.user_agent[:400],
+        request_id=(origin.request_id or None) and origin.request_id[:64],
+        details=json.dumps(details or {}, sort_keys=True, default=str))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_by(*, session: Session, principal: Principal, action: str,
+              target_type: str | None = None, target_id: str | None = None,
+              details: dict[str, Any] | None = None) -> AuditEvent:
+    """An event done by `principal` in its workspace."""
+    return record(session=session, action=action, origin=principal.origin,
+                  workspace_id=principal.workspace_id, actor_user_id=principal.user_id,
+                  actor_api_key_id=principal.api_key_id, actor_label=principal.label,
+                  target_type=target_type, target_id=target_id, details=details)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    action: str | None = None  # exact, or a prefix ending in "." (e.g. "auth.")
+    outcome: str | None = None
+    actor_user_id: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(query: Select[tuple[AuditEvent]], filters: AuditFilters) -> Select[tuple[AuditEvent]]:
+    if filters.action:
+        if filters.action.endswith("."):
+            query = query.where(AuditEvent.action.startswith(filters.action, autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == filters.action)
+    if filters.outcome:
+        query = query.where(AuditEvent.outcome == filters.outcome)
+    if filters.actor_user_id:
+        query = query.where(AuditEvent.actor_user_id == filters.actor_user_id)
+    if filters.target_id:
+        query = query.where(AuditEvent.target_id == filters.target_id)
+    if filters.since:
+        query = query.where(AuditEvent.created_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEvent.created_at < filters.until)
+    return query
+
+
+def list_events(*, session: Session, workspace_id: str | None, filters: AuditFilters,
+                limit: int, offset: int) -> tuple[list[AuditEvent], int]:
+    """Newest first. `workspace_id=None` is the operator's view across every workspace."""
+    base = scoped(AuditEvent, workspace_id) if workspace_id else select(AuditEvent)  # type: ignore[type-var]
+    query = _filtered(base, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def to_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for event in events:
+        writer.writerow([_cell(getattr(event, column)) for column in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def record_read(*, sessions: sessionmaker[Session], principal: Principal, action: str,
+                target_type: str | None = None, target_id: str | None = None,
+                details: dict[str, Any] | None = None) -> None:
+    """For reads worth auditing (downloads): GET routes hold a read-only session, so the
+    event is written in its own short transaction."""
+    with transaction(sessions) as session:
+        record_by(session=session, principal=principal, action=action,
+                  target_type=target_type, target_id=target_id, details=details)

@@ -1,0 +1,79 @@
+"""`casework admin ...`: accounts and keys created on the server itself, without HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from casework.core.database import transaction
+from casework.core.errors import CaseworkError
+from casework.core.origin import RequestOrigin
+
+app = typer.Typer(help="Accounts and API keys, on the server itself.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The account's e-mail address.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True,
+                                          help="Asked for when not given.")],
+    workspace: Annotated[str, typer.Option("--workspace", "-w",
+                                           help="Workspace slug (created if missing).")]
+    = "default",
+) -> None:
+    """Create an account (or reuse an existing one) as an owner of the workspace."""
+    from casework.accounts import service
+    from casework.cli.main import _runtime, _settings
+
+    runtime = _runtime(_settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            user, ws, created = service.bootstrap_owner(
+                session=session, settings=runtime.settings, email=email, password=password,
+                workspace_slug=workspace, origin=RequestOrigin.cli())
+    except CaseworkError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    verb = "created" if created else "already existed (password unchanged); made"
+    console.print(f"[green]{user.email}[/green] {verb} owner of workspace "
+                  f"[bold]{ws.slug}[/bold]")
+
+
+@app.command("create-api-key")
+def create_api_key(
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin.")]
+    = "read,write",
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
+    = "default",
+    expires_in_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
+) -> None:
+    """Create an API key and print its secret (shown only this once)."""
+    from casework.accounts.permissions import Scope
+    from casework.accounts.principal import Principal
+    from casework.apikeys import service
+    from casework.cli.main import _runtime, _settings, _workspace_id
+
+    try:
+        wanted = [Scope(s.strip()) for s in scopes.split(",") if s.strip()]
+    except ValueError:
+        err_console.print("[red]scopes are read, write and admin[/red]")
+        raise typer.Exit(2) from None
+    runtime = _runtime(_settings())
+    try:
+        principal = Principal(workspace_id=_workspace_id(runtime, workspace), user_id=None,
+                              role=None, label="cli", origin=RequestOrigin.cli())
+        with transaction(runtime.sessions) as session:
+            key, secret = service.create_key(session=session, principal=principal, name=name,
+                                             scopes=wanted, expires_in_days=expires_in_days)
+    finally:
+        runtime.close()
+    console.print(f"API key {key.prefix}... ({key.scopes}) for workspace {workspace}:")
+    console.print(secret, soft_wrap=True, highlight=False)

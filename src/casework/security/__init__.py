@@ -1,0 +1,1 @@
+"""HTTP hardening: headers, body limits, rate limits, proxies, CSRF."""

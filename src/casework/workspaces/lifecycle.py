@@ -1,0 +1,47 @@
+"""Creating a workspace for its first owner, and deleting one with everything in it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.accounts.models import Membership, Role
+from casework.accounts.principal import Principal
+from casework.audit import service as audit
+from casework.collections.models import Collection
+from casework.core.origin import RequestOrigin
+from casework.notes.models import Note
+from casework.runtime import Runtime
+from casework.workspaces import service
+from casework.workspaces.models import Workspace
+
+
+def create_owned_workspace(*, session: Session, user_id: str, label: str | None, name: str,
+                           origin: RequestOrigin) -> Workspace:
+    workspace = service.create_workspace(session=session, name=name)
+    session.add(Membership(workspace_id=workspace.id, user_id=user_id, role=Role.owner))
+    session.flush()
+    audit.record(session=session, action="workspace.create", origin=origin,
+                 workspace_id=workspace.id, actor_user_id=user_id, actor_label=label,
+                 target_type="workspace", target_id=workspace.id)
+    return workspace
+
+
+def delete_workspace(*, session: Session, runtime: Runtime, principal: Principal) -> None:
+    """Through the domain services, so blobs and index entries go too; the audit log stays."""
+    from casework.collections import service as collections_service
+    from casework.notes import service as notes_service
+
+    workspace_id = principal.workspace_id
+    for note_id in list(session.scalars(select(Note.id).where(Note.workspace_id == workspace_id))):
+        notes_service.delete_note(session=session, runtime=runtime, workspace_id=workspace_id,
+                                  note_id=note_id)
+    for collection_id in list(session.scalars(
+            select(Collection.id).where(Collection.workspace_id == workspace_id))):
+        collections_service.delete_collection(session=session, runtime=runtime,
+                                              workspace_id=workspace_id,
+                                              collection_id=collection_id)
+    audit.record_by(session=session, principal=principal, action="workspace.delete",
+                    target_type="workspace", target_id=workspace_id)
+    session.delete(service.get_workspace(session=session, workspace_id=workspace_id))
+    session.flush()

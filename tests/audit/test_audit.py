@@ -1,0 +1,94 @@
+"""The audit log: a row for each security event, filters, CSV, operator view, append-only."""
+
+import csv
+import io
+import logging
+import re
+
+import pyotp
+from sqlalchemy import create_engine, text
+
+from tests.conftest import OWNER_EMAIL, create_collection, ingest, test_settings
+from tests.fixtures.accounts import add_member, anonymous, user_id
+
+ADMIN_KEY = "operator-key-" + "x" * 30
+
+
+def _operator(client, **params):
+    response = anonymous(client).get("/api/v1/operator/audit", params={"limit": 200, **params},
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_every_security_event_is_recorded(tmp_path, make_client, caplog):
+    client = make_client(test_settings(tmp_path / "d", admin_api_key=ADMIN_KEY))
+    anon = anonymous(client)
+    anon.post("/api/v1/auth/login", json={"email": OWNER_EMAIL, "password": "bad-password"},
+              headers={"User-Agent": "audit-test-agent", "X-Request-ID": "req-123"})
+    collection = create_collection(client)
+    doc = ingest(client, collection["id"], ("a.txt", b"audited text"))[0]
+    client.get(f"/api/v1/documents/{doc['id']}/original")
+    client.delete(f"/api/v1/documents/{doc['id']}")
+    key = client.post("/api/v1/api-keys", json={"name": "k"}).json()
+    client.delete(f"/api/v1/api-keys/{key['id']}")
+    member = add_member(client, "viewer", "m@example.test")
+    client.patch(f"/api/v1/workspaces/current/members/{user_id(member)}", json={"role": "editor"})
+    secret = member.post("/api/v1/auth/2fa/setup").json()["secret"]
+    member.post("/api/v1/auth/2fa/enable", json={"code": pyotp.TOTP(secret).now()})
+    member.post("/api/v1/auth/password", json={"current_password": "a-long-test-password",
+                                              "new_password": "b-long-test-password"})
+    with caplog.at_level(logging.WARNING, logger="casework.accounts.mail"):
+        anon.post("/api/v1/auth/password-reset", json={"email": OWNER_EMAIL})
+
+    actions = {(e["action"], e["outcome"]) for e in _operator(client)}
+    for expected in [("auth.login", "failed"), ("auth.login", "ok"), ("document.upload", "ok"),
+                     ("document.download", "ok"), ("document.delete", "ok"),
+                     ("api_key.create", "ok"), ("api_key.revoke", "ok"),
+                     ("member.invite", "ok"), ("member.join", "ok"), ("auth.signup", "ok"),
+                     ("member.role_change", "ok"), ("2fa.enable", "ok"),
+                     ("auth.password_change", "ok"), ("auth.password_reset_request", "ok")]:
+        assert expected in actions, expected
+    failed = _operator(client, action="auth.login", outcome="failed")[0]
+    assert failed["user_agent"] == "audit-test-agent" and failed["request_id"] == "req-123"
+    assert failed["ip"] and failed["actor_label"] == OWNER_EMAIL and failed["created_at"]
+
+    # The workspace's own view: its events only, filterable, and as CSV.
+    own = client.get("/api/v1/audit", params={"action": "document."}).json()
+    assert {e["action"] for e in own["items"]} == {"document.upload", "document.download",
+                                                   "document.delete"}
+    assert all(e["actor_user_id"] == user_id(client) for e in own["items"])
+    exported = client.get("/api/v1/audit.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert {"api_key.create", "member.role_change"} <= {r["action"] for r in rows}
+    assert member.get("/api/v1/audit").status_code == 401  # its password change ended it
+    assert anonymous(client).get("/api/v1/operator/audit").status_code == 401
+
+    # The reset mail went to the log (development: no SMTP) and its token works once.
+    token = re.search(r"Reset token: (\S+)", caplog.text).group(1)
+    reset = anon.post("/api/v1/auth/password-reset/confirm",
+                      json={"token": token, "new_password": "reset-long-password"})
+    assert reset.status_code == 204
+    assert anon.post("/api/v1/auth/password-reset/confirm", json={
+        "token": token, "new_password": "again-long-password"}).status_code == 401
+    assert anon.post("/api/v1/auth/login", json={
+        "email": OWNER_EMAIL, "password": "reset-long-password"}).status_code == 200
+    assert ("auth.password_reset", "ok") in {(e["action"], e["outcome"])
+                                             for e in _operator(client)}
+
+
+def test_the_log_is_append_only_in_the_database(client, settings):
+    anonymous(client).post("/api/v1/auth/login", json={"email": "x@example.test",
+                                                       "password": "nope"})
+    engine = create_engine(settings.resolved_database_url)
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        with engine.connect() as conn:
+            try:
+                conn.execute(text(statement))
+                conn.commit()
+            except Exception as exc:
+                assert "append-only" in str(exc)
+            else:
+                raise AssertionError(f"{statement} was allowed")
+    engine.dispose()
