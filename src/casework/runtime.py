@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -27,8 +27,10 @@ from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
 
 if TYPE_CHECKING:
+    from casework.jobs.celery_queue import CeleryJobQueue
     from casework.jobs.handlers import JobHandler
     from casework.jobs.worker import WorkerPool
+    from casework.search.cache import SearchCache
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,25 @@ class Runtime:
     embedder: Embedder
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     workers: WorkerPool | None = None
+    redis: Any = None
+    job_queue: CeleryJobQueue | None = None
+    search_cache: SearchCache | None = None
+    semantic_off_reason: str | None = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter("memory://"))
     mailer: Mailer = field(default_factory=LogMailer)
     metrics: Metrics = field(default_factory=Metrics)
 
     def notify_jobs(self, job_id: int) -> None:
         """Called after a commit that enqueued a job: wake whoever runs jobs."""
+        if self.job_queue is not None:
+            self.job_queue.dispatch(job_id, runtime=self)
         if self.workers is not None:
             self.workers.notify(job_id)
+
+    def content_changed(self, workspace_ids: set[str]) -> None:
+        """A commit changed what these workspaces' searches return: retire cached results."""
+        if self.search_cache is not None:
+            self.search_cache.bump(workspace_ids)
 
     def after_job(self) -> None:
         self.vector_index.flush()
@@ -61,7 +74,11 @@ class Runtime:
         if self.workers is not None:
             self.workers.stop()
             self.workers = None
+        if self.job_queue is not None:
+            self.job_queue.close()
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
+        if self.redis is not None:
+            self.redis.close()
         self.engine.dispose()
 
 
@@ -83,13 +100,77 @@ def _stored_vectors(runtime_sessions: sessionmaker[Session], model: str):
     return load
 
 
+def _engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        return build_engine(settings.resolved_database_url)
+    return build_engine(settings.resolved_database_url, pool_size=settings.db_pool_size,
+                        max_overflow=settings.db_max_overflow,
+                        pool_timeout=settings.db_pool_timeout,
+                        pool_recycle=settings.db_pool_recycle)
+
+
+def _blob_store(settings: Settings) -> BlobStore:
+    if not settings.s3_bucket:
+        return LocalBlobStore(settings.blob_dir)
+    from casework.storage.s3 import S3BlobStore
+
+    secret = settings.s3_secret_access_key
+    store = S3BlobStore(bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                        region=settings.s3_region, access_key_id=settings.s3_access_key_id,
+                        secret_access_key=secret.get_secret_value() if secret else None,
+                        sse=settings.s3_sse,
+                        multipart_threshold=settings.s3_multipart_threshold_bytes)
+    store.ensure_bucket()
+    return store
+
+
+def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
+                  read_sessions: sessionmaker[Session],
+                  embedder: Embedder) -> tuple[VectorIndex, str | None]:
+    """pgvector where it can be had; the on-disk index only where one process serves all."""
+    from casework.search.pgvector_index import (
+        DisabledVectorIndex,
+        PgvectorIndex,
+        pgvector_available,
+    )
+
+    if engine.dialect.name == "postgresql" and settings.vector_backend != "disk":
+        if pgvector_available(engine):
+            return PgvectorIndex(sessions=sessions, read_sessions=read_sessions,
+                                 dimensions=embedder.dimensions), None
+        if settings.vector_backend == "pgvector" or settings.redis_url:
+            reason = ("this PostgreSQL has no pgvector extension, and the on-disk vector "
+                      "index cannot be shared by several processes: install pgvector "
+                      "(docs/scale-out.md), or run one process with VECTOR_BACKEND=disk")
+            log.warning("semantic search is off: %s", reason)
+            return DisabledVectorIndex(reason), reason
+    disk = UsearchVectorIndex(settings.index_dir / "vectors", dimensions=embedder.dimensions,
+                              source=_stored_vectors(read_sessions, embedder.name))
+    return disk, None
+
+
+def _redis_services(settings: Settings) -> tuple[Any, CeleryJobQueue | None,
+                                                 SearchCache | None]:
+    if not settings.redis_url:
+        return None, None, None
+    import redis
+
+    from casework.jobs.celery_queue import CeleryJobQueue
+    from casework.search.cache import SearchCache
+
+    client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    cache = SearchCache(client, namespace=settings.redis_namespace,
+                        ttl_seconds=settings.search_cache_seconds)
+    return client, CeleryJobQueue(settings, redis=client), cache
+
+
 def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
     """Create every resource from the settings. Cheap: no model is loaded here."""
     from casework.jobs.registry import HANDLERS
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    engine = build_engine(settings.resolved_database_url)
+    engine = _engine(settings)
     sessions = build_session_factory(engine)
     read_sessions = build_session_factory(engine, readonly=True)
     embedder = embedder or SentenceTransformerEmbedder(
@@ -98,21 +179,33 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     keyword_index: KeywordIndex = (
         Fts5KeywordIndex() if engine.dialect.name == "sqlite" else PostgresKeywordIndex()
     )
-    vector_index = UsearchVectorIndex(
-        settings.index_dir / "vectors", dimensions=embedder.dimensions,
-        source=_stored_vectors(read_sessions, embedder.name))
-    return Runtime(
+    vector_index, semantic_off = _vector_index(settings, engine, sessions, read_sessions,
+                                               embedder)
+    if semantic_off and settings.semantic_search:
+        settings = settings.model_copy(update={"semantic_search": False})  # never embed
+    redis_client, job_queue, search_cache = _redis_services(settings)
+    runtime = Runtime(
         settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
-        blobs=LocalBlobStore(settings.blob_dir), keyword_index=keyword_index,
+        blobs=_blob_store(settings), keyword_index=keyword_index,
         vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
+        redis=redis_client, job_queue=job_queue, search_cache=search_cache,
+        semantic_off_reason=semantic_off,
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
     )
+    if search_cache is not None:
+        from casework.search.cache import track_changes
+
+        track_changes(sessions, runtime.content_changed)
+    return runtime
 
 
 def start_workers(runtime: Runtime) -> bool:
     """Start in-process workers unless another process on this DATA_DIR already runs them."""
     from casework.jobs.worker import WorkerLock, WorkerPool
 
+    if runtime.job_queue is not None:
+        log.info("jobs run on Celery workers (REDIS_URL is set): `casework worker`")
+        return False
     if runtime.settings.worker_threads == 0:
         return False
     lock = WorkerLock(runtime.settings.data_dir / "worker.lock")

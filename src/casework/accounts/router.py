@@ -29,7 +29,6 @@ from casework.accounts.schemas import (
     UserOut,
 )
 from casework.api.deps import (
-    CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUserDep,
     IdentityDep,
@@ -37,8 +36,9 @@ from casework.api.deps import (
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
-    cookie_secure,
+    clear_session_cookies,
     csrf_token_for,
+    set_session_cookies,
 )
 from casework.core.errors import NotFound, SecondFactorNeeded
 from casework.workspaces.models import Workspace
@@ -131,12 +131,7 @@ def cookie_login(body: CookieLoginIn, response: Response, session: SessionDep,
     token, row = sessions.start_cookie_session(session=session, settings=settings, user=user,
                                                origin=origin)
     csrf = csrf_token_for(settings, row.id)
-    max_age = settings.session_cookie_hours * 3600
-    secure = cookie_secure(settings)
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure,
-                        samesite="lax", path="/")
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure,
-                        samesite="lax", path="/")
+    set_session_cookies(response, settings, token, csrf)
     return CookieSessionOut(user=_user_out(user), csrf_token=csrf)
 
 
@@ -148,10 +143,7 @@ def cookie_logout(request: Request, identity: IdentityDep, session: SessionDep,
     sessions.logout(session=session, token=request.cookies.get(SESSION_COOKIE, ""),
                     origin=origin)
     result = Response(status_code=status.HTTP_204_NO_CONTENT)
-    secure = cookie_secure(runtime.settings)
-    result.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True,
-                         samesite="lax")
-    result.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
+    clear_session_cookies(result, runtime.settings)
     return result
 
 

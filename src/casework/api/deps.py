@@ -40,6 +40,7 @@ from casework.core.errors import (
 )
 from casework.core.origin import RequestOrigin
 from casework.core.settings import Environment, Settings
+from casework.observability.logs import bind_principal
 from casework.runtime import Runtime
 from casework.workspaces import service as workspaces_service
 
@@ -218,6 +219,7 @@ def get_principal(
             named = workspaces_service.find_workspace(session=session, slug_or_id=x_workspace)
             if named is None or named.id != key.workspace_id:
                 raise NotFound("workspace not found (or you are not a member)")
+        bind_principal(workspace=key.workspace_id, user=f"key:{key.prefix}")
         return Principal(
             workspace_id=key.workspace_id, user_id=None, role=None, api_key_id=key.id,
             permissions=permissions_for_scopes(apikeys_service.scopes_of(key)),
@@ -229,6 +231,7 @@ def get_principal(
     if workspace.require_2fa and not user.totp_enabled:
         raise TwoFactorRequired("this workspace requires two-factor authentication: enable "
                                 "it first (POST /api/v1/auth/2fa/setup)")
+    bind_principal(workspace=workspace_id, user=user.id)
     return Principal(workspace_id=workspace_id, user_id=user.id, role=role,
                      permissions=ROLE_PERMISSIONS[role], label=user.email, via=identity.via,
                      origin=origin)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from casework.cli import admin, operations
+from casework.cli import admin, operations, scaleout
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.core.settings import Settings, SettingsError, load_settings
@@ -137,6 +137,9 @@ def search(
 
 app.add_typer(admin.app, name="admin")
 for _command in (operations.serve, operations.backup, operations.restore, operations.health):
+    app.command()(_command)
+
+for _command in (scaleout.worker, scaleout.scheduler, scaleout.migrate_data):
     app.command()(_command)
 
 

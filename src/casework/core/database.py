@@ -114,6 +114,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 _HOOKS_KEY = "casework_transaction_hooks"
+_LISTENING_KEY = "casework_transaction_hooks_listening"
 
 
 def _hooks(session: Session) -> dict[str, list[Callable[[], None]]]:
@@ -121,16 +122,23 @@ def _hooks(session: Session) -> dict[str, list[Callable[[], None]]]:
     if hooks is None:
         hooks = session.info[_HOOKS_KEY] = {"commit": [], "rollback": []}
 
+    if not session.info.get(_LISTENING_KEY):
+        session.info[_LISTENING_KEY] = True
+
         def _fire(kind: str) -> Callable[[Session], None]:
             def fire(done: Session) -> None:
+                if done.in_nested_transaction():
+                    # A savepoint (begin_nested) ended; the real commit is still to come,
+                    # and a worker woken now would not see the rows yet.
+                    return
                 pending = done.info.pop(_HOOKS_KEY, None) or {"commit": [], "rollback": []}
                 for callback in pending[kind]:
                     callback()
 
             return fire
 
-        event.listen(session, "after_commit", _fire("commit"), once=True)
-        event.listen(session, "after_rollback", _fire("rollback"), once=True)
+        event.listen(session, "after_commit", _fire("commit"))
+        event.listen(session, "after_rollback", _fire("rollback"))
     return hooks
 
 

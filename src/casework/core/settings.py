@@ -81,7 +81,25 @@ class Settings(BaseSettings):
         default=None, description="redis://host:6379/0 for the scale-out shape (queue, cache, "
         "rate limits); unset on the embedded default. Readiness checks it when set.")
 
-    # S3-compatible blob storage (the store itself comes with the scale-out work).
+    # Scale-out: PostgreSQL pool, Celery, S3 blobs, pgvector, the search cache
+    # (docs/scale-out.md). Each is off until its variable is set.
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+    db_max_overflow: Annotated[int, Field(ge=0, le=500)] = 10
+    db_pool_timeout: Annotated[float, Field(gt=0)] = 30.0
+    db_pool_recycle: Annotated[int, Field(ge=-1)] = 1800
+    redis_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = Field(
+        default="casework", description="Prefix of Celery queues and Redis keys, so several "
+        "installations can share one Redis.")
+    celery_time_limit_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=3600.0, description="A Celery task past this is killed (its job is retried).")
+    job_sweep_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=30.0, description="How often beat re-dispatches due jobs and expired leases.")
+    search_cache_seconds: Annotated[int, Field(ge=0)] = Field(
+        default=300, description="Cache search results in Redis this long (0: off). Keys "
+        "carry the workspace's index version, so a cached result is never stale.")
+    vector_backend: Literal["auto", "pgvector", "disk"] = Field(
+        default="auto", description="auto: pgvector on PostgreSQL when the extension is "
+        "there, else the on-disk index (single process only); disk: always on-disk.")
     s3_endpoint_url: str | None = Field(
         default=None, description="S3-compatible endpoint (MinIO, SeaweedFS, R2); unset: AWS.")
     s3_bucket: str | None = Field(
@@ -89,6 +107,9 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    s3_sse: Literal["AES256", "aws:kms"] | None = Field(
+        default=None, description="Server-side encryption for every object written.")
+    s3_multipart_threshold_bytes: Annotated[int, Field(ge=5 * MiB)] = 16 * MiB
 
     # Operations: logs, errors, metrics, health, backups.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -188,6 +209,13 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _rate_limits_follow_redis(self) -> Self:
+        # Several API processes must share one counter: with Redis there, use it.
+        if self.redis_url and "rate_limit_storage_url" not in self.model_fields_set:
+            self.rate_limit_storage_url = self.redis_url
+        return self
 
     @model_validator(mode="after")
     def _check_chunking(self) -> Self:

@@ -26,7 +26,8 @@ class JobPriority:
 
 class Job(Base):
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_claim", "status", "priority", "run_after"),)
+    __table_args__ = (Index("ix_job_claim", "status", "priority", "run_after"),
+                      Index("ix_job_lease", "status", "locked_until"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str | None] = mapped_column(

@@ -82,6 +82,8 @@ def claim(*, session: Session, job_id: int, worker_id: str, lease_seconds: float
         return None
     if job.status == JobStatus.running and job.locked_until and job.locked_until >= now:
         return None  # someone else holds a live lease
+    if job.status == JobStatus.queued and job.run_after > now:
+        return None  # a retry waiting out its backoff; it is sent again when due
     job.status = JobStatus.running
     job.attempts += 1
     job.locked_by = worker_id

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from casework.core.database import after_commit, transaction
 from casework.ingest.chunking import Passage
 from casework.runtime import Runtime
+from casework.search.cache import mark_changed
 from casework.search.models import Chunk, Embedding
 
 INSERT_BATCH = 500
@@ -44,7 +45,13 @@ def remove_chunks(*, session: Session, runtime: Runtime, workspace_id: str,
         select(Chunk.id).where(Chunk.workspace_id == workspace_id, owner)))
     if ids:
         session.execute(delete(Chunk).where(Chunk.workspace_id == workspace_id, owner))
-        after_commit(session, lambda: runtime.vector_index.remove(workspace_id, ids))
+        mark_changed(session, workspace_id)
+
+        def _drop_vectors() -> None:
+            runtime.vector_index.remove(workspace_id, ids)
+            runtime.content_changed({workspace_id})  # again: vectors go after the commit
+
+        after_commit(session, _drop_vectors)
     return len(ids)
 
 
@@ -60,6 +67,8 @@ def write_chunks(*, session: Session, workspace_id: str, passages: Iterable[Pass
     for batch in _batched(rows, INSERT_BATCH):
         session.execute(insert(Chunk), batch)
         count += len(batch)
+    if count:
+        mark_changed(session, workspace_id)
     return count
 
 
@@ -120,4 +129,5 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
         keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
         matrix = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
         runtime.vector_index.add(workspace_id, keys, matrix)
+        runtime.content_changed({workspace_id})
     return len(missing)

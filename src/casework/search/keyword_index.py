@@ -1,4 +1,4 @@
-"""The keyword index seam: FTS5 with BM25 on SQLite, tsvector + GIN on PostgreSQL.
+"""The keyword index seam: FTS5 with BM25 on SQLite, tsvector + GIN + BM25 on PostgreSQL.
 
 Both live inside the database and are maintained by the same transaction that writes the
 chunks, so there is nothing to keep in step here: these classes only query.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import func, literal_column, select, table, text
+from sqlalchemy import literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.models import Chunk
-from casework.search.query import ParsedQuery, to_fts5, to_tsquery
+from casework.search.query import ParsedQuery, to_fts5
 
 
 class KeywordIndex(Protocol):
@@ -42,14 +42,16 @@ class Fts5KeywordIndex:
 
 
 class PostgresKeywordIndex:
+    """PostgreSQL full text (GIN) for matching, ranked by real BM25 (see postgres_bm25)."""
+
+    def __init__(self, *, stats_seconds: float = 30.0) -> None:
+        from casework.search.postgres_bm25 import Bm25Ranker
+
+        self.ranker = Bm25Ranker(stats_seconds=stats_seconds)
+
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
                filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
         if query.is_empty:
             return []
-        tsquery = func.to_tsquery("english", to_tsquery(query))
-        tsv = literal_column("chunk.tsv")
-        rank = func.ts_rank_cd(tsv, tsquery, 32)
-        stmt = select(Chunk.id, rank.label("rank")).where(tsv.op("@@")(tsquery))
-        stmt = scoped_chunks(stmt, workspace_id=workspace_id, filters=filters)
-        stmt = stmt.order_by(rank.desc(), Chunk.id).limit(limit)
-        return [(chunk_id, float(score)) for chunk_id, score in session.execute(stmt).all()]
+        return self.ranker.search(session, workspace_id=workspace_id, query=query,
+                                  filters=filters, limit=limit)

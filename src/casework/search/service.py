@@ -7,7 +7,7 @@ snippet and a score. Filters are applied in SQL, inside the caller's workspace o
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from casework.runtime import Runtime
 from casework.search.embedder import EmbeddingUnavailable
 from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.models import Chunk
-from casework.search.query import ParsedQuery, parse_query
+from casework.search.query import ParsedQuery, normalize_query, parse_query
 from casework.search.snippets import make_snippet
 
 RRF_K = 60  # the constant from Cormack et al.; robust across collections
@@ -69,6 +69,8 @@ def fuse_rrf(rankings: list[list[int]], *, k: int = RRF_K) -> list[tuple[int, fl
 
 def _semantic(runtime: Runtime, session: Session, *, workspace_id: str, text: str,
               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+    if runtime.semantic_off_reason:
+        raise EmbeddingUnavailable(runtime.semantic_off_reason)
     if not runtime.settings.semantic_search:
         raise EmbeddingUnavailable("SEMANTIC_SEARCH is off in the settings")
     vector = runtime.embedder.embed([text])[0]
@@ -125,6 +127,30 @@ def search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
     if len(text) > settings.search_max_query_chars:
         raise InvalidInput(f"the query is longer than {settings.search_max_query_chars} "
                            "characters")
+    cache = runtime.search_cache
+    if cache is None:
+        return _search(session=session, runtime=runtime, workspace_id=workspace_id, text=text,
+                       mode=mode, filters=filters, limit=limit, offset=offset, started=started)
+    key = cache.key(workspace_id=workspace_id, version=cache.version(workspace_id), parts={
+        "q": normalize_query(text), "mode": mode.value, "filters": asdict(filters),
+        "limit": limit, "offset": offset})
+    cached = cache.get(key)
+    if cached is not None:
+        return SearchResult(
+            query=text, mode=mode, hits=[Hit(**h) for h in cached["hits"]],
+            has_more=cached["has_more"], warnings=cached["warnings"],
+            took_ms=round((time.perf_counter() - started) * 1000, 2))
+    result = _search(session=session, runtime=runtime, workspace_id=workspace_id, text=text,
+                     mode=mode, filters=filters, limit=limit, offset=offset, started=started)
+    cache.put(key, {"hits": [asdict(h) for h in result.hits], "has_more": result.has_more,
+                    "warnings": result.warnings})
+    return result
+
+
+def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
+            mode: SearchMode, filters: SearchFilters, limit: int, offset: int,
+            started: float) -> SearchResult:
+    settings = runtime.settings
     query = parse_query(text)
     window = offset + limit + 1  # one extra tells whether there is a next page
     depth = max(window, settings.search_candidates)

@@ -1,0 +1,120 @@
+"""`casework worker`, `casework scheduler` and `casework migrate-data`: the scale-out commands."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from casework.core.settings import Settings, SettingsError, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _scaleout_settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not settings.redis_url:
+        err_console.print("[red]REDIS_URL is not set: the embedded shape runs its jobs inside "
+                          "`casework serve`; workers and the scheduler need Redis "
+                          "(docs/scale-out.md)[/red]")
+        raise typer.Exit(2)
+    return settings
+
+
+def _job_queue(settings: Settings):
+    import redis
+
+    from casework.jobs.celery_queue import CeleryJobQueue
+
+    return CeleryJobQueue(settings, redis=redis.Redis.from_url(settings.redis_url))
+
+
+def _migrate(settings: Settings) -> None:
+    from casework.app import prepare
+    from casework.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        prepare(runtime)
+    finally:
+        runtime.close()
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 2,
+    queues: Annotated[str, typer.Option(help="Comma-separated: interactive, bulk.")] =
+    "interactive,bulk",
+    pool: Annotated[str, typer.Option(help="threads (one model in memory) or prefork.")] =
+    "threads",
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run jobs as Celery tasks from Redis (the scale-out shape); as many as you like."""
+    settings = _scaleout_settings()
+    _migrate(settings)
+    queue = _job_queue(settings)
+    names = {"interactive": queue.interactive, "bulk": queue.bulk}
+    wanted = [names[q.strip()] for q in queues.split(",") if q.strip() in names]
+    if not wanted:
+        err_console.print("[red]--queues: name interactive and/or bulk[/red]")
+        raise typer.Exit(2)
+    if pool == "threads":
+        queue.worker_side()  # heartbeat from the start, so readiness sees this worker
+    console.print(f"casework worker: {concurrency} x {pool} on {', '.join(wanted)}")
+    try:
+        queue.app.Worker(
+            pool=pool, concurrency=concurrency, queues=wanted, loglevel=loglevel,
+            hostname=f"casework-{os.getpid()}@{socket.gethostname()}",
+            without_mingle=True, without_gossip=True, optimization="fair",
+        ).start()
+    finally:
+        queue.close()
+
+
+def scheduler(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
+    """Run Celery beat: the job sweeper (lost messages, expired leases) on a timer. Run one."""
+    settings = _scaleout_settings()
+    _migrate(settings)
+    queue = _job_queue(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"casework scheduler: sweeping jobs every {settings.job_sweep_seconds:g} s")
+    queue.app.Beat(loglevel=loglevel,
+                   schedule=str(settings.data_dir / "celerybeat-schedule")).run()
+
+
+def migrate_data(
+    to_database: Annotated[str, typer.Option("--to-database", help="Target SQLAlchemy URL "
+                                             "(PostgreSQL), empty or freshly migrated.")],
+    to_s3_bucket: Annotated[str | None, typer.Option("--to-s3-bucket", help="Copy blobs to "
+                            "this bucket (S3_ENDPOINT_URL/S3_* settings give the rest).")]
+    = None,
+    to_blob_dir: Annotated[Path | None, typer.Option(help="Or copy blobs to a directory.")]
+    = None,
+) -> None:
+    """Copy this embedded installation (SQLite + local blobs) into PostgreSQL (+ S3)."""
+    from casework.db.transfer import MigrationError, migrate_installation
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        report = migrate_installation(settings, to_database=to_database,
+                                      to_s3_bucket=to_s3_bucket, to_blob_dir=to_blob_dir,
+                                      progress=console.print)
+    except MigrationError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    for table, count in report.rows.items():
+        console.print(f"  {table:<20} {count:>8} rows  verified")
+    console.print(f"  blobs                {report.blobs:>8} files verified by SHA-256")
+    console.print("[green]done: point DATABASE_URL (and S3_*) at the new home[/green]")

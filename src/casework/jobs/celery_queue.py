@@ -1,0 +1,196 @@
+"""The scale-out job queue: Celery on Redis carries job ids; the job table stays the truth.
+
+A Celery message only says "job 42 may be runnable". The task claims the job through the
+same `jobs.service.claim` the embedded pool uses (a lease in the database), runs the same
+handler, and records the outcome in the job table, which is what the API shows. So a
+message delivered twice, late, or after the job already ran is a harmless no-op, and a job
+whose message was lost (a worker SIGKILLed mid-job, Redis restarted) is found again by the
+sweeper that beat runs: queued-and-due or running-with-an-expired-lease jobs are re-sent.
+
+Interactive work (extraction) and bulk work (embedding) travel on two queues, so a backlog
+of embeddings never sits in front of a user's upload.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+from sqlalchemy import and_, or_, select
+
+from casework.core.database import transaction, utcnow
+from casework.core.settings import Settings
+from casework.jobs import service
+from casework.jobs.handlers import JobContext
+from casework.jobs.models import Job, JobPriority, JobStatus
+
+if TYPE_CHECKING:
+    from casework.jobs.worker import WorkerPool
+    from casework.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RUN_JOB = "casework.run_job"
+SWEEP = "casework.sweep_jobs"
+SWEEP_BATCH = 500
+REDISPATCH_AFTER = timedelta(minutes=10)
+
+
+def queue_names(namespace: str) -> tuple[str, str]:
+    """(interactive, bulk) queue names; the namespace lets installations share one Redis."""
+    return f"{namespace}.interactive", f"{namespace}.bulk"
+
+
+def build_celery(settings: Settings) -> Celery:
+    interactive, _bulk = queue_names(settings.redis_namespace)
+    app = Celery("casework", broker=settings.redis_url, backend=settings.redis_url,
+                 set_as_current=False)
+    hard = settings.celery_time_limit_seconds
+    app.conf.update(
+        task_acks_late=True,  # a message is acknowledged only once its job is recorded
+        task_reject_on_worker_lost=True,  # a killed worker's message goes back to the queue
+        worker_prefetch_multiplier=1,  # no process sits on messages others could run
+        task_time_limit=hard, task_soft_time_limit=max(hard - 30, hard * 0.9),
+        task_default_queue=interactive, task_ignore_result=True,
+        task_serializer="json", accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        # Unacked messages of a dead worker come back after this; the sweeper is faster.
+        broker_transport_options={"visibility_timeout": int(hard) + 300},
+        beat_schedule={"sweep-jobs": {"task": SWEEP, "schedule": settings.job_sweep_seconds,
+                                      "options": {"queue": interactive, "expires": 60}}},
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+class CeleryJobQueue:
+    """Sends job ids (API side) and runs them (worker side) through one Celery app."""
+
+    def __init__(self, settings: Settings, *, redis: Any) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.app = build_celery(settings)
+        self.interactive, self.bulk = queue_names(settings.redis_namespace)
+        self._runtime: Runtime | None = None
+        self._pool: WorkerPool | None = None
+        self._owns_runtime = False
+        self._lock = threading.Lock()
+        queue = self
+
+        # shared=False: the closure belongs to this queue (and its runtime) only.
+        @self.app.task(name=RUN_JOB, bind=True, acks_late=True, shared=False)
+        def run_job(task: Any, job_id: int) -> str:
+            return queue.run(job_id)
+
+        @self.app.task(name=SWEEP, shared=False)
+        def sweep_jobs() -> int:
+            return queue.sweep()
+
+    # --- sending -----------------------------------------------------------------------
+    def queue_for(self, priority: int) -> str:
+        return self.interactive if priority <= JobPriority.interactive else self.bulk
+
+    def dispatch(self, job_id: int, *, runtime: Runtime) -> None:
+        """After the commit that enqueued (or requeued) the job: send its id to a worker."""
+        with transaction(runtime.read_sessions) as session:
+            row = session.execute(
+                select(Job.priority, Job.run_after).where(Job.id == job_id)).first()
+        if row is None:
+            return
+        self.send(job_id, priority=row.priority, run_after=row.run_after)
+
+    def send(self, job_id: int, *, priority: int, run_after: Any = None) -> None:
+        countdown = 0.0
+        if run_after is not None:
+            countdown = max((run_after - utcnow()).total_seconds(), 0.0)
+        self.app.send_task(RUN_JOB, args=[job_id], queue=self.queue_for(priority),
+                           countdown=countdown or None)
+        try:
+            self.redis.set(self._sent_key(job_id), "1",
+                           ex=int(REDISPATCH_AFTER.total_seconds() + countdown))
+        except Exception:
+            log.warning("could not record the dispatch of job %s", job_id, exc_info=True)
+
+    def _sent_key(self, job_id: int) -> str:
+        return f"{self.settings.redis_namespace}:job-sent:{job_id}"
+
+    # --- running (inside a worker process) ------------------------------------------------
+    def attach(self, runtime: Runtime) -> None:
+        """Run tasks with this runtime (tests, or a worker that built its own)."""
+        self._runtime = runtime
+
+    def worker_side(self) -> tuple[Runtime, WorkerPool]:
+        """The runtime and lease-keeping pool of this worker process, built on first use.
+
+        The schema must be current already (`casework worker` migrates before it forks).
+        """
+        from casework.jobs.worker import WorkerPool
+
+        with self._lock:
+            if self._runtime is None:
+                from casework.runtime import build_runtime
+
+                self._runtime = build_runtime(self.settings)
+                self._owns_runtime = True
+            if self._pool is None:
+                # No claiming threads: Celery delivers the work. The pool brings the same
+                # execute() as the embedded shape and a heartbeat that renews leases.
+                self._pool = WorkerPool(self._runtime, threads=0)
+                self._pool.start()
+            return self._runtime, self._pool
+
+    def run(self, job_id: int) -> str:
+        runtime, pool = self.worker_side()
+        settings = runtime.settings
+        with transaction(runtime.sessions) as session:
+            job = service.claim(session=session, job_id=job_id, worker_id=pool.worker_id,
+                                lease_seconds=settings.job_lease_seconds)
+            if job is None:
+                return "skipped"  # finished, not due yet, or another worker holds it
+            if job.kind not in runtime.handlers:
+                service.mark_failed_attempt(session=session, job=job, permanent=True,
+                                            error=f"no handler for job kind {job.kind!r}",
+                                            base=0, cap=0)
+                return "failed"
+            ctx = JobContext(runtime, job.id, job.kind, dict(job.payload), job.workspace_id,
+                             job.attempts, job.max_attempts)
+        pool.execute(ctx)
+        with transaction(runtime.read_sessions) as session:
+            after = session.get(Job, job_id)
+            if after is not None and after.status == JobStatus.queued:
+                # A failed attempt was requeued with the job table's backoff: send it again
+                # for then. If this message is lost, the sweeper finds the job.
+                self.send(job_id, priority=after.priority, run_after=after.run_after)
+                return "retry"
+        return "done"
+
+    def sweep(self) -> int:
+        """Re-send jobs nobody is running: due and not sent lately, or with a dead lease."""
+        runtime, _pool = self.worker_side()
+        now = utcnow()
+        with transaction(runtime.read_sessions) as session:
+            rows = session.execute(
+                select(Job.id, Job.priority, Job.status).where(or_(
+                    and_(Job.status == JobStatus.queued, Job.run_after <= now),
+                    and_(Job.status == JobStatus.running, Job.locked_until < now),
+                )).order_by(Job.priority, Job.id).limit(SWEEP_BATCH)).all()
+        sent = 0
+        for job_id, priority, status in rows:
+            if status == JobStatus.queued and self.redis.exists(self._sent_key(job_id)):
+                continue  # its message is still on its way (or waiting in a backlog)
+            self.send(job_id, priority=priority)
+            sent += 1
+        if sent:
+            log.info("sweeper re-sent %s jobs", sent)
+        return sent
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+        if self._owns_runtime and self._runtime is not None:
+            runtime, self._runtime = self._runtime, None
+            runtime.close()

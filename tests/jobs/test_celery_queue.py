@@ -1,0 +1,122 @@
+"""Jobs on Celery + Redis: the job table stays the truth; retries, duplicates, lost messages."""
+
+import time
+
+import pytest
+
+from casework.core.database import transaction, utcnow
+from casework.jobs import service as jobs_service
+from casework.jobs.handlers import JobHandler
+from casework.jobs.models import Job, JobPriority, JobStatus
+from tests.conftest import test_settings
+
+pytestmark = pytest.mark.scaleout
+
+
+@pytest.fixture
+def scaleout_client(tmp_path, scaleout_postgres_url, redis_url, s3_server, make_client):
+    from tests.fixtures.scaleout import S3_ACCESS_KEY, S3_SECRET_KEY
+
+    tag = tmp_path.name[-12:].replace("_", "-").lower()
+    settings = test_settings(
+        tmp_path / "data", scaleout_postgres_url, redis_url=redis_url,
+        redis_namespace=f"cwtest-jobs-{tag}", s3_endpoint_url=s3_server.endpoint_url,
+        s3_bucket=f"cwtest-jobs-{tag}", s3_access_key_id=S3_ACCESS_KEY,
+        s3_secret_access_key=S3_SECRET_KEY)
+    return make_client(settings)
+
+
+def _enqueue(runtime, kind, *, notify=True, priority=JobPriority.interactive):
+    with transaction(runtime.sessions) as session:
+        job = jobs_service.enqueue(session=session, kind=kind, payload={}, workspace_id=None,
+                                   priority=priority, max_attempts=5,
+                                   notify=runtime.notify_jobs if notify else None)
+    return job.id
+
+
+def _wait(runtime, job_id, status, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with transaction(runtime.read_sessions) as session:
+            job = session.get(Job, job_id)
+            if job.status == status:
+                return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} is {job.status}, not {status}: {job.error}")
+
+
+def test_a_failing_job_is_retried_with_the_tables_backoff(scaleout_client):
+    runtime = scaleout_client.app.state.runtime
+    calls = []
+
+    def flaky(ctx):
+        calls.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise RuntimeError(f"transient failure {ctx.attempt}")
+
+    runtime.handlers["flaky"] = JobHandler(flaky)
+    job = _wait(runtime, _enqueue(runtime, "flaky"), JobStatus.succeeded)
+    assert calls == [1, 2, 3]
+    assert job.attempts == 3 and job.error is None
+
+
+def test_duplicate_and_late_messages_run_nothing_twice(scaleout_client):
+    runtime = scaleout_client.app.state.runtime
+    calls = []
+    runtime.handlers["once"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
+    job_id = _enqueue(runtime, "once")
+    _wait(runtime, job_id, JobStatus.succeeded)
+    for _ in range(3):  # redelivered, or sent again by the sweeper: a no-op
+        runtime.job_queue.send(job_id, priority=JobPriority.interactive)
+    time.sleep(1.0)
+    assert calls == [job_id]
+    assert _wait(runtime, job_id, JobStatus.succeeded).attempts == 1
+
+
+def test_the_sweeper_resends_jobs_whose_worker_died(scaleout_client):
+    runtime = scaleout_client.app.state.runtime
+    calls = []
+    runtime.handlers["orphan"] = JobHandler(lambda ctx: calls.append(ctx.attempt))
+    job_id = _enqueue(runtime, "orphan", notify=False)  # its message was lost
+    with transaction(runtime.sessions) as session:  # a worker took it and was SIGKILLed
+        job = session.get(Job, job_id)
+        job.status, job.attempts, job.locked_by = JobStatus.running, 1, "dead-worker"
+        job.locked_until = utcnow()
+    assert runtime.job_queue.sweep() >= 1  # what beat runs every JOB_SWEEP_SECONDS
+    job = _wait(runtime, job_id, JobStatus.succeeded)
+    assert calls == [2] and job.attempts == 2
+
+
+def test_interactive_and_bulk_jobs_travel_on_separate_queues(scaleout_client):
+    queue = scaleout_client.app.state.runtime.job_queue
+    assert queue.queue_for(JobPriority.interactive) == queue.interactive
+    assert queue.queue_for(JobPriority.bulk) == queue.bulk
+    assert queue.interactive != queue.bulk
+    conf = queue.app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1 and conf.task_time_limit
+
+
+def test_search_results_are_cached_and_never_stale(scaleout_client):
+    from tests.conftest import create_collection, ingest
+
+    runtime = scaleout_client.app.state.runtime
+    collection = create_collection(scaleout_client)
+    ingest(scaleout_client, collection["id"], ("a.txt", b"the quokka smiled"))
+    searched = []
+    original = runtime.keyword_index.search
+
+    def counting(*args, **kwargs):
+        searched.append(1)
+        return original(*args, **kwargs)
+
+    runtime.keyword_index.search = counting
+    params = {"q": "Quokka", "mode": "keyword"}
+    first = scaleout_client.get("/api/v1/search", params=params).json()
+    again = scaleout_client.get("/api/v1/search", params={**params, "q": " quokka "}).json()
+    assert len(searched) == 1  # the second, same normalised query came from Redis
+    assert [h["document_id"] for h in again["hits"]] == [h["document_id"] for h in first["hits"]]
+    ingest(scaleout_client, collection["id"], ("b.txt", b"a second quokka appeared"))
+    fresh = scaleout_client.get("/api/v1/search", params=params).json()
+    assert len(fresh["hits"]) == 2  # the upload bumped the index version
+    assert len(searched) == 2
