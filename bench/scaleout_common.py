@@ -1,3 +1,4 @@
+# ruff: noqa: I001, RUF100 - import order depends on which sibling bench modules exist
 """Shared by the scale-out benchmarks: a throwaway PostgreSQL database and a runtime on it.
 
 The server is the one named by CASEWORK_BENCH_POSTGRES_URL (default: the local test

@@ -1,3 +1,4 @@
+# ruff: noqa: I001, RUF100 - import order depends on which sibling bench modules exist
 """Keyword quality on PostgreSQL vs the embedded FTS5: nDCG@10 on the Python manuals.
 
     apt-get install -y python3.11-doc
