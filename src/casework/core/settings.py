@@ -265,7 +265,8 @@ class Settings(BaseSettings):
         """Whether readiness should insist on a live job worker."""
         if self.health_require_workers is not None:
             return self.health_require_workers
-        return self.worker_threads > 0
+        # With REDIS_URL the jobs run on Celery workers, not in this process.
+        return self.worker_threads > 0 and not self.redis_url
 
 
 
