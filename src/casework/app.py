@@ -21,6 +21,7 @@ from casework.core.settings import Settings, load_settings
 from casework.db import migrate
 from casework.documents.router import router as documents_router
 from casework.jobs.router import router as jobs_router
+from casework.media.router import router as media_router
 from casework.notes.router import router as notes_router
 from casework.observability import metrics
 from casework.observability.logs import configure_logging
@@ -49,8 +50,8 @@ def prepare(runtime: Runtime) -> None:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for domain in (auth_router, workspaces_router, apikeys_router, audit_router,
-                   operator_router, collections_router, documents_router, notes_router,
+    for domain in (auth_router, workspaces_router, apikeys_router, audit_router, operator_router,
+                   collections_router, documents_router, media_router, notes_router,
                    search_router, jobs_router):
         router.include_router(domain)
     return router

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.accounts.mail import LogMailer, Mailer, build_mailer
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.settings import Settings
+from casework.media.images import apply_pixel_limit
 from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
@@ -170,6 +171,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    apply_pixel_limit(settings.max_image_pixels)
     engine = _engine(settings)
     sessions = build_session_factory(engine)
     read_sessions = build_session_factory(engine, readonly=True)

@@ -121,7 +121,8 @@ def test_backup_wipe_restore_gives_identical_originals_and_search_results(
         names = tar.getnames()
     assert names[-1] == "manifest.json"
     assert any(n.startswith("database/") for n in names)
-    assert sum(n.startswith("blobs/") for n in names) == len(FILES)
+    # Every original, by its key (derived thumbnails and page previews come along too).
+    assert sum(n.startswith("blobs/") and "/originals/" in n for n in names) == len(FILES)
     assert any(n.startswith("index/") for n in names)  # the vector index files
 
     admin = request.getfixturevalue("postgres_admin_url") if database_url else None

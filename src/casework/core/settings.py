@@ -70,6 +70,23 @@ class Settings(BaseSettings):
     embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     embedding_max_seq_length: Annotated[int, Field(ge=16, le=8192)] = 256
 
+    # Media: images, scans (OCR), PDF previews, video.
+    max_image_pixels: Annotated[int, Field(ge=1)] = Field(
+        default=100_000_000, description="Decompression-bomb limit: images with more pixels "
+        "are refused (422 at upload when the header says so, else the document fails).")
+    ocr_enabled: bool = Field(
+        default=True, description="OCR pages without a text layer and images with Tesseract.")
+    ocr_languages: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")] = Field(
+        default="eng", description="Tesseract languages, e.g. 'eng' or 'eng+deu'; each needs "
+        "its Debian package (tesseract-ocr-eng, tesseract-ocr-deu...).")
+    ocr_page_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    tesseract_command: str = Field(
+        default="tesseract", description="The Tesseract binary (a name on PATH or a path).")
+    pdf_preview_pages: Annotated[int, Field(ge=0, le=1000)] = Field(
+        default=3, description="PDF pages rendered at ingest; the rest on first view.")
+    contact_sheet_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
+    contact_sheet_max_frames: Annotated[int, Field(ge=1, le=200)] = 24
+
     # Search.
     search_max_limit: Annotated[int, Field(ge=1, le=1000)] = 100
     search_max_offset: Annotated[int, Field(ge=0)] = 10_000

@@ -4,7 +4,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.database import Base, Timestamped
@@ -34,6 +44,8 @@ class Document(Timestamped, Base):
         UniqueConstraint("workspace_id", "sha256"),
         Index("ix_document_workspace_collection_created", "workspace_id", "collection_id",
               "created_at"),
+        # The gallery pages through a collection by capture time (keyset on captured_at, id).
+        Index("ix_document_gallery", "workspace_id", "collection_id", "captured_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -52,6 +64,15 @@ class Document(Timestamped, Base):
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Media facts in columns, not only in metadata: the gallery sorts and filters on them.
+    captured_at: Mapped[datetime | None] = mapped_column(default=None)
+    width: Mapped[int | None] = mapped_column(Integer, default=None)
+    height: Mapped[int | None] = mapped_column(Integer, default=None)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    # An e-mail attachment points at its message. No foreign key on purpose: SQLite can
+    # only drop a column that no constraint uses, and a migration must downgrade.
+    parent_document_id: Mapped[str | None] = mapped_column(String(32), default=None,
+                                                           index=True)
 
 
 class DocumentPage(Base):

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, SessionDep
 from casework.api.pagination import Page, PagingDep
+from casework.api.ranges import parse_range
 from casework.audit import service as audit
 from casework.core.errors import PayloadTooLarge
 from casework.documents import service
@@ -101,18 +102,35 @@ def list_pages(document_id: str, session: ReadSessionDep, principal: PrincipalDe
     return [PageOut.model_validate(p) for p in pages]
 
 
-@router.get("/documents/{document_id}/original", response_class=StreamingResponse)
-def download_original(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
-                      principal: PrincipalDep) -> StreamingResponse:
-    document, chunks = service.stream_original(
-        session=session, runtime=runtime, workspace_id=principal.workspace_id,
-        document_id=document_id)
-    audit.record_read(sessions=runtime.sessions, principal=principal,
-                      action="document.download", target_type="document", target_id=document.id)
-    disposition = f"attachment; filename*=UTF-8''{quote(document.filename)}"
-    return StreamingResponse(chunks, media_type=document.media_type, headers={
-        "Content-Disposition": disposition, "Content-Length": str(document.size_bytes),
-        "X-Content-Type-Options": "nosniff", "ETag": f'"{document.sha256}"'})
+@router.get("/documents/{document_id}/original", response_class=StreamingResponse,
+            responses={206: {"description": "The requested byte range (Range: bytes=a-b)."},
+                       416: {"description": "The range is outside the file."}})
+def download_original(
+    document_id: str, session: ReadSessionDep, runtime: RuntimeDep, principal: PrincipalDep,
+    range_: Annotated[str | None, Header(alias="range", max_length=200)] = None,
+    if_range: Annotated[str | None, Header(max_length=200)] = None,
+) -> StreamingResponse:
+    """The original bytes, streamed; supports single byte ranges so players can seek."""
+    document = service.get_document(session=session, workspace_id=principal.workspace_id,
+                                    document_id=document_id)
+    etag = f'"{document.sha256}"'
+    wanted = parse_range(range_, document.size_bytes, if_range=if_range, etag=etag)
+    if wanted is None or wanted.start == 0:  # not every seek of a video player
+        audit.record_read(sessions=runtime.sessions, principal=principal,
+                          action="document.download", target_type="document",
+                          target_id=document.id)
+    chunks = service.read_original(
+        runtime=runtime, document=document,
+        start=wanted.start if wanted else 0,
+        length=wanted.length if wanted else document.size_bytes)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
+               "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff", "ETag": etag,
+               "Content-Length": str(wanted.length if wanted else document.size_bytes)}
+    if wanted is None:
+        return StreamingResponse(chunks, media_type=document.media_type, headers=headers)
+    headers["Content-Range"] = wanted.content_range(document.size_bytes)
+    return StreamingResponse(chunks, status_code=status.HTTP_206_PARTIAL_CONTENT,
+                             media_type=document.media_type, headers=headers)
 
 
 @router.put("/documents/{document_id}/tags", response_model=TagsOut)

@@ -26,6 +26,13 @@ class DocumentOut(BaseModel):
     tags: list[str]
     created_at: datetime
     processed_at: datetime | None
+    captured_at: datetime | None = Field(
+        default=None, description="When the photo or video was taken (EXIF, container), UTC.")
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    parent_document_id: str | None = Field(
+        default=None, description="For an e-mail attachment: the message it came in.")
 
     @classmethod
     def build(cls, document: Document, tags: list[str]) -> "DocumentOut":
@@ -35,7 +42,10 @@ class DocumentOut(BaseModel):
             size_bytes=document.size_bytes, sha256=document.sha256, status=document.status,
             embedding_status=document.embedding_status, error=document.error,
             page_count=document.page_count, metadata=document.metadata_json or {},
-            tags=tags, created_at=document.created_at, processed_at=document.processed_at)
+            tags=tags, created_at=document.created_at, processed_at=document.processed_at,
+            captured_at=document.captured_at, width=document.width, height=document.height,
+            duration_seconds=document.duration_seconds,
+            parent_document_id=document.parent_document_id)
 
 
 class UploadedDocument(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casework.core.database import after_commit
@@ -16,7 +16,7 @@ from casework.ingest.pipeline import PROCESS_DOCUMENT
 from casework.jobs import service as jobs_service
 from casework.runtime import Runtime
 from casework.search import indexing
-from casework.storage.blobstore import original_key
+from casework.storage.blobstore import derived_prefix, original_key
 from casework.tags import service as tags_service
 from casework.tags.models import DocumentTag, Tag
 
@@ -68,6 +68,17 @@ def stream_original(*, session: Session, runtime: Runtime, workspace_id: str,
     return document, runtime.blobs.open_chunks(original_key(workspace_id, document.sha256))
 
 
+def read_original(*, runtime: Runtime, document: Document, start: int = 0,
+                  length: int | None = None) -> Iterator[bytes]:
+    """The original's bytes (or `length` of them from `start`, for HTTP ranges), streamed
+    from the store: a video of gigabytes is never read into memory."""
+    key = original_key(document.workspace_id, document.sha256)
+    if start == 0 and (length is None or length == document.size_bytes):
+        return runtime.blobs.open_chunks(key)
+    return runtime.blobs.open_range(key, start, length if length is not None
+                                    else document.size_bytes - start)
+
+
 def set_tags(*, session: Session, workspace_id: str, document_id: str,
              tags: list[str]) -> list[str]:
     get_document(session=session, workspace_id=workspace_id, document_id=document_id)
@@ -97,6 +108,10 @@ def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
     indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
                            document_id=document.id)
     sha256 = document.sha256
+    # Attachments outlive their message; they just stop pointing at it.
+    session.execute(update(Document).where(
+        Document.workspace_id == workspace_id, Document.parent_document_id == document.id,
+    ).values(parent_document_id=None))
     session.delete(document)
     session.flush()
 
@@ -106,6 +121,7 @@ def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
                 scoped(Document, workspace_id).where(Document.sha256 == sha256).subquery()))
         if not still_used:
             runtime.blobs.delete(original_key(workspace_id, sha256))
+            runtime.blobs.delete_prefix(derived_prefix(workspace_id, sha256))
 
     after_commit(session, drop_blob)
 

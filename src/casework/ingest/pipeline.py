@@ -1,7 +1,8 @@
 """The ingestion pipeline, top to bottom.
 
     upload → sniff → dedupe → store original        (ingest.service, at request time)
-    extract → chunk → keyword index → ready         (process_document, interactive job)
+    check → open → extract (text layer, else OCR) → derive previews
+          → chunk → keyword index → attachments → ready   (process_document, interactive job)
     embed → vector index → embedding ready          (embed_document, bulk job)
 
 Each stage is idempotent: a rerun replaces what a previous attempt wrote, so a job that is
@@ -15,15 +16,24 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from casework.core.database import transaction, utcnow
+from casework.core.errors import CaseworkError
 from casework.core.scoping import scoped
+from casework.core.settings import Settings
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
 from casework.ingest.chunking import chunk_page, normalize_page_text
-from casework.ingest.parsers import ParseError, parser_for
+from casework.ingest.pagespool import PageSpool
+from casework.ingest.parsers import ParsedDocument, ParseError, Parser, parser_for
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, PermanentJobError
 from casework.jobs.models import JobPriority
+from casework.media import derive
+from casework.media import service as media_service
+from casework.media.ocr import TesseractOcr
 from casework.runtime import Runtime
 from casework.search import indexing
 from casework.storage.blobstore import BlobStore, original_key
@@ -65,7 +75,7 @@ def _load(runtime: Runtime, workspace_id: str, document_id: str) -> Document | N
 
 
 def process_document(ctx: JobContext) -> None:
-    """Extract every page, chunk it and index it; mark the document ready."""
+    """Extract every page (OCR where there is no text layer), derive previews, index; ready."""
     runtime = ctx.runtime
     workspace_id = ctx.workspace_id or ""
     document_id = ctx.payload["document_id"]
@@ -78,54 +88,125 @@ def process_document(ctx: JobContext) -> None:
     settings = runtime.settings
     key = original_key(workspace_id, document.sha256)
     stage = runtime.metrics.time_stage
-    with local_copy(runtime.blobs, key, settings.tmp_dir) as path:
-        try:
-            with stage("open"):
-                parsed = parser.parse(path)
-        except ParseError as exc:
-            raise PermanentJobError(str(exc)) from None
-        # Pages are parsed lazily, so "extract" covers extraction, chunking and indexing.
-        with stage("extract"), transaction(runtime.sessions) as session:
-            # Replace whatever an earlier attempt wrote: the rerun is the truth.
-            indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
-                                   document_id=document_id)
-            session.query(DocumentPage).filter(
-                DocumentPage.workspace_id == workspace_id,
-                DocumentPage.document_id == document_id).delete()
-            pages = 0
-            chunks = 0
-            try:
-                for page in parsed.pages:
-                    text = normalize_page_text(page.text)
-                    session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
-                                             number=page.number, text=text))
-                    chunks += indexing.write_chunks(
-                        session=session, workspace_id=workspace_id, document_id=document_id,
-                        passages=chunk_page(text, page=page.number, size=settings.chunk_chars,
-                                            overlap=settings.chunk_overlap_chars))
-                    pages += 1
-                    if pages % PAGE_INSERT_BATCH == 0:
-                        session.flush()
-                        session.expunge_all()
-            except ParseError as exc:
-                raise PermanentJobError(str(exc)) from None
+    with local_copy(runtime.blobs, key, settings.tmp_dir) as path, \
+            PageSpool(settings.tmp_dir) as spool:
+        _check_original(path, document.media_type, settings)
+        with stage("open"):
+            parsed = _parse(parser, path)
+        ocr = TesseractOcr(settings)
+        with stage("extract"):
+            _extract_pages(parsed, spool, ocr)
+        with stage("previews"):
+            previews = _derive_previews(runtime, document, path, parsed)
+        with stage("index"), transaction(runtime.sessions) as session:
+            chunks = _replace_pages(session, runtime, document, spool)
+            attachments = _ingest_attachments(session, runtime, document, parsed)
             stored = session.get(Document, document_id)
             if stored is None:
                 return  # deleted meanwhile; rolling back would be equivalent
-            stored.status = DocumentStatus.ready
-            stored.page_count = parsed.page_count or pages
-            stored.title = (parsed.title or "").strip()[:500] or None
-            stored.metadata_json = {**parsed.metadata, "chunks": chunks}
-            stored.processed_at = utcnow()
-            stored.error = None
-            if chunks and settings.semantic_search:
-                stored.embedding_status = EmbeddingStatus.pending
-                jobs_service.enqueue(
-                    session=session, kind=EMBED_DOCUMENT, payload={"document_id": document_id},
-                    workspace_id=workspace_id, priority=JobPriority.bulk,
-                    max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
-            else:
-                stored.embedding_status = EmbeddingStatus.skipped
+            metadata = {**parsed.metadata, **previews, "chunks": chunks}
+            if ocr.report.status != "not_needed":
+                metadata["ocr"] = ocr.report.as_metadata()
+            if attachments:
+                metadata["attachments"] = attachments
+            _mark_ready(session, runtime, stored, parsed, spool.count, metadata)
+
+
+# --- the stages, in the order process_document runs them --------------------------------
+
+def _check_original(path: Path, media_type: str, settings: Settings) -> None:
+    """Refuse what must not be decoded (a pixel bomb) before any stage touches it."""
+    try:
+        media_service.check_upload(path=path, media_type=media_type, settings=settings)
+    except CaseworkError as exc:
+        raise PermanentJobError(exc.message) from None
+
+
+def _parse(parser: Parser, path: Path) -> ParsedDocument:
+    try:
+        return parser.parse(path)
+    except ParseError as exc:
+        raise PermanentJobError(str(exc)) from None
+
+
+def _extract_pages(parsed: ParsedDocument, spool: PageSpool, ocr: TesseractOcr) -> None:
+    """Text layer per page, else OCR; spooled, outside any transaction (OCR is slow)."""
+    try:
+        spool.fill(parsed.pages, ocr=ocr)
+    except ParseError as exc:
+        raise PermanentJobError(str(exc)) from None
+
+
+def _derive_previews(runtime: Runtime, document: Document, path: Path,
+                     parsed: ParsedDocument) -> dict[str, Any]:
+    """Thumbnails, posters, contact sheets, page previews: whatever this media type gets."""
+    try:
+        return derive.derive_previews(
+            blobs=runtime.blobs, settings=runtime.settings, workspace_id=document.workspace_id,
+            sha256=document.sha256, media_type=document.media_type, path=path,
+            duration_seconds=parsed.duration_seconds)
+    except derive.DeriveError as exc:
+        raise PermanentJobError(str(exc)) from None
+
+
+def _replace_pages(session: Session, runtime: Runtime, document: Document,
+                   spool: PageSpool) -> int:
+    """Replace whatever an earlier attempt wrote (the rerun is the truth); chunk; index."""
+    settings = runtime.settings
+    workspace_id, document_id = document.workspace_id, document.id
+    indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
+                           document_id=document_id)
+    session.query(DocumentPage).filter(
+        DocumentPage.workspace_id == workspace_id,
+        DocumentPage.document_id == document_id).delete()
+    chunks = 0
+    for written, (number, raw) in enumerate(spool.read(), start=1):
+        text = normalize_page_text(raw)
+        session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
+                                 number=number, text=text))
+        chunks += indexing.write_chunks(
+            session=session, workspace_id=workspace_id, document_id=document_id,
+            passages=chunk_page(text, page=number, size=settings.chunk_chars,
+                                overlap=settings.chunk_overlap_chars))
+        if written % PAGE_INSERT_BATCH == 0:
+            session.flush()
+            session.expunge_all()
+    return chunks
+
+
+def _ingest_attachments(session: Session, runtime: Runtime, document: Document,
+                        parsed: ParsedDocument) -> list[dict[str, Any]]:
+    """Files inside this one (e-mail attachments) become documents linked to it."""
+    if not parsed.attachments:
+        return []
+    from casework.ingest import service as ingest_service  # it imports this module
+
+    return ingest_service.accept_attachments(
+        session=session, runtime=runtime, workspace_id=document.workspace_id,
+        collection_id=document.collection_id, parent_document_id=document.id,
+        files=parsed.attachments)
+
+
+def _mark_ready(session: Session, runtime: Runtime, stored: Document, parsed: ParsedDocument,
+                pages: int, metadata: dict[str, Any]) -> None:
+    settings = runtime.settings
+    stored.status = DocumentStatus.ready
+    stored.page_count = parsed.page_count or pages
+    stored.title = (parsed.title or "").strip()[:500] or None
+    stored.metadata_json = metadata
+    stored.captured_at = parsed.captured_at
+    stored.width, stored.height = parsed.width, parsed.height
+    stored.duration_seconds = parsed.duration_seconds
+    stored.processed_at = utcnow()
+    stored.error = None
+    if metadata["chunks"] and settings.semantic_search:
+        stored.embedding_status = EmbeddingStatus.pending
+        jobs_service.enqueue(
+            session=session, kind=EMBED_DOCUMENT, payload={"document_id": stored.id},
+            workspace_id=stored.workspace_id, priority=JobPriority.bulk,
+            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
+    else:
+        stored.embedding_status = EmbeddingStatus.skipped
 
 
 def document_failed(ctx: JobContext, reason: str) -> None:

@@ -1,22 +1,48 @@
 """Detect the real media type from the bytes; the client's name and type are not trusted.
 
-The filename's extension is used only where bytes cannot tell (Markdown vs plain text).
+Binary formats are told by their magic numbers (and, for ZIP, ISO-BMFF, RIFF and EBML
+containers, by what is inside). The filename's extension is used only where bytes cannot
+tell (Markdown vs plain text).
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 from casework.ingest.archives import check_zip_archive
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+EML = "message/rfc822"
 _HEAD_BYTES = 8192
 _MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
-
+# Leading bytes → media type, checked in order.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"OggS", "audio/ogg"),
+    (b"ID3", "audio/mpeg"),
+)
+_RIFF = {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav"}
+# ISO base media file format (MP4, MOV, M4A, HEIC): the `ftyp` box's major brand.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A "}
+_QUICKTIME_BRANDS = {b"qt  "}
+_EBML = b"\x1a\x45\xdf\xa3"
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_MAIL_HEADERS = {b"from", b"to", b"subject", b"date", b"message-id", b"mime-version",
+                 b"received", b"return-path", b"delivered-to", b"cc", b"reply-to"}
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -41,21 +67,76 @@ def _zip_media_type(path: Path, filename: str) -> str | None:
                 check_zip_archive(archive, name=filename)  # bombs are refused before parsing
     except (zipfile.BadZipFile, OSError):
         return None
-    if "word/document.xml" in names and "[Content_Types].xml" in names:
+    if "[Content_Types].xml" not in names:
+        return None
+    if "word/document.xml" in names:
         return DOCX
+    if "xl/workbook.xml" in names:
+        return XLSX
+    if "ppt/presentation.xml" in names:
+        return PPTX
     return None
+
+
+def _container_media_type(head: bytes) -> str | None:
+    """RIFF, ISO-BMFF and EBML (Matroska/WebM) containers."""
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        return _RIFF.get(head[8:12])
+    if head[4:8] == b"ftyp" and len(head) >= 12:
+        brand = head[8:12]
+        compatible = {head[i:i + 4] for i in range(16, min(len(head), 64), 4)}
+        if brand in _HEIF_BRANDS or (brand not in _QUICKTIME_BRANDS and b"heic" in compatible):
+            return "image/heic"
+        if brand in _AUDIO_BRANDS:
+            return "audio/mp4"
+        if brand in _QUICKTIME_BRANDS:
+            return "video/quicktime"
+        return "video/mp4"
+    if head.startswith(_EBML):
+        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
+    return None
+
+
+def _is_mp3_frame(head: bytes) -> bool:
+    # MPEG audio frame sync: 11 set bits, a valid layer and a bitrate index that is not "bad".
+    return (len(head) >= 4 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+            and head[1] & 0x06 != 0 and head[2] & 0xF0 != 0xF0)
+
+
+def _looks_like_email(head: bytes) -> bool:
+    """An RFC 5322 header block: only header (or folded) lines, with mail headers in it."""
+    block = head.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    lines = block.split(b"\n")
+    if len(lines) < 2:
+        return False
+    seen: set[bytes] = set()
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            continue
+        if not _HEADER_LINE.match(line):
+            return False
+        seen.add(line.split(b":", 1)[0].lower())
+    return b"from" in seen and len(seen & _MAIL_HEADERS) >= 3
 
 
 def sniff_media_type(path: Path, filename: str) -> str | None:
     """Return the media type casework would parse this file as, or None if unsupported."""
     with open(path, "rb") as fh:
         head = fh.read(_HEAD_BYTES)
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
+    for magic, media_type in _MAGIC:
+        if head.startswith(magic):
+            return media_type
     if head.startswith(b"PK\x03\x04"):
         return _zip_media_type(path, filename)
+    container = _container_media_type(head)
+    if container is not None:
+        return container
+    if _is_mp3_frame(head):
+        return "audio/mpeg"
     if not head or not _looks_like_text(head):
         return None
+    if _looks_like_email(head):
+        return EML
     lowered = head.lstrip().lower()
     if any(marker in lowered[:1024] for marker in _HTML_MARKERS):
         return "text/html"

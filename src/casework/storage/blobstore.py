@@ -1,7 +1,9 @@
 """The blob store seam: local directory now, S3-compatible bucket in the scale-out shape.
 
 Keys are content-addressed (`<workspace>/originals/<sha256>`), so writing the same bytes
-twice is harmless and a key never changes meaning.
+twice is harmless and a key never changes meaning. Artefacts derived from an original
+(thumbnails, posters, page previews) live under `<workspace>/derived/<sha256>/`, so they are
+shared by every document with those bytes and removed with the original.
 """
 
 from __future__ import annotations
@@ -19,8 +21,20 @@ class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> None:
         """Publish `source` under `key` atomically; `source` is consumed (moved or deleted)."""
 
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Publish small `data` (a thumbnail, a preview) under `key` atomically."""
+
     def open_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         """Stream the blob in chunks; raises BlobNotFound."""
+
+    def open_range(self, key: str, start: int, length: int,
+                   chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """Stream `length` bytes from offset `start` (HTTP range requests); BlobNotFound.
+
+        The caller has checked the range against `size()`. An S3 store implements this with
+        a ranged GET (`Range: bytes=start-(start+length-1)`), never by reading the whole
+        object: range requests exist so a viewer can seek in a multi-gigabyte video.
+        """
 
     def local_path(self, key: str) -> Path | None:
         """A filesystem path to read the blob from, where the store has one."""
@@ -32,9 +46,22 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the blob; deleting a missing key is not an error."""
 
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove every blob whose key starts with `prefix` + "/" (an original's derived
+        artefacts). An S3 store lists the prefix and deletes in batches."""
+
     def check(self) -> None:
         """Raise if the store cannot be written to (for readiness checks)."""
 
 
 def original_key(workspace_id: str, sha256: str) -> str:
     return f"{workspace_id}/originals/{sha256[:2]}/{sha256}"
+
+
+def derived_key(workspace_id: str, sha256: str, name: str) -> str:
+    """Where an artefact derived from the original with this digest is kept."""
+    return f"{derived_prefix(workspace_id, sha256)}/{name}"
+
+
+def derived_prefix(workspace_id: str, sha256: str) -> str:
+    return f"{workspace_id}/derived/{sha256}"

@@ -71,6 +71,24 @@ class LocalBlobStore:
 
         return _read()
 
+    def open_range(self, key: str, start: int, length: int,
+                   chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the generator
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+        def _read() -> Iterator[bytes]:
+            with fh:
+                fh.seek(start)
+                remaining = length
+                while remaining > 0 and (block := fh.read(min(chunk_size, remaining))):
+                    remaining -= len(block)
+                    yield block
+
+        return _read()
+
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
         return path if path.exists() else None
@@ -86,6 +104,11 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        folder = self._path(prefix)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
     def check(self) -> None:
         probe = self.root / ".probe"

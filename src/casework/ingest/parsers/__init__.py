@@ -1,12 +1,27 @@
 """Parsers registered by media type: adding a format is one module and one line here."""
 
-from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError, Parser
+from casework.ingest.parsers.audio import AudioParser
+from casework.ingest.parsers.base import (
+    EmbeddedFile,
+    ExtractedPage,
+    ParsedDocument,
+    ParseError,
+    Parser,
+)
 from casework.ingest.parsers.docx import DocxParser
+from casework.ingest.parsers.eml import EmlParser
 from casework.ingest.parsers.html import HtmlParser
+from casework.ingest.parsers.image import ImageParser
 from casework.ingest.parsers.pdf import PdfParser
+from casework.ingest.parsers.pptx import PptxParser
 from casework.ingest.parsers.text import TextParser
+from casework.ingest.parsers.video import VideoParser
+from casework.ingest.parsers.xlsx import XlsxParser
 
-PARSERS: tuple[Parser, ...] = (PdfParser(), TextParser(), HtmlParser(), DocxParser())
+PARSERS: tuple[Parser, ...] = (
+    PdfParser(), TextParser(), HtmlParser(), DocxParser(), XlsxParser(), PptxParser(),
+    EmlParser(), ImageParser(), VideoParser(), AudioParser(),
+)
 
 REGISTRY: dict[str, Parser] = {mt: parser for parser in PARSERS for mt in parser.media_types}
 
@@ -15,4 +30,5 @@ def parser_for(media_type: str) -> Parser | None:
     return REGISTRY.get(media_type)
 
 
-__all__ = ["REGISTRY", "ExtractedPage", "ParseError", "ParsedDocument", "Parser", "parser_for"]
+__all__ = ["REGISTRY", "EmbeddedFile", "ExtractedPage", "ParseError", "ParsedDocument",
+           "Parser", "parser_for"]

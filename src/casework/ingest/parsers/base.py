@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 
 class ParseError(Exception):
@@ -16,6 +20,17 @@ class ParseError(Exception):
 class ExtractedPage:
     number: int  # 1-based
     text: str
+    # A page with no text layer (a scan, a photo) offers an image of itself; the pipeline's
+    # OCR stage reads it. Call it before advancing the page iterator.
+    render: Callable[[], Image] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedFile:
+    """A file inside another (an e-mail attachment); ingested as a document of its own."""
+
+    filename: str
+    data: bytes
 
 
 @dataclass(slots=True)
@@ -26,6 +41,12 @@ class ParsedDocument:
     page_count: int | None = None
     title: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Media facts kept in indexed columns (the gallery sorts and pages on them).
+    captured_at: datetime | None = None  # UTC
+    width: int | None = None  # as displayed, after EXIF orientation
+    height: int | None = None
+    duration_seconds: float | None = None
+    attachments: list[EmbeddedFile] = field(default_factory=list)
 
 
 class Parser(Protocol):

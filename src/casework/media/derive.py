@@ -1,0 +1,128 @@
+"""The pipeline's "derive previews" stage: thumbnails, posters, contact sheets, page images.
+
+Each artefact is made once, from the original, and stored in the blob store under a key
+derived from the original's SHA-256, so a rerun (or a duplicate upload) finds it done.
+The pipeline calls `derive_previews` for every document; the table at the bottom says
+which media types get which artefacts, so the pipeline never branches on file types.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from casework.core.settings import Settings
+from casework.media import pdf_previews, thumbnails, video
+from casework.media.images import ImageRejected
+from casework.storage.blobstore import BlobStore, derived_key
+
+log = logging.getLogger(__name__)
+
+POSTER = "poster.webp"
+CONTACT_SHEET = "contact-sheet.webp"
+
+
+class DeriveError(Exception):
+    """The original cannot be turned into previews (e.g. an undecodable image)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveContext:
+    blobs: BlobStore
+    settings: Settings
+    workspace_id: str
+    sha256: str
+    path: Path
+    duration_seconds: float | None
+
+    def key(self, name: str) -> str:
+        return derived_key(self.workspace_id, self.sha256, name)
+
+    def store(self, name: str, data: bytes) -> None:
+        self.blobs.put_bytes(self.key(name), data)
+
+    def have(self, *names: str) -> bool:
+        return all(self.blobs.exists(self.key(name)) for name in names)
+
+
+_THUMBS = tuple(thumbnails.thumbnail_name(size) for size in thumbnails.SIZES)
+
+
+def _store_thumbnails(ctx: DeriveContext, made: dict[int, bytes]) -> None:
+    for size, data in made.items():
+        ctx.store(thumbnails.thumbnail_name(size), data)
+
+
+def _derive_image(ctx: DeriveContext) -> dict[str, Any]:
+    if not ctx.have(*_THUMBS):
+        try:
+            made = thumbnails.make_thumbnails(ctx.path, max_pixels=ctx.settings.max_image_pixels)
+        except ImageRejected as exc:
+            raise DeriveError(str(exc)) from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise DeriveError(f"the image could not be decoded: {exc}") from None
+        _store_thumbnails(ctx, made)
+    return {"thumbnails": list(thumbnails.SIZES)}
+
+
+def _derive_video(ctx: DeriveContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    settings = ctx.settings
+    try:
+        if not ctx.have(POSTER, *_THUMBS):
+            poster = video.poster_frame(ctx.path, duration=ctx.duration_seconds)
+            ctx.store(POSTER, thumbnails.encode_webp(poster))
+            _store_thumbnails(ctx, thumbnails.thumbnails_from(poster))
+        out.update(poster=True, thumbnails=list(thumbnails.SIZES))
+        sheet = video.contact_sheet(
+            ctx.path, duration=ctx.duration_seconds or 0.0,
+            interval=settings.contact_sheet_interval_seconds,
+            max_frames=settings.contact_sheet_max_frames)
+        ctx.store(CONTACT_SHEET, sheet.image)
+        out["contact_sheet"] = {"times": sheet.times, "interval": sheet.interval,
+                                "columns": sheet.columns, "tile_width": sheet.tile_width,
+                                "tile_height": sheet.tile_height}
+    except video.VideoError as exc:
+        # Metadata and the original still serve; say why there is no picture.
+        out["preview_error"] = str(exc)
+    return out
+
+
+def _derive_pdf(ctx: DeriveContext) -> dict[str, Any]:
+    wanted = ctx.settings.pdf_preview_pages
+    try:
+        with pdf_previews.open_pdf(ctx.path) as pdf:
+            count = min(wanted, len(pdf))
+            for number in range(1, count + 1):
+                name = pdf_previews.page_preview_name(number)
+                if ctx.have(name):
+                    continue
+                page = pdf_previews.render_page(pdf, number)
+                ctx.store(name, thumbnails.encode_webp(page))
+                if number == 1:
+                    _store_thumbnails(ctx, thumbnails.thumbnails_from(page))
+    except pdf_previews.PreviewError as exc:
+        return {"preview_error": str(exc)}
+    return {"thumbnails": list(thumbnails.SIZES), "page_previews": count} if count else {}
+
+
+_DERIVERS: tuple[tuple[str, Callable[[DeriveContext], dict[str, Any]]], ...] = (
+    ("image/", _derive_image),
+    ("video/", _derive_video),
+    ("application/pdf", _derive_pdf),
+)
+
+
+def derive_previews(*, blobs: BlobStore, settings: Settings, workspace_id: str, sha256: str,
+                    media_type: str, path: Path,
+                    duration_seconds: float | None = None) -> dict[str, Any]:
+    """Make and store the artefacts this media type gets; return what to add to metadata."""
+    for prefix, derive in _DERIVERS:
+        if media_type.startswith(prefix):
+            ctx = DeriveContext(blobs=blobs, settings=settings, workspace_id=workspace_id,
+                                sha256=sha256, path=path, duration_seconds=duration_seconds)
+            return derive(ctx)
+    return {}

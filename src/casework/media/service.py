@@ -1,0 +1,183 @@
+"""Media services: upload checks, serving derived artefacts, rendering pages on demand,
+and the gallery (keyset-paginated by capture or upload time)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import bindparam, or_, tuple_
+from sqlalchemy.orm import Session
+
+from casework.collections.models import Collection
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.scoping import get_scoped, scoped
+from casework.core.settings import Settings
+from casework.documents.models import Document, DocumentStatus
+from casework.media import pdf_previews, thumbnails
+from casework.media.derive import CONTACT_SHEET, POSTER
+from casework.media.images import ImageRejected, check_image
+from casework.runtime import Runtime
+from casework.storage.blobstore import BlobNotFound, derived_key, original_key
+
+GALLERY_TYPES = ("image/", "video/")
+
+
+def check_upload(*, path: Path, media_type: str, settings: Settings) -> None:
+    """Refuse at upload what the header already shows is unacceptable (a pixel bomb)."""
+    if media_type.startswith("image/"):
+        try:
+            check_image(path, max_pixels=settings.max_image_pixels)
+        except ImageRejected as exc:
+            raise InvalidInput(str(exc), details={"limit_pixels": settings.max_image_pixels,
+                                                  "reason": "image_too_large"}) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Artefact:
+    """A derived file ready to serve: its bytes and a content-addressed ETag."""
+
+    data: bytes
+    media_type: str
+    etag: str
+
+
+class ArtefactKind(StrEnum):
+    poster = "poster"
+    contact_sheet = "contact-sheet"
+
+
+_ARTEFACT_NAMES = {ArtefactKind.poster: POSTER, ArtefactKind.contact_sheet: CONTACT_SHEET}
+
+
+def _read(runtime: Runtime, key: str) -> bytes | None:
+    try:
+        return b"".join(runtime.blobs.open_chunks(key))
+    except BlobNotFound:
+        return None
+
+
+def _artefact(runtime: Runtime, document: Document, name: str, noun: str) -> Artefact:
+    data = _read(runtime, derived_key(document.workspace_id, document.sha256, name))
+    if data is None:
+        raise NotFound(f"this document has no {noun}"
+                       + (" yet" if document.status != DocumentStatus.ready else ""))
+    return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
+                    etag=f'"{document.sha256}-{name}"')
+
+
+def get_thumbnail(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
+                  size: int) -> Artefact:
+    if size not in thumbnails.SIZES:
+        raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, thumbnails.SIZES))}")
+    document = get_scoped(session, Document, workspace_id, document_id, noun="document")
+    return _artefact(runtime, document, thumbnails.thumbnail_name(size), "thumbnail")
+
+
+def get_artefact(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
+                 kind: ArtefactKind) -> Artefact:
+    document = get_scoped(session, Document, workspace_id, document_id, noun="document")
+    return _artefact(runtime, document, _ARTEFACT_NAMES[kind], kind.value.replace("-", " "))
+
+
+def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
+                     document_id: str, number: int) -> Artefact:
+    """A PDF page image: rendered at ingest for the first pages, on first view for the rest,
+    then kept in the blob store like the others."""
+    document = get_scoped(session, Document, workspace_id, document_id, noun="document")
+    if document.media_type != "application/pdf":
+        raise NotFound("page previews exist for PDF documents only")
+    if document.page_count is not None and not 1 <= number <= document.page_count:
+        raise NotFound(f"the document has no page {number}")
+    name = pdf_previews.page_preview_name(number)
+    key = derived_key(workspace_id, document.sha256, name)
+    data = _read(runtime, key)
+    if data is None:
+        from casework.ingest.pipeline import local_copy  # the pipeline imports this package
+
+        source = original_key(workspace_id, document.sha256)
+        try:
+            with local_copy(runtime.blobs, source, runtime.settings.tmp_dir) as path, \
+                    pdf_previews.open_pdf(path) as pdf:
+                data = pdf_previews.preview_bytes(pdf, number)
+        except pdf_previews.PreviewError as exc:
+            raise NotFound(str(exc)) from None
+        runtime.blobs.put_bytes(key, data)
+    return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
+                    etag=f'"{document.sha256}-{name}"')
+
+
+# --- gallery --------------------------------------------------------------------------
+
+class GallerySort(StrEnum):
+    captured_at = "captured_at"
+    uploaded_at = "uploaded_at"
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryPage:
+    items: list[Document]
+    next_cursor: str | None
+
+
+def _encode_cursor(value: datetime | None, document_id: str) -> str:
+    raw = json.dumps([value.isoformat() if value else None, document_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, document_id = json.loads(raw)
+        moment = datetime.fromisoformat(value) if value is not None else None
+        if not isinstance(document_id, str) or (moment is not None and moment.tzinfo is None):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise InvalidInput("cursor is not valid: pass next_cursor from a previous page") \
+            from None
+    return moment, document_id
+
+
+def list_gallery(*, session: Session, workspace_id: str, collection_id: str,
+                 sort: GallerySort, descending: bool, limit: int,
+                 cursor: str | None = None) -> GalleryPage:
+    """A collection's images and videos, `limit` at a time, in a stable order.
+
+    Keyset pagination on (sort column, id) walks the (workspace, collection, column, id)
+    index, so page 100 costs what page 1 costs. Media without a capture time come after
+    those with one, in either direction.
+    """
+    get_scoped(session, Collection, workspace_id, collection_id, noun="collection")
+    column = Document.captured_at if sort == GallerySort.captured_at else Document.created_at
+    base = scoped(Document, workspace_id).where(
+        Document.collection_id == collection_id,
+        or_(*(Document.media_type.startswith(prefix) for prefix in GALLERY_TYPES)))
+    after_value, after_id = _decode_cursor(cursor) if cursor else (None, None)
+    items: list[Document] = []
+    # Segment 1: rows with a value in the column; segment 2: rows without (ordered by id).
+    if after_id is None or after_value is not None:
+        query = base.where(column.is_not(None))
+        if after_id is not None:
+            # Typed binds: the value must be stored-format-compatible (SQLite compares text).
+            key = tuple_(column, Document.id)
+            bound = tuple_(bindparam("after_value", after_value, type_=column.type),
+                           bindparam("after_id", after_id, type_=Document.id.type))
+            query = query.where(key < bound if descending else key > bound)
+        order = (column.desc(), Document.id.desc()) if descending else (column, Document.id)
+        items = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    if len(items) <= limit and sort == GallerySort.captured_at:
+        query = base.where(column.is_(None))
+        if after_value is None and after_id is not None:
+            query = query.where(Document.id < after_id if descending else Document.id > after_id)
+        order_id = Document.id.desc() if descending else Document.id
+        items += list(session.scalars(query.order_by(order_id).limit(limit + 1 - len(items))))
+    if len(items) <= limit:
+        return GalleryPage(items=items, next_cursor=None)
+    last = items[limit - 1]
+    value = last.captured_at if sort == GallerySort.captured_at else last.created_at
+    return GalleryPage(items=items[:limit], next_cursor=_encode_cursor(value, last.id))
