@@ -16,8 +16,12 @@ import shutil
 import statistics
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from casework.app import prepare
 from casework.collections import service as collections_service
@@ -78,14 +82,15 @@ def page_json(runtime, workspace_id, collection_id, sort, cursor, limit=100):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=15000,
-                        help="photos in the workspace; two thirds land in the measured one")
+                        help="photos in the workspace; two thirds land in the measured collection")
     parser.add_argument("--others", type=int, default=5000, help="non-media documents")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="casework-bench-gallery-"))
+    database_url = throwaway_database(args.database_url) if args.database_url else None
     try:
         settings = load_settings(_env_file=None, data_dir=data_dir, worker_threads=0,
-                                 semantic_search=False, database_url=args.database_url)
+                                 semantic_search=False, database_url=database_url)
         runtime = build_runtime(settings)
         prepare(runtime)
         workspace_id, collection_id = seed(runtime, photos=args.photos, others=args.others)
@@ -118,7 +123,8 @@ def main() -> None:
         result = {"benchmark": "media_gallery",
                   "when": datetime.now(UTC).isoformat(timespec="seconds"),
                   "machine": {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()},
-                  "database": dialect, "photos_in_collection": in_collection,
+                  "database": dialect, "documents_in_collection": in_collection,
+                  "photos_in_collection": results["captured_at"]["items"],
                   "documents_in_workspace": args.photos + args.others, "page_size": 100,
                   "sorts": results, "target_ms": 50}
         RESULTS.mkdir(exist_ok=True)
@@ -127,6 +133,25 @@ def main() -> None:
         print(json.dumps(result, indent=2))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+        if database_url:
+            drop_database(args.database_url, database_url)
+
+
+def throwaway_database(admin_url: str) -> str:
+    """A fresh database beside the one named (which is only used to create and drop it)."""
+    name = f"casework_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 if __name__ == "__main__":
