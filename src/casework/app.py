@@ -33,6 +33,7 @@ from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
 from casework.security.middleware import install_proxy_middleware, install_security_middleware
 from casework.storage.spool import sweep_stale_files
+from casework.web.mount import mount_web
 from casework.workspaces import service as workspaces_service
 from casework.workspaces.router import router as workspaces_router
 
@@ -50,9 +51,9 @@ def prepare(runtime: Runtime) -> None:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for domain in (auth_router, workspaces_router, apikeys_router, audit_router, operator_router,
-                   collections_router, documents_router, media_router, notes_router,
-                   search_router, jobs_router):
+    for domain in (auth_router, workspaces_router, apikeys_router, audit_router,
+                   operator_router, collections_router, documents_router, media_router,
+                   notes_router, search_router, jobs_router):
         router.include_router(domain)
     return router
 
@@ -85,4 +86,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     install_proxy_middleware(app, settings)
     app.include_router(observability_router)
     app.include_router(api_router())
+    mount_web(app)
     return app

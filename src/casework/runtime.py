@@ -26,6 +26,7 @@ from casework.search.vector_index import UsearchVectorIndex, VectorIndex
 from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
+from casework.usage.meter import UsageMeter
 
 if TYPE_CHECKING:
     from casework.jobs.celery_queue import CeleryJobQueue
@@ -46,6 +47,7 @@ class Runtime:
     keyword_index: KeywordIndex
     vector_index: VectorIndex
     embedder: Embedder
+    usage: UsageMeter
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     workers: WorkerPool | None = None
     redis: Any = None
@@ -78,6 +80,7 @@ class Runtime:
         if self.job_queue is not None:
             self.job_queue.close()
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
+        self.usage.flush()
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()
@@ -190,6 +193,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
         blobs=_blob_store(settings), keyword_index=keyword_index,
         vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
+        usage=UsageMeter(sessions),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
         semantic_off_reason=semantic_off,
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),

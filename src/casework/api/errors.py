@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casework.core.errors import CaseworkError
@@ -19,6 +19,16 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                422: "invalid_input", 429: "rate_limited", 503: "service_unavailable"}
 
 
+def _page(request: Request, status: int, code: str, message: str) -> Response | None:
+    """Browsers asking for a web page get an HTML error page (set by the web UI), not JSON."""
+    renderer = getattr(request.app.state, "page_error", None)
+    if renderer is None or request.url.path.startswith("/api/"):
+        return None
+    if "text/html" not in request.headers.get("accept", ""):
+        return None
+    return renderer(request, status, code, message)
+
+
 def _body(code: str, message: str, details: object | None = None) -> dict[str, object]:
     error: dict[str, object] = {"code": code, "message": message}
     if details:
@@ -26,12 +36,15 @@ def _body(code: str, message: str, details: object | None = None) -> dict[str, o
     return {"error": error}
 
 
-async def _casework_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _casework_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CaseworkError)
+    page = _page(request, exc.status_code, exc.code, exc.message)
+    if page is not None:
+        return page
     return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers or None)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [
         {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
@@ -39,13 +52,19 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    page = _page(request, 422, "invalid_input", f"Some of what was sent is not valid: {summary}")
+    if page is not None:
+        return page
     return JSONResponse(_body("invalid_input", f"invalid request: {summary}", problems),
                         status_code=422)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
+    page = _page(request, exc.status_code, code, str(exc.detail))
+    if page is not None:
+        return page
     return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
@@ -60,7 +79,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         body["error"]["request_id"] = request_id  # type: ignore[index]
     return JSONResponse(body, status_code=500,
                         headers={"X-Request-ID": request_id} if request_id else None)
-
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -162,15 +162,6 @@ class Settings(BaseSettings):
     backup_keep: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=7, description="Scheduled backups keep this many newest archives.")
 
-    # Accounts: named by the deploy files; the accounts work adds their checks.
-    secret_key: SecretStr | None = Field(
-        default=None, description="Signs tokens; production needs a random value.")
-    admin_email: str | None = None
-    admin_password: SecretStr | None = None
-    admin_api_key: SecretStr | None = None
-    public_url: str = "http://127.0.0.1:8000"
-    cors_origins: str | None = None
-
     # Accounts and sessions (docs/security.md explains the choices).
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY), description="Signs access tokens and CSRF tokens. "
@@ -284,7 +275,6 @@ class Settings(BaseSettings):
             return self.health_require_workers
         # With REDIS_URL the jobs run on Celery workers, not in this process.
         return self.worker_threads > 0 and not self.redis_url
-
 
 
 class SettingsError(Exception):

@@ -10,6 +10,7 @@ from casework.jobs import models as jobs_models
 from casework.notes import models as notes_models
 from casework.search import models as search_models
 from casework.tags import models as tags_models
+from casework.usage import models as usage_models
 from casework.workspaces import models as workspaces_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "notes_models",
     "search_models",
     "tags_models",
+    "usage_models",
     "workspaces_models",
 ]

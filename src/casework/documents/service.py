@@ -143,3 +143,10 @@ def status_counts(*, session: Session, workspace_id: str,
         query = query.where(Document.collection_id == collection_id)
     rows = session.execute(query.group_by(Document.status)).all()
     return {str(status): count for status, count in rows}
+
+
+def counts_by_collection(*, session: Session, workspace_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(Document.collection_id, func.count())
+        .where(Document.workspace_id == workspace_id).group_by(Document.collection_id))
+    return {collection_id: count for collection_id, count in rows}

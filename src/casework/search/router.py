@@ -29,6 +29,7 @@ async def search(
     result = await run_in_threadpool(
         service.search, session=session, runtime=runtime, workspace_id=principal.workspace_id,
         text=q, mode=mode, filters=filters, limit=limit, offset=offset)
+    await run_in_threadpool(runtime.usage.record_query, principal.workspace_id, result.took_ms)
     return SearchOut(query=result.query, mode=result.mode, limit=limit, offset=offset,
                      has_more=result.has_more, took_ms=result.took_ms,
                      warnings=result.warnings,

@@ -5,6 +5,7 @@ A page without a text layer (a scan) is offered to the OCR stage as a 300 DPI im
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ _META_KEYS = {"Title": "title", "Author": "author", "Subject": "subject",
               "CreationDate": "created", "ModDate": "modified"}
 
 
+_PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
+
+
+def _pdf_date(value: str) -> str:
+    """'D:20240317091500Z' → '2024-03-17T09:15:00'; anything unparseable is kept as is."""
+    match = _PDF_DATE.match(value.strip())
+    if not match:
+        return value
+    y, mo, d, h, mi, s = (g or default for g, default in
+                          zip(match.groups(), ("", "01", "01", "00", "00", "00"), strict=True))
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+
+
 class PdfParser:
     media_types = ("application/pdf",)
 
@@ -29,7 +43,8 @@ class PdfParser:
             raise ParseError(f"not a readable PDF: {exc}") from None
         page_count = len(pdf)
         raw_meta: dict[str, Any] = pdf.get_metadata_dict(skip_empty=True)
-        metadata = {_META_KEYS[k]: v for k, v in raw_meta.items() if k in _META_KEYS}
+        metadata = {_META_KEYS[k]: _pdf_date(v) if k.endswith("Date") else v
+                    for k, v in raw_meta.items() if k in _META_KEYS}
         title = metadata.get("title")
 
         def pages() -> Iterator[ExtractedPage]:

@@ -1,0 +1,1 @@
+"""Usage analytics: searches and their response time per workspace and day."""

@@ -1,0 +1,82 @@
+"""Sign-in and sign-out pages: the same account services as the API's cookie login."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from casework.accounts import service as accounts_service
+from casework.accounts import sessions as login_sessions
+from casework.accounts import two_factor
+from casework.api import deps as api_deps
+from casework.api.deps import OriginDep, RuntimeDep, SessionDep
+from casework.core.errors import CaseworkError
+from casework.web.deps import WORKSPACE_COOKIE, ViewerDep
+from casework.web.router import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths: an open redirect would make our login page a phishing tool."""
+    return target if target.startswith("/") and not target.startswith("//") else "/collections"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request,
+               next: Annotated[str, Query(max_length=500)] = "/collections") -> HTMLResponse:
+    return render(request, None, "login.html", next=_safe_next(next), step="password")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request, session: SessionDep, runtime: RuntimeDep, origin: OriginDep,
+    next: Annotated[str, Form(max_length=500)] = "/collections",
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    pending_token: Annotated[str, Form(max_length=4096)] = "",
+    code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    settings = runtime.settings
+    target = _safe_next(next)
+    try:
+        if pending_token:
+            user = two_factor.complete_login(session=session, runtime=runtime,
+                                             pending_token=pending_token, code=code,
+                                             origin=origin)
+            method = "cookie+2fa"
+        else:
+            user = accounts_service.authenticate_password(
+                session=session, runtime=runtime, email=email, password=password,
+                origin=origin)
+            if user.totp_enabled:
+                return render(request, None, "login.html", next=target, step="two_factor",
+                              pending_token=two_factor.issue_pending_token(
+                                  settings=settings, user=user))
+            method = "cookie"
+    except CaseworkError as exc:
+        session.commit()  # keep the failed-login audit row and the lockout counters
+        step = "two_factor" if pending_token else "password"
+        return render(request, None, "login.html", exc.status_code, next=target, step=step,
+                      email=email, pending_token=pending_token, error=exc.message)
+    accounts_service.finish_login(session=session, user=user, origin=origin, method=method)
+    token, row = login_sessions.start_cookie_session(session=session, settings=settings,
+                                                     user=user, origin=origin)
+    response = RedirectResponse(target, status_code=303)
+    api_deps.set_session_cookies(response, settings, token,
+                                 api_deps.csrf_token_for(settings, row.id))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
+           origin: OriginDep) -> Response:
+    del viewer  # signed in, CSRF checked
+    login_sessions.logout(session=session, token=request.cookies.get(api_deps.SESSION_COOKIE,
+                                                                      ""), origin=origin)
+    response = RedirectResponse("/login", status_code=303)
+    api_deps.clear_session_cookies(response, runtime.settings)
+    response.delete_cookie(WORKSPACE_COOKIE, path="/")
+    return response

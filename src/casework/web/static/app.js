@@ -1,0 +1,169 @@
+// casework web UI: progressive enhancement only. Every page works without this file;
+// with it, uploads show per-file progress and live status, and forms submit themselves.
+"use strict";
+
+const csrf = () => document.body.dataset.csrf || "";
+const workspace = () => document.body.dataset.workspace || "";
+
+function apiHeaders(extra) {
+  const headers = Object.assign({ "X-CSRF-Token": csrf() }, extra || {});
+  if (workspace()) headers["X-Workspace"] = workspace();
+  return headers;
+}
+
+function errorMessage(status, body) {
+  if (body && body.error && body.error.message) return body.error.message;
+  if (status === 413) return "This file is larger than the upload limit.";
+  if (status === 415) return "This file type is not supported.";
+  if (status === 429) return "Too many uploads right now; try again in a moment.";
+  if (status === 403 || status === 401) return "You do not have permission to upload here.";
+  return "The upload failed (HTTP " + status + ").";
+}
+
+function setStatus(item, status, detail) {
+  const badge = item.querySelector("[data-status]");
+  badge.textContent = status;
+  badge.className = "status status-" + status;
+  const info = item.querySelector("[data-detail]");
+  info.textContent = detail || "";
+  info.className = status === "failed" || status === "refused" ? "error" : "muted";
+}
+
+async function followDocument(item, id) {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const response = await fetch("/api/v1/documents/" + id, { headers: apiHeaders(), credentials: "same-origin" });
+    if (response.ok) {
+      const doc = await response.json();
+      setStatus(item, doc.status, doc.status === "failed" ? doc.error : "");
+      if (doc.status === "ready" || doc.status === "failed") {
+        const link = item.querySelector("a");
+        link.href = "/documents/" + id;
+        refreshDocuments();
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 500 : 2000));
+  }
+}
+
+let refreshTimer = null;
+
+// Re-render the document list from the server once uploads settle, keeping the upload list.
+function refreshDocuments() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    const current = document.getElementById("documents");
+    if (!current) return;
+    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html")
+      .getElementById("documents");
+    if (fresh) {
+      current.replaceWith(fresh);
+      enhanceForms(fresh);
+    }
+  }, 400);
+}
+
+function uploadOne(form, file, list) {
+  const item = document.createElement("li");
+  item.innerHTML = '<a class="name"></a> <progress max="100" value="0"></progress> ' +
+    '<span data-status class="status">uploading</span> <span data-detail class="muted"></span>';
+  item.querySelector(".name").textContent = file.name;
+  list.appendChild(item);
+  const max = Number(form.dataset.maxBytes || 0);
+  if (max && file.size > max) {
+    item.querySelector("progress").remove();
+    setStatus(item, "refused", "Too large: the limit is " + Math.round(max / 1048576) + " MB per file.");
+    return;
+  }
+  const data = new FormData();
+  data.append("files", file, file.name);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", form.dataset.api);
+  const headers = apiHeaders();
+  for (const name in headers) xhr.setRequestHeader(name, headers[name]);
+  xhr.upload.onprogress = (event) => {
+    if (event.lengthComputable) item.querySelector("progress").value = (100 * event.loaded) / event.total;
+  };
+  xhr.onload = () => {
+    item.querySelector("progress").value = 100;
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    if (xhr.status === 202 && body) {
+      const entry = body.documents[0];
+      setStatus(item, entry.document.status, entry.duplicate ? "already in this workspace" : "");
+      followDocument(item, entry.document.id);
+    } else {
+      setStatus(item, "refused", errorMessage(xhr.status, body));
+    }
+  };
+  xhr.onerror = () => setStatus(item, "refused", "The connection was lost during the upload.");
+  xhr.send(data);
+}
+
+function enhanceUpload() {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const input = document.getElementById("file-input");
+  const list = document.getElementById("upload-list");
+  const send = (files) => Array.from(files).forEach((file) => uploadOne(form, file, list));
+  input.addEventListener("change", () => { send(input.files); input.value = ""; });
+  form.addEventListener("submit", (event) => { event.preventDefault(); send(input.files); });
+  ["dragenter", "dragover"].forEach((name) => form.addEventListener(name, (event) => {
+    event.preventDefault(); form.classList.add("dragging");
+  }));
+  ["dragleave", "drop"].forEach((name) => form.addEventListener(name, () => form.classList.remove("dragging")));
+  form.addEventListener("drop", (event) => { event.preventDefault(); send(event.dataTransfer.files); });
+}
+
+function enhanceStatuses() {
+  document.querySelectorAll("tr[data-document]").forEach((row) => {
+    const badge = row.querySelector("[data-status]");
+    if (!badge || !["queued", "processing"].includes(badge.textContent.trim())) return;
+    const poll = async () => {
+      const response = await fetch("/api/v1/documents/" + row.dataset.document, { headers: apiHeaders(), credentials: "same-origin" });
+      if (!response.ok) return;
+      const doc = await response.json();
+      badge.textContent = doc.status;
+      badge.className = "status status-" + doc.status;
+      if (doc.status === "queued" || doc.status === "processing") setTimeout(poll, 1500);
+    };
+    setTimeout(poll, 1000);
+  });
+}
+
+function enhanceForms(root) {
+  const scope = root || document;
+  scope.querySelectorAll("[data-autosubmit]").forEach((select) =>
+    select.addEventListener("change", () => select.form.submit()));
+  scope.querySelectorAll("form[data-confirm]").forEach((form) =>
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    }));
+}
+
+function enhancePreview() {
+  const body = document.getElementById("note-body");
+  const preview = document.getElementById("note-preview");
+  if (!body || !preview) return;
+  let timer = null;
+  body.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const response = await fetch(preview.dataset.previewUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: apiHeaders({ "Content-Type": "application/x-www-form-urlencoded" }),
+        body: new URLSearchParams({ body: body.value, csrf_token: csrf() }),
+      });
+      if (response.ok) preview.innerHTML = await response.text();
+    }, 300);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  enhanceForms();
+  enhanceUpload();
+  enhanceStatuses();
+  enhancePreview();
+});

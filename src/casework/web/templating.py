@@ -1,0 +1,43 @@
+"""Jinja2 set-up for the web UI: templates, filters, and safe markdown rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Raw HTML in notes is escaped, never rendered: a note cannot inject script into a page.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_markdown(text: str) -> Markup:
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - html disabled above
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return "\u2013"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "\u2013"
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.filters["filesize"] = filesize
+    templates.env.filters["when"] = when
+    templates.env.filters["markdown"] = render_markdown
+    return templates

@@ -1,0 +1,163 @@
+"""The web UI in a real browser (Debian chromium driven by Playwright) against a real server.
+
+Sign in → create a case → upload a PDF and a photo → both become ready → search finds the
+PDF's page → open it → a file that is too large shows the refusal. Screenshots of the main
+pages are written to docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OWNER_EMAIL as EMAIL
+from tests.conftest import OWNER_PASSWORD as PASSWORD
+from tests.conftest import service_missing
+from tests.fixtures.files import make_pdf
+from tests.fixtures.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    if not shutil.which(CHROMIUM):
+        service_missing("browser tests need Debian chromium: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def _photo_bytes() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (640, 480), (40, 120, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
+    page = browser_page
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "incident-report.pdf").write_bytes(make_pdf([
+        "Incident report, harbour district. Summary of events.",
+        "At 23:10 the night watchman saw smoke rising from warehouse seven.",
+    ]))
+    (files / "scene.jpg").write_bytes(_photo_bytes())
+    (files / "huge.txt").write_bytes(b"x" * 300_000)
+
+    server = ServerProcess(tmp_path / "data", MAX_UPLOAD_BYTES="200000",
+                           SEMANTIC_SEARCH="false")
+    server.start()
+    try:
+        page.goto(f"{server.url}/collections")
+        assert "/login" in page.url  # pages need a session
+        _shot(page, "login")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.get_by_role("alert").is_visible()
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/collections")
+        assert page.get_by_text("No collections yet.").is_visible()
+
+        page.get_by_label("Name").fill("Harbour fire")
+        page.get_by_label("Kind").select_option("case")
+        page.get_by_label("Reference number").fill("HB-2024-17")
+        page.get_by_role("button", name="Create collection").click()
+        page.wait_for_url("**/collections/*")
+        assert page.get_by_role("heading", name="Harbour fire").is_visible()
+
+        page.set_input_files("#file-input", [str(files / "incident-report.pdf"),
+                                             str(files / "scene.jpg")])
+        uploads = page.locator("#upload-list li")
+        for name in ("incident-report.pdf", "scene.jpg"):
+            row = uploads.filter(has_text=name)
+            row.locator(".status-ready").wait_for(timeout=60_000)
+        page.locator("#documents tr", has_text="incident-report.pdf").wait_for()
+        _shot(page, "collection")
+        page.get_by_label("View").select_option("gallery")
+        thumb = page.locator(".gallery img[alt='scene.jpg']")
+        thumb.wait_for()
+        assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+        _shot(page, "gallery")
+        page.get_by_label("View").select_option("list")
+
+        page.set_input_files("#file-input", [str(files / "huge.txt")])
+        refused = uploads.filter(has_text="huge.txt")
+        refused.locator(".status-refused").wait_for()
+        assert "limit" in refused.inner_text()
+
+        page.get_by_role("link", name="Search").click()
+        page.get_by_label("Search").fill("smoke warehouse")
+        page.get_by_label("Mode").select_option("keyword")
+        page.get_by_role("button", name="Search").click()
+        hit = page.locator(".hit").first
+        assert "page 2" in hit.inner_text()
+        assert hit.locator("mark").first.inner_text().lower() in {"smoke", "warehouse"}
+        _shot(page, "search")
+
+        hit.get_by_role("link").click()
+        page.wait_for_url("**/documents/*")
+        assert page.locator("#page-2[data-highlight]").is_visible()
+        assert "night watchman" in page.locator("#page-2").inner_text()
+        assert page.get_by_text("SHA-256").is_visible()
+        _shot(page, "document")
+
+        page.get_by_role("link", name="Notes").click()
+        page.get_by_role("link", name="New note").click()
+        page.get_by_label("Title").fill("Witness call")
+        page.get_by_label("Markdown").fill("Spoke to the **night watchman**.")
+        page.locator("#note-preview strong").wait_for()
+        page.get_by_role("button", name="Save note").click()
+        page.wait_for_url("**/notes/*")
+        _shot(page, "note")
+
+        page.get_by_role("link", name="Admin").click()
+        page.get_by_label("Name").fill("CI uploader")
+        page.get_by_role("button", name="Create key").click()
+        secret = page.locator("code.secret").inner_text()
+        assert secret.startswith("cwk_")
+        assert page.locator("#keys").get_by_text("CI uploader").is_visible()
+        assert page.locator("#audit").get_by_text("api_key.create").first.is_visible()
+        assert "2 documents" in page.locator("#usage").inner_text()
+        _shot(page, "admin")
+
+        page.get_by_role("link", name="Account").click()
+        page.get_by_role("button", name="Set up").click()
+        assert page.locator(".qr svg").is_visible()
+        _shot(page, "account")
+
+        page.goto(f"{server.url}/documents/does-not-exist")
+        assert page.get_by_role("heading", name="Not found").is_visible()
+        page.get_by_role("link", name="Back to your collections").click()
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/login")
+        page.goto(f"{server.url}/search")
+        assert "/login" in page.url
+    finally:
+        server.stop()
