@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -45,6 +45,18 @@ def enqueue(
     return job
 
 
+def _take(session: Session, job: Job, *, worker_id: str, lease_seconds: float,
+          now: datetime) -> Job:
+    """Mark a job as ours for `lease_seconds`; each claim counts as an attempt."""
+    job.status = JobStatus.running
+    job.attempts += 1
+    job.locked_by = worker_id
+    job.locked_until = now + timedelta(seconds=lease_seconds)
+    job.started_at = now
+    session.flush()
+    return job
+
+
 def claim_next(
     *, session: Session, worker_id: str, lease_seconds: float, kinds: list[str] | None = None
 ) -> Job | None:
@@ -62,13 +74,7 @@ def claim_next(
     job = session.scalars(query).first()
     if job is None:
         return None
-    job.status = JobStatus.running
-    job.attempts += 1
-    job.locked_by = worker_id
-    job.locked_until = now + timedelta(seconds=lease_seconds)
-    job.started_at = now
-    session.flush()
-    return job
+    return _take(session, job, worker_id=worker_id, lease_seconds=lease_seconds, now=now)
 
 
 def claim(*, session: Session, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
@@ -84,13 +90,7 @@ def claim(*, session: Session, job_id: int, worker_id: str, lease_seconds: float
         return None  # someone else holds a live lease
     if job.status == JobStatus.queued and job.run_after > now:
         return None  # a retry waiting out its backoff; it is sent again when due
-    job.status = JobStatus.running
-    job.attempts += 1
-    job.locked_by = worker_id
-    job.locked_until = now + timedelta(seconds=lease_seconds)
-    job.started_at = now
-    session.flush()
-    return job
+    return _take(session, job, worker_id=worker_id, lease_seconds=lease_seconds, now=now)
 
 
 def renew_lease(*, session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
