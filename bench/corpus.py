@@ -225,33 +225,45 @@ def write_large_text(path: Path, *, megabytes: int, seed: int = 11) -> int:
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
-def python_docs_sentences(root: Path, *, limit_files: int | None = None) -> list[str]:
-    """Sentences of real technical prose from the Python manuals (python3.11-doc)."""
+def python_docs_pages(root: Path) -> list[list[str]]:
+    """Sentences of real technical prose from the Python manuals (python3.11-doc), by page."""
     from casework.ingest.parsers.html import HtmlParser
 
     parser = HtmlParser()
-    sentences: list[str] = []
-    files = sorted(root.rglob("*.html"))[:limit_files]
-    for path in files:
+    pages: list[list[str]] = []
+    for path in sorted(root.rglob("*.html")):
         text = next(parser.parse(path).pages).text
         # The parser puts a line break between inline elements: rejoin into running text.
         flat = " ".join(text.split())
-        for sentence in _SENTENCE_SPLIT.split(flat):
-            if 40 <= len(sentence) <= 400 and sentence.count(" ") >= 6:
-                sentences.append(sentence)
-    return sentences
+        sentences = [s for s in _SENTENCE_SPLIT.split(flat)
+                     if 40 <= len(s) <= 400 and s.count(" ") >= 6]
+        if len(sentences) >= 8:  # short pages would repeat the same passages
+            pages.append(sentences)
+    return pages
 
 
-def iter_passages(sentences: list[str], *, seed: int, size: int = 900) -> Iterator[str]:
-    """Endless passages of about `size` characters made of randomly sampled sentences."""
+def iter_passages(pages: list[list[str]], *, seed: int, size: int = 900) -> Iterator[str]:
+    """Endless passages of about `size` characters, each from the sentences of one page.
+
+    Sentences of one page, kept in page order, so a passage stays on one topic as real
+    passages do (mixing sentences from all pages would make every common word appear in
+    most passages and keyword search look slower than it is). Random subsets keep the
+    passages distinct when the corpus is larger than the manuals.
+    """
     rng = random.Random(seed)
+    weights = [len(page) for page in pages]
     while True:
+        page = rng.choices(pages, weights)[0]
+        order = sorted(rng.sample(range(len(page)), len(page)))
+        keep = [i for i in order if rng.random() < 0.6] or order
+        start = rng.randrange(len(keep))
         parts: list[str] = []
         length = 0
-        while length < size:
-            sentence = rng.choice(sentences)
-            parts.append(sentence)
-            length += len(sentence) + 1
+        for index in keep[start:] + keep[:start]:
+            if length >= size:
+                break
+            parts.append(page[index])
+            length += len(page[index]) + 1
         yield " ".join(parts)
 
 

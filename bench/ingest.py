@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -300,7 +301,7 @@ def _print_run(run: dict[str, Any]) -> None:
           f"{run['pages']} pages, {run['chunks']} chunks in {run['seconds']['end_to_end']} s"
           f" (keyword-searchable after {run['seconds']['until_keyword_searchable']} s)")
     print(f"  {t['pages_per_s']} pages/s, {t['chunks_per_s']} chunks/s, {t['docs_per_s']} docs/s;"
-          f" peak RSS {run['peak_rss_mib']} MiB")
+          f" peak RSS {run['peak_rss_mib']} MiB {run['peak_rss_mib_by_phase']}")
     for stage, secs in run["stage_seconds"].items():
         print(f"  {stage:<50} {secs:8.2f} s  {run['stage_share'][stage]:6.1%}")
     print(f"  everything but the model: {run['non_embedding_share']:.1%} of the work (wall)")
@@ -339,7 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     for label, folder in corpora:
         for count in threads:
             print(f"\n== {label}, {count} worker thread(s)", flush=True)
-            run = run_isolated(ingest_folder, label, str(folder), count, args.timeout)
+            try:
+                run = run_isolated(ingest_folder, label, str(folder), count, args.timeout)
+            except BrokenProcessPool as exc:
+                # The process died (a native crash): that is a result too.
+                print(f"  the ingesting process died: {exc}", flush=True)
+                runs.append({"label": label, "worker_threads": count,
+                             "crashed": "the process died during ingest (native crash, "
+                                        "e.g. SIGSEGV/abort); see the run's stderr"})
+                continue
             _print_run(run)
             runs.append(run)
 
