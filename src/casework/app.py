@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
@@ -19,7 +20,9 @@ from casework.collections.router import router as collections_router
 from casework.core.database import transaction
 from casework.core.settings import Settings, load_settings
 from casework.db import migrate
+from casework.db.pgvector import VectorTable
 from casework.documents.router import router as documents_router
+from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
 from casework.jobs.router import router as jobs_router
 from casework.media.router import router as media_router
 from casework.notes.router import router as notes_router
@@ -28,7 +31,7 @@ from casework.observability.logs import configure_logging
 from casework.observability.middleware import ObservabilityMiddleware
 from casework.observability.router import router as observability_router
 from casework.observability.sentry import configure_sentry
-from casework.runtime import Runtime, build_runtime, start_workers
+from casework.runtime import Runtime, build_runtime, settle_vector_index, start_workers
 from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
 from casework.security.middleware import install_proxy_middleware, install_security_middleware
@@ -40,13 +43,31 @@ from casework.workspaces.router import router as workspaces_router
 log = logging.getLogger(__name__)
 
 
-def prepare(runtime: Runtime) -> None:
-    """Migrate, make sure the default workspace and the first owner exist (idempotent)."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a start did besides migrating, for `casework migrate` to report."""
+
+    vector_table: VectorTable | None
+    queued: QueuedEmbeddings
+
+
+def prepare(runtime: Runtime) -> Prepared:
+    """Migrate, make sure the default workspace and the first owner exist (idempotent).
+
+    Also sets up pgvector if the server offers it now and queues the embeddings skipped
+    while semantic search was off: what changed on the server since the last start counts.
+    """
     migrate.upgrade(runtime.engine)
+    vector_table = settle_vector_index(runtime)
     with transaction(runtime.sessions) as session:
         workspaces_service.ensure_default_workspace(
             session=session, name=runtime.settings.default_workspace_name)
+        queued = queue_skipped_embeddings(session=session, runtime=runtime)
+    if queued.documents or queued.notes:
+        log.info("semantic search is on: queued embedding of %d documents and %d notes "
+                 "indexed while it was off", queued.documents, queued.notes)
     bootstrap_accounts(runtime)
+    return Prepared(vector_table=vector_table, queued=queued)
 
 
 def api_router() -> APIRouter:

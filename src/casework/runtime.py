@@ -7,11 +7,13 @@ they run the same services on the same seams. Nothing here is a module-level glo
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.mail import LogMailer, Mailer, build_mailer
@@ -29,12 +31,15 @@ from casework.storage.local import LocalBlobStore
 from casework.usage.meter import UsageMeter
 
 if TYPE_CHECKING:
+    from casework.db.pgvector import VectorTable
     from casework.jobs.celery_queue import CeleryJobQueue
     from casework.jobs.handlers import JobHandler
     from casework.jobs.worker import WorkerPool
     from casework.search.cache import SearchCache
 
 log = logging.getLogger(__name__)
+
+VECTOR_RECHECK_SECONDS = 10.0
 
 
 @dataclass
@@ -57,6 +62,52 @@ class Runtime:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter("memory://"))
     mailer: Mailer = field(default_factory=LogMailer)
     metrics: Metrics = field(default_factory=Metrics)
+    # SEMANTIC_SEARCH as configured: `settings` turns it off while no vector index can serve.
+    semantic_requested: bool = False
+    _vectors_checked_at: float = field(default=float("-inf"), repr=False)
+    _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def refresh_vector_index(self, *, force: bool = False) -> None:
+        """Switch to pgvector once its table exists: no restart after `casework migrate`.
+
+        A process started before pgvector was set up would otherwise keep answering 503 to
+        semantic searches and, worse, run embedding jobs into an index that drops them.
+        Searches look every VECTOR_RECHECK_SECONDS at most; jobs pass `force` and look
+        every time (one catalogue query), because an embedding job only exists once the
+        table does and must never run into the stand-in index.
+        """
+        from casework.search.pgvector_index import PgvectorIndex
+
+        if (isinstance(self.vector_index, PgvectorIndex)
+                or self.engine.dialect.name != "postgresql"
+                or self.settings.vector_backend == "disk"):
+            return
+        with self._vectors_lock:
+            now = time.monotonic()
+            if not force and now - self._vectors_checked_at < VECTOR_RECHECK_SECONDS:
+                return
+            self._vectors_checked_at = now
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("chunk_vector"):
+                    return
+            from casework.db.pgvector import copy_missing_vectors
+
+            # Vectors this process put in its on-disk index meanwhile are in `embedding`.
+            copied = copy_missing_vectors(self.engine, model=self.embedder.name)
+            self.vector_index = PgvectorIndex(sessions=self.sessions,
+                                              read_sessions=self.read_sessions,
+                                              dimensions=self.embedder.dimensions)
+            self.semantic_off_reason = None
+            self.settings = self.settings.model_copy(
+                update={"semantic_search": self.semantic_requested})
+        from casework.ingest.backlog import queue_skipped_embeddings
+
+        # What this process indexed while semantic search was off gets its vectors now.
+        with transaction(self.sessions) as session:
+            queued = queue_skipped_embeddings(session=session, runtime=self)
+        log.info("pgvector is set up: vectors live in PostgreSQL from now on (%d copied, "
+                 "%d documents and %d notes queued for embedding)", copied,
+                 queued.documents, queued.notes)
 
     def notify_jobs(self, job_id: int) -> None:
         """Called after a commit that enqueued a job: wake whoever runs jobs."""
@@ -128,10 +179,19 @@ def _blob_store(settings: Settings) -> BlobStore:
     return store
 
 
+NO_PGVECTOR = ("this PostgreSQL has no pgvector extension, and the on-disk vector index "
+               "cannot be shared by several processes: install pgvector on the server and "
+               "run `casework migrate` (docs/scale-out.md), or run one process with "
+               "VECTOR_BACKEND=disk")
+
+
 def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
-                  read_sessions: sessionmaker[Session],
-                  embedder: Embedder) -> tuple[VectorIndex, str | None]:
-    """pgvector where it can be had; the on-disk index only where one process serves all."""
+                  read_sessions: sessionmaker[Session], embedder: Embedder, *,
+                  pgvector_off: str | None = None) -> tuple[VectorIndex, str | None]:
+    """pgvector where it can be had; the on-disk index only where one process serves all.
+
+    `pgvector_off` is why pgvector cannot serve after all, once migrating tried to set it up.
+    """
     from casework.search.pgvector_index import (
         DisabledVectorIndex,
         PgvectorIndex,
@@ -139,18 +199,47 @@ def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Ses
     )
 
     if engine.dialect.name == "postgresql" and settings.vector_backend != "disk":
-        if pgvector_available(engine):
+        if pgvector_off is None and pgvector_available(engine):
             return PgvectorIndex(sessions=sessions, read_sessions=read_sessions,
                                  dimensions=embedder.dimensions), None
         if settings.vector_backend == "pgvector" or settings.redis_url:
-            reason = ("this PostgreSQL has no pgvector extension, and the on-disk vector "
-                      "index cannot be shared by several processes: install pgvector "
-                      "(docs/scale-out.md), or run one process with VECTOR_BACKEND=disk")
+            reason = NO_PGVECTOR if pgvector_off is None else (
+                f"{pgvector_off}; until then the on-disk vector index cannot stand in, as "
+                "several processes could not share it")
             log.warning("semantic search is off: %s", reason)
             return DisabledVectorIndex(reason), reason
     disk = UsearchVectorIndex(settings.index_dir / "vectors", dimensions=embedder.dimensions,
                               source=_stored_vectors(read_sessions, embedder.name))
     return disk, None
+
+
+def settle_vector_index(runtime: Runtime) -> VectorTable | None:
+    """After migrating: set up pgvector's table if the server offers it now, else fall back.
+
+    The runtime picked pgvector when the server lists the extension; whether the table
+    could really be made (the extension is not a trusted one) is only known here. Every
+    start runs this, so installing pgvector later and restarting (or `casework migrate`)
+    turns semantic search on without touching the database by hand.
+    """
+    from casework.db.pgvector import ensure_vector_table
+    from casework.search.pgvector_index import PgvectorIndex
+
+    settings = runtime.settings
+    if runtime.engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
+        return None
+    table = ensure_vector_table(runtime.engine, model=runtime.embedder.name)
+    if table.created:
+        log.info("pgvector set up: chunk_vector created, %d stored vectors copied",
+                 table.copied)
+    if table.ready or not isinstance(runtime.vector_index, PgvectorIndex):
+        return table
+    index, off = _vector_index(settings, runtime.engine, runtime.sessions,
+                               runtime.read_sessions, runtime.embedder,
+                               pgvector_off=table.reason)
+    runtime.vector_index, runtime.semantic_off_reason = index, off
+    if off and settings.semantic_search:
+        runtime.settings = settings.model_copy(update={"semantic_search": False})
+    return table
 
 
 def _redis_services(settings: Settings) -> tuple[Any, CeleryJobQueue | None,
@@ -186,6 +275,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     )
     vector_index, semantic_off = _vector_index(settings, engine, sessions, read_sessions,
                                                embedder)
+    requested_semantic = settings.semantic_search
     if semantic_off and settings.semantic_search:
         settings = settings.model_copy(update={"semantic_search": False})  # never embed
     redis_client, job_queue, search_cache = _redis_services(settings)
@@ -195,7 +285,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
         usage=UsageMeter(sessions),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
-        semantic_off_reason=semantic_off,
+        semantic_off_reason=semantic_off, semantic_requested=requested_semantic,
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
     )
     if search_cache is not None:

@@ -56,10 +56,32 @@ WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace 
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema (the embedded server also does this at start)."""
-    runtime = _runtime(_settings())
-    runtime.close()
+    """Create or upgrade the database schema (every start also does this).
+
+    Run it again after installing pgvector on the server: it sets up the vector table and
+    queues the embeddings skipped meanwhile (docs/scale-out.md).
+    """
+    from casework.app import prepare
+
+    runtime = build_runtime(_settings())
+    try:
+        prepared = prepare(runtime)
+        off = runtime.semantic_off_reason
+    finally:
+        runtime.close()
     console.print("[green]database is up to date[/green]")
+    table = prepared.vector_table
+    if table is not None and table.created:
+        console.print(f"[green]pgvector: created chunk_vector, copied {table.copied} stored "
+                      f"vectors[/green]")
+    if prepared.queued.documents or prepared.queued.notes:
+        console.print(f"queued embedding of {prepared.queued.documents} documents and "
+                      f"{prepared.queued.notes} notes indexed while semantic search was off")
+    if off:
+        err_console.print(f"[yellow]semantic search is off: {off}[/yellow]")
+    elif table is not None and not table.ready:
+        err_console.print(f"[yellow]pgvector is not in use ({table.reason}): vectors use the "
+                          f"on-disk index, which serves one process only[/yellow]")
 
 
 @app.command()

@@ -131,9 +131,11 @@ class CeleryJobQueue:
 
         with self._lock:
             if self._runtime is None:
-                from casework.runtime import build_runtime
+                from casework.runtime import build_runtime, settle_vector_index
 
                 self._runtime = build_runtime(self.settings)
+                # Vectors only where the migration could set pgvector up, as in the API.
+                settle_vector_index(self._runtime)
                 self._owns_runtime = True
             if self._pool is None:
                 # No claiming threads: Celery delivers the work. The pool brings the same

@@ -142,6 +142,8 @@ class WorkerPool:
 
     def execute(self, ctx: JobContext) -> None:
         handler: JobHandler = self.runtime.handlers[ctx.kind]
+        # pgvector may have been set up since this process started (`casework migrate`).
+        self.runtime.refresh_vector_index(force=True)
         settings = self.runtime.settings
         with self._running_lock:
             self._running.add(ctx.job_id)

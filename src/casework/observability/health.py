@@ -99,6 +99,10 @@ def check_search_index(runtime: Runtime) -> str | None:
     probe = directory / f".probe-{uuid.uuid4().hex}"
     probe.write_bytes(b"ok")
     probe.unlink()
+    if runtime.semantic_off_reason:
+        # Keyword search works, so the process is ready; the operator still learns why
+        # semantic search is not, and what to do about it.
+        return f"keyword only; semantic search is off: {runtime.semantic_off_reason}"
     return None
 
 

@@ -69,6 +69,7 @@ def fuse_rrf(rankings: list[list[int]], *, k: int = RRF_K) -> list[tuple[int, fl
 
 def _semantic(runtime: Runtime, session: Session, *, workspace_id: str, text: str,
               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+    runtime.refresh_vector_index()  # pgvector may have been set up since this process began
     if runtime.semantic_off_reason:
         raise EmbeddingUnavailable(runtime.semantic_off_reason)
     if not runtime.settings.semantic_search:

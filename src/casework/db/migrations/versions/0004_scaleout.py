@@ -1,9 +1,10 @@
 """Scale-out: an index for the job sweeper; pgvector vectors where the extension exists.
 
 The `chunk_vector` table (HNSW over pgvector) is created only on PostgreSQL servers that
-offer the `vector` extension; elsewhere casework runs keyword search and says why semantic
-search is off (docs/scale-out.md). Vectors stay in `embedding` too, so they can be copied
-into `chunk_vector` later.
+offer the `vector` extension to this role; elsewhere casework runs keyword search and says
+why semantic search is off (docs/scale-out.md). Vectors stay in `embedding` too, so they can
+be copied into `chunk_vector` later: every migration run sets pgvector up once the server
+offers it (casework/db/pgvector.py), since this revision runs only once.
 
 Revision ID: 0004_scaleout
 Revises: 0001
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 revision: str = "0004_scaleout"
 down_revision: str | None = "0001"
@@ -50,9 +52,16 @@ def _pgvector_available() -> bool:
 def upgrade() -> None:
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.create_index("ix_job_lease", ["status", "locked_until"], unique=False)
-    if _pgvector_available():
-        for statement in PGVECTOR:
-            op.execute(statement)
+    if not _pgvector_available():
+        return
+    try:
+        # pgvector is not a trusted extension: a role that may not create it must still
+        # get its schema; the step after migrating (casework/db/pgvector.py) says why.
+        with op.get_bind().begin_nested():
+            for statement in PGVECTOR:
+                op.execute(statement)
+    except DBAPIError:
+        pass
 
 
 def downgrade() -> None:
