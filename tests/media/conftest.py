@@ -21,10 +21,10 @@ def tesseract() -> str:
     return binary
 
 
-def fetch_image(client, url: str) -> Image.Image:
+def fetch_image(client, url: str, media_type: str = "image/webp") -> Image.Image:
     response = client.get(url)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "image/webp"
+    assert response.headers["content-type"] == media_type
     assert "immutable" in response.headers["cache-control"]
     image = Image.open(io.BytesIO(response.content))
     image.load()

@@ -29,7 +29,9 @@ def test_thumbnails_in_two_sizes_oriented_and_cached(client):
     doc = ingest(client, collection["id"],
                  ("portrait.jpg", photo(2000, 1500, orientation=6, captured=None)))[0]
     grid = fetch_image(client, f"/api/v1/documents/{doc['id']}/thumbnail?size=320")
-    preview = fetch_image(client, f"/api/v1/documents/{doc['id']}/thumbnail?size=1280")
+    # A photo's preview is a JPEG (5x cheaper to encode than WebP); the grid stays WebP.
+    preview = fetch_image(client, f"/api/v1/documents/{doc['id']}/thumbnail?size=1280",
+                          "image/jpeg")
     assert grid.size == (240, 320)  # portrait once orientation is applied
     assert preview.size == (960, 1280)
     first = client.get(f"/api/v1/documents/{doc['id']}/thumbnail")
@@ -42,6 +44,20 @@ def test_thumbnails_in_two_sizes_oriented_and_cached(client):
     # Made once at ingest, kept under a key derived from the original's digest.
     assert doc["metadata"]["thumbnails"] == [320, 1280]
     assert client.get(f"/api/v1/documents/{doc['id']}/thumbnail?size=999").status_code == 422
+
+
+def test_an_image_with_transparency_keeps_a_webp_preview(client):
+    from PIL import Image
+
+    from tests.fixtures.media import png_of
+
+    collection = create_collection(client)
+    logo = Image.new("RGBA", (1600, 800), (200, 30, 30, 0))
+    logo.paste((200, 30, 30, 255), (400, 200, 1200, 600))
+    doc = ingest(client, collection["id"], ("logo.png", png_of(logo)))[0]
+    preview = fetch_image(client, f"/api/v1/documents/{doc['id']}/thumbnail?size=1280")
+    assert preview.size == (1280, 640)
+    assert preview.mode == "RGBA" and preview.getpixel((5, 5))[3] == 0  # still transparent
 
 
 def test_no_exif_means_no_capture_time(client):

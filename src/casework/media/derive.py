@@ -48,35 +48,49 @@ class DeriveContext:
         return all(self.blobs.exists(self.key(name)) for name in names)
 
 
-_THUMBS = tuple(thumbnails.thumbnail_name(size) for size in thumbnails.SIZES)
+# What a photo gets (see thumbnails): a rerun that finds these stored makes nothing.
+_PHOTO_TYPES = {thumbnails.GRID: thumbnails.WEBP, thumbnails.PREVIEW: thumbnails.JPEG}
+_DRAWN_TYPES = {size: thumbnails.WEBP for size in thumbnails.SIZES}
 
 
-def _store_thumbnails(ctx: DeriveContext, made: dict[int, bytes]) -> None:
-    for size, data in made.items():
-        ctx.store(thumbnails.thumbnail_name(size), data)
+def _names(types: dict[int, str]) -> tuple[str, ...]:
+    return tuple(thumbnails.thumbnail_name(size, kind) for size, kind in types.items())
+
+
+def _thumbnail_facts(types: dict[int, str]) -> dict[str, Any]:
+    """Metadata saying which sizes exist and the type each was stored as (for serving)."""
+    return {"thumbnails": sorted(types),
+            "thumbnail_types": {str(size): types[size] for size in sorted(types)}}
+
+
+def _store_thumbnails(ctx: DeriveContext, made: dict[int, thumbnails.Thumbnail]
+                      ) -> dict[str, Any]:
+    for size, thumb in made.items():
+        ctx.store(thumbnails.thumbnail_name(size, thumb.media_type), thumb.data)
+    return _thumbnail_facts({size: thumb.media_type for size, thumb in made.items()})
 
 
 def _derive_image(ctx: DeriveContext) -> dict[str, Any]:
-    if not ctx.have(*_THUMBS):
-        try:
-            made = thumbnails.make_thumbnails(ctx.path, max_pixels=ctx.settings.max_image_pixels)
-        except ImageRejected as exc:
-            raise DeriveError(str(exc)) from None
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise DeriveError(f"the image could not be decoded: {exc}") from None
-        _store_thumbnails(ctx, made)
-    return {"thumbnails": list(thumbnails.SIZES)}
+    if ctx.have(*_names(_PHOTO_TYPES)):
+        return _thumbnail_facts(_PHOTO_TYPES)
+    try:
+        made = thumbnails.make_thumbnails(ctx.path, max_pixels=ctx.settings.max_image_pixels)
+    except ImageRejected as exc:
+        raise DeriveError(str(exc)) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise DeriveError(f"the image could not be decoded: {exc}") from None
+    return _store_thumbnails(ctx, made)
 
 
 def _derive_video(ctx: DeriveContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     settings = ctx.settings
     try:
-        if not ctx.have(POSTER, *_THUMBS):
+        if not ctx.have(POSTER, *_names(_DRAWN_TYPES)):
             poster = video.poster_frame(ctx.path, duration=ctx.duration_seconds)
             ctx.store(POSTER, thumbnails.encode_webp(poster))
             _store_thumbnails(ctx, thumbnails.thumbnails_from(poster))
-        out.update(poster=True, thumbnails=list(thumbnails.SIZES))
+        out.update(poster=True, **_thumbnail_facts(_DRAWN_TYPES))
         sheet = video.contact_sheet(
             ctx.path, duration=ctx.duration_seconds or 0.0,
             interval=settings.contact_sheet_interval_seconds,
@@ -106,7 +120,7 @@ def _derive_pdf(ctx: DeriveContext) -> dict[str, Any]:
                     _store_thumbnails(ctx, thumbnails.thumbnails_from(page))
     except pdf_previews.PreviewError as exc:
         return {"preview_error": str(exc)}
-    return {"thumbnails": list(thumbnails.SIZES), "page_previews": count} if count else {}
+    return {**_thumbnail_facts(_DRAWN_TYPES), "page_previews": count} if count else {}
 
 
 _DERIVERS: tuple[tuple[str, Callable[[DeriveContext], dict[str, Any]]], ...] = (

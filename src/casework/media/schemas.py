@@ -20,7 +20,8 @@ class GalleryItem(BaseModel):
     height: int | None
     duration_seconds: float | None
     thumbnail_url: str | None = Field(description="320 px WebP; null until processed.")
-    preview_url: str | None = Field(description="1280 px WebP; null until processed.")
+    preview_url: str | None = Field(description="1280 px: JPEG for photos, else WebP; null "
+                                    "until processed.")
 
     @classmethod
     def build(cls, document: Document) -> "GalleryItem":

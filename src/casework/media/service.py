@@ -62,21 +62,26 @@ def _read(runtime: Runtime, key: str) -> bytes | None:
         return None
 
 
-def _artefact(runtime: Runtime, document: Document, name: str, noun: str) -> Artefact:
+def _artefact(runtime: Runtime, document: Document, name: str, noun: str,
+              media_type: str = thumbnails.MEDIA_TYPE) -> Artefact:
     data = _read(runtime, derived_key(document.workspace_id, document.sha256, name))
     if data is None:
         raise NotFound(f"this document has no {noun}"
                        + (" yet" if document.status != DocumentStatus.ready else ""))
-    return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
-                    etag=f'"{document.sha256}-{name}"')
+    return Artefact(data=data, media_type=media_type, etag=f'"{document.sha256}-{name}"')
 
 
 def get_thumbnail(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
                   size: int) -> Artefact:
+    """A thumbnail in the type it was stored as: a photo's preview is a JPEG, the rest WebP
+    (documents thumbnailed before `thumbnail_types` was recorded are all WebP)."""
     if size not in thumbnails.SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, thumbnails.SIZES))}")
     document = get_scoped(session, Document, workspace_id, document_id, noun="document")
-    return _artefact(runtime, document, thumbnails.thumbnail_name(size), "thumbnail")
+    types = (document.metadata_json or {}).get("thumbnail_types") or {}
+    media_type = types.get(str(size), thumbnails.WEBP)
+    return _artefact(runtime, document, thumbnails.thumbnail_name(size, media_type),
+                     "thumbnail", media_type)
 
 
 def get_artefact(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
