@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         "are refused (422 at upload when the header says so, else the document fails).")
     ocr_enabled: bool = Field(
         default=True, description="OCR pages without a text layer and images with Tesseract.")
+    ocr_images: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Which images are OCRed. auto: grey and bilevel images "
+        "(scans) always; colour images (photos) only when a quick pass on a 1280 px copy "
+        "finds words, so a folder of event photos is not read in full. always: every image "
+        "in full. never: no image (PDF scans are still read).")
     ocr_languages: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")] = Field(
         default="eng", description="Tesseract languages, e.g. 'eng' or 'eng+deu'; each needs "
         "its Debian package (tesseract-ocr-eng, tesseract-ocr-deu...).")

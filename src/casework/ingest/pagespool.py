@@ -40,7 +40,7 @@ class PageSpool:
             for page in pages:
                 text = page.text
                 if page.render is not None and not text.strip():
-                    text = ocr.read_page(page.number, page.render)
+                    text = ocr.read_page(page.number, page.render, sample=page.sample)
                 out.write(json.dumps([page.number, text], ensure_ascii=False))
                 out.write("\n")
                 self.count += 1

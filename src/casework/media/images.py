@@ -190,6 +190,8 @@ def encodable(image: Image.Image) -> Image.Image:
     """The image in a mode WebP and resizing handle well (RGB, RGBA or L)."""
     if image.mode in ("RGB", "L", "RGBA"):
         return image
+    if image.mode == "1":
+        return image.convert("L")  # a bilevel scan stays grey (OCR reads grey as a scan)
     if image.mode.startswith("I;16") or image.mode == "I":
         # 16-bit scans: scale to 8 bits rather than clip.
         return image.convert("I").point(lambda v: v * (1 / 256)).convert("L")

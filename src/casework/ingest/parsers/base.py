@@ -23,6 +23,9 @@ class ExtractedPage:
     # A page with no text layer (a scan, a photo) offers an image of itself; the pipeline's
     # OCR stage reads it. Call it before advancing the page iterator.
     render: Callable[[], Image] | None = None
+    # Image files also offer a copy about N pixels across (N the argument): OCR_IMAGES=auto
+    # looks for words in it before reading the whole image (see media.ocr).
+    sample: Callable[[int], Image] | None = None
 
 
 @dataclass(frozen=True, slots=True)

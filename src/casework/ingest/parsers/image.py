@@ -14,7 +14,7 @@ from PIL import Image
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 from casework.media.images import ImageRejected, open_image, read_facts
 from casework.media.ocr import MAX_OCR_SIDE
-from casework.media.thumbnails import decode
+from casework.media.thumbnails import decode, fit
 
 # The pipeline checks MAX_IMAGE_PIXELS before any page is decoded; this only stops a
 # header that Pillow itself refuses.
@@ -37,7 +37,8 @@ class ImageParser:
                 raise ParseError(f"not a readable image: {exc}") from None
         page_count = facts.frames if facts.metadata.get("format") == "TIFF" else 1
 
-        def render(frame: int) -> Image.Image:
+        def decoded(frame: int, side: int) -> Image.Image:
+            """The frame as a viewer shows it, no more than `side` pixels across."""
             try:
                 with Image.open(path) as source:
                     source.seek(frame)
@@ -45,13 +46,19 @@ class ImageParser:
                     if limit and source.width * source.height > limit:
                         raise ParseError(f"page {frame + 1} of the image has more pixels "
                                          f"than MAX_IMAGE_PIXELS ({limit})")
-                    return decode(source, max_side=MAX_OCR_SIDE, frame=frame)
+                    image = decode(source, max_side=side, frame=frame)
             except (OSError, ValueError, EOFError) as exc:
                 raise ParseError(f"the image could not be decoded: {exc}") from None
+            if max(image.size) <= side:
+                return image
+            with image:
+                return fit(image, side)
 
         def pages() -> Iterator[ExtractedPage]:
             for frame in range(page_count):
-                yield ExtractedPage(frame + 1, "", render=lambda frame=frame: render(frame))
+                yield ExtractedPage(
+                    frame + 1, "", render=lambda frame=frame: decoded(frame, MAX_OCR_SIDE),
+                    sample=lambda side, frame=frame: decoded(frame, side))
 
         return ParsedDocument(pages=pages(), page_count=page_count, metadata=facts.metadata,
                               captured_at=facts.captured_at, width=facts.width,
