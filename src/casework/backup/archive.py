@@ -9,6 +9,8 @@ Plain tar, not gzip: originals are mostly compressed already and a plain tar can
 streamed and listed cheaply. The manifest goes last because checksums are computed while
 the files stream in; a reader hashes every member as it extracts and compares at the end,
 so a truncated or altered archive is refused before anything in the installation changes.
+Both directions are pure streams (tar's "w|" and "r|" modes): an archive can be written
+straight into an S3 multipart upload and read straight from a GET, never seeking.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -50,16 +51,44 @@ class _HashingReader(io.RawIOBase):
         return data
 
 
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (a blob store's `open_chunks`)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
 @dataclass
 class ArchiveWriter:
-    """Streams files into a new tar, recording each one's size and checksum."""
+    """Streams files into a new tar on `sink`, recording each one's size and checksum.
 
-    path: Path
+    The sink is only ever written to, in order (tar stream mode), so it can be a local
+    file or an S3 multipart upload alike; closing the writer ends the tar but leaves the
+    sink open for its owner to publish or abort.
+    """
+
+    sink: IO[bytes]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     _tar: tarfile.TarFile | None = None
 
     def __enter__(self) -> ArchiveWriter:
-        self._tar = tarfile.open(self.path, "w", format=tarfile.PAX_FORMAT)
+        self._tar = tarfile.open(fileobj=self.sink, mode="w|",
+                                 format=tarfile.PAX_FORMAT)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -68,16 +97,25 @@ class ArchiveWriter:
             self._tar = None
 
     def add_file(self, source: Path, name: str) -> None:
+        stat = source.stat()
+        with open(source, "rb") as handle:
+            self._add(name, stat.st_size, int(stat.st_mtime), handle)
+
+    def add_stream(self, name: str, size: int, chunks: Iterable[bytes]) -> None:
+        """Add `size` bytes from `chunks` without staging them on disk (a remote blob)."""
+        reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=COPY_BLOCK)
+        self._add(name, size, int(time.time()), reader)  # type: ignore[arg-type]
+
+    def _add(self, name: str, size: int, mtime: int, handle: IO[bytes]) -> None:
         assert self._tar is not None
         _check_member_name(name)
         info = tarfile.TarInfo(name)
-        stat = source.stat()
-        info.size = stat.st_size
-        info.mtime = int(stat.st_mtime)
+        info.size = size
+        info.mtime = mtime
         info.mode = 0o644
-        with open(source, "rb") as handle:
-            reader = _HashingReader(handle)
-            self._tar.addfile(info, reader)  # type: ignore[arg-type]
+        reader = _HashingReader(handle)
+        # tarfile copies exactly `size` bytes and raises if the source ends early.
+        self._tar.addfile(info, reader)  # type: ignore[arg-type]
         self.files[name] = {"size": info.size, "sha256": reader.digest.hexdigest()}
 
     def add_tree(self, root: Path, prefix: str, *, skip_hidden: bool = True) -> int:
@@ -114,15 +152,14 @@ def _check_member_name(name: str) -> None:
         raise BackupError(f"unsafe path in archive: {name!r}")
 
 
-def extract_verified(archive: Path, destination: Path) -> dict[str, Any]:
-    """Extract into `destination`, hashing as we go; raise BackupError unless every file
-    matches the manifest exactly (nothing missing, nothing extra, every checksum equal)."""
-    if not archive.is_file():
-        raise BackupError(f"no backup archive at {archive}")
+def extract_verified(source: IO[bytes], destination: Path, *, label: str) -> dict[str, Any]:
+    """Extract the archive read from `source` into `destination`, hashing as we go; raise
+    BackupError unless every file matches the manifest exactly (nothing missing, nothing
+    extra, every checksum equal). `label` names the archive in messages."""
     seen: dict[str, str] = {}
     manifest: dict[str, Any] | None = None
     try:
-        with tarfile.open(archive, "r:") as tar:
+        with tarfile.open(fileobj=source, mode="r|") as tar:  # one pass, never seeks
             for member in _members(tar):
                 if member.name == MANIFEST:
                     manifest = _read_manifest(tar, member)
@@ -132,21 +169,21 @@ def extract_verified(archive: Path, destination: Path) -> dict[str, Any]:
                     raise BackupError(f"unexpected entry in archive: {member.name!r}")
                 target = destination / member.name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                source = tar.extractfile(member)
-                assert source is not None
+                extracted = tar.extractfile(member)
+                assert extracted is not None
                 digest = hashlib.sha256()
                 with open(target, "wb") as out:
-                    while block := source.read(COPY_BLOCK):
+                    while block := extracted.read(COPY_BLOCK):
                         digest.update(block)
                         out.write(block)
                 seen[member.name] = digest.hexdigest()
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BackupError(f"{archive} is not a readable backup archive ({exc}); it may be "
+        raise BackupError(f"{label} is not a readable backup archive ({exc}); it may be "
                           "truncated or corrupted") from None
     if manifest is None:
-        raise BackupError(f"{archive} has no manifest: it is incomplete or not a casework "
+        raise BackupError(f"{label} has no manifest: it is incomplete or not a casework "
                           "backup")
-    _compare(manifest, seen, archive)
+    _compare(manifest, seen, label)
     return manifest
 
 
@@ -169,7 +206,7 @@ def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, A
     return manifest
 
 
-def _compare(manifest: dict[str, Any], seen: dict[str, str], archive: Path) -> None:
+def _compare(manifest: dict[str, Any], seen: dict[str, str], label: str) -> None:
     listed: dict[str, dict[str, Any]] = manifest.get("files", {})
     problems = []
     for name, entry in sorted(listed.items()):
@@ -181,11 +218,4 @@ def _compare(manifest: dict[str, Any], seen: dict[str, str], archive: Path) -> N
     if problems:
         shown = "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)"
                                            if len(problems) > 5 else "")
-        raise BackupError(f"{archive} is corrupted and was not restored: {shown}")
-
-
-def publish(partial: Path, final: Path) -> None:
-    """fsync then rename: an archive under its final name is always complete."""
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, final)
+        raise BackupError(f"{label} is corrupted and was not restored: {shown}")

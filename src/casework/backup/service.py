@@ -2,8 +2,10 @@
 
 A backup is the database snapshot first, then the blobs, then the vector index files.
 Blobs are content-addressed and written before the rows that name them commit, so every
-original the snapshot refers to is already on disk when the blobs are copied; the vector
-index is derived data that casework rebuilds from the database if it is behind.
+original the snapshot refers to is already stored when the blobs are copied; the vector
+index is derived data that casework rebuilds from the database if it is behind. The archive
+streams into its target as it is written; only the database dump is staged on local disk
+(a tar member needs its size up front), under DATA_DIR.
 
 Restore verifies the whole archive in a staging folder before it touches anything, refuses
 to overwrite an installation that holds data unless told to (`force`), and then migrates,
@@ -27,6 +29,7 @@ from casework.backup import database
 from casework.backup.archive import ArchiveWriter, BackupError, extract_verified
 from casework.backup.targets import BackupTarget, StoredArchive, archive_name
 from casework.db import migrate
+from casework.storage.blobstore import BlobNotFound
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
@@ -44,24 +47,35 @@ def _revisions(engine: Engine) -> list[str]:
                       .scalars())
 
 
-def _add_blobs(writer: ArchiveWriter, runtime: Runtime, work: Path) -> int:
+def _hidden(key: str) -> bool:
+    return any(part.startswith(".") for part in key.split("/"))  # probes, temp files
+
+
+def _add_blobs(writer: ArchiveWriter, runtime: Runtime) -> int:
     """Copy every blob. A local store is a folder; another store must list its keys."""
     blobs: Any = runtime.blobs
     root = getattr(blobs, "root", None)
     if isinstance(root, Path):
         return writer.add_tree(root, "blobs")
-    iter_keys = getattr(blobs, "iter_keys", None)
-    if iter_keys is None:
+    if hasattr(blobs, "iter_objects"):  # the listing carries sizes: no HEAD per blob
+        listing = blobs.iter_objects()
+    elif hasattr(blobs, "iter_keys"):
+        listing = ((key, blobs.size(key)) for key in blobs.iter_keys())
+    else:
         raise BackupError(f"{type(blobs).__name__} cannot list its blobs (no iter_keys): "
                           "back the bucket up with its own tooling")
     count = 0
-    for key in iter_keys():
-        staged = work / "blob"
-        with open(staged, "wb") as out:
-            for block in blobs.open_chunks(key):
-                out.write(block)
-        writer.add_file(staged, f"blobs/{key}")
-        staged.unlink()
+    for key, size in listing:
+        if _hidden(key):
+            continue
+        try:
+            chunks = blobs.open_chunks(key)
+        except BlobNotFound:
+            # Deleted since the listing (a document removed during the backup): the
+            # snapshot may still name it, but failing the whole backup would be worse.
+            log.warning("blob vanished during the backup", extra={"key": key})
+            continue
+        writer.add_stream(f"blobs/{key}", size, chunks)
         count += 1
     return count
 
@@ -85,10 +99,9 @@ def create_backup(*, runtime: Runtime, target: BackupTarget,
     url = settings.resolved_database_url
     dialect = database.dialect_of(url)
     member = database.member_for(dialect)
-    staging = target.staging_dir()
     name = name or archive_name(taken={a.name for a in target.list_archives()})
-    partial = staging / f"{name}.partial"
-    work = Path(tempfile.mkdtemp(dir=staging, prefix=".backup-"))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=settings.data_dir, prefix=".backup-"))
     flush = getattr(runtime.vector_index, "flush", None)
     try:
         if flush is not None:
@@ -98,22 +111,24 @@ def create_backup(*, runtime: Runtime, target: BackupTarget,
                 flush()
         dump = work / "database"
         database.snapshot(url, dump)
-        with ArchiveWriter(partial) as writer:
-            writer.add_file(dump, member)
-            dump.unlink()
-            blob_count = _add_blobs(writer, runtime, work)
-            index_count = _add_index(writer, settings.index_dir)
-            writer.finish({
-                "created_at": datetime.now(UTC).isoformat(),
-                "casework_version": __version__,
-                "database": {"dialect": dialect, "member": member,
-                             "revisions": _revisions(runtime.engine)},
-                "counts": {"blobs": blob_count, "index_files": index_count},
-            })
-        stored = target.store(partial, name)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        upload = target.begin(name)
+        try:
+            with ArchiveWriter(upload) as writer:  # type: ignore[arg-type]
+                writer.add_file(dump, member)
+                dump.unlink()
+                blob_count = _add_blobs(writer, runtime)
+                index_count = _add_index(writer, settings.index_dir)
+                writer.finish({
+                    "created_at": datetime.now(UTC).isoformat(),
+                    "casework_version": __version__,
+                    "database": {"dialect": dialect, "member": member,
+                                 "revisions": _revisions(runtime.engine)},
+                    "counts": {"blobs": blob_count, "index_files": index_count},
+                })
+            stored = upload.commit()
+        except BaseException:
+            upload.abort()
+            raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("backup written", extra={"archive": stored.location, "bytes": stored.size,
@@ -148,29 +163,35 @@ def _restore_blobs(runtime: Runtime, staged: Path) -> None:
             blobs.put_file(path.relative_to(staged).as_posix(), path)
 
 
-def restore_backup(*, runtime: Runtime, archive: Path, force: bool = False) -> dict[str, Any]:
-    """Verify `archive`, then replace this installation's database, blobs and indexes.
+def restore_backup(*, runtime: Runtime, target: BackupTarget, name: str,
+                   force: bool = False) -> dict[str, Any]:
+    """Verify the archive `name` in `target`, then replace this installation's database,
+    blobs and indexes with it.
 
+    The archive is read once, as a stream, into a staging folder under DATA_DIR and
+    verified there; nothing in the installation changes unless every checksum matches.
     The caller makes sure no casework process is using the installation.
     """
     settings = runtime.settings
     url = settings.resolved_database_url
+    label = f"{target.location.rstrip('/')}/{name}"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=settings.data_dir, prefix=".restore-"))
     try:
-        manifest = extract_verified(archive, staging)
+        with target.open(name) as source:
+            manifest = extract_verified(source, staging, label=label)
         dialect = database.dialect_of(url)
-        source = manifest.get("database", {})
-        if source.get("dialect") != dialect:
+        source_db = manifest.get("database", {})
+        if source_db.get("dialect") != dialect:
             raise BackupError(
-                f"the archive holds a {source.get('dialect')} database but DATABASE_URL is "
-                f"{dialect}: restore into the same kind of database")
+                f"the archive holds a {source_db.get('dialect')} database but DATABASE_URL "
+                f"is {dialect}: restore into the same kind of database")
         if not force and (database.holds_data(runtime.engine)
                           or _has_files(settings.blob_dir)):
             raise BackupError("this installation already holds data; restoring would replace "
                               "it. Run again with --force to do so.")
         runtime.engine.dispose()  # no open handle on the file being replaced
-        database.restore(url, staging / source["member"])
+        database.restore(url, staging / source_db["member"])
         _restore_blobs(runtime, staging / "blobs")
         _replace_dir(staging / "index", settings.index_dir)
         forget = getattr(runtime.vector_index, "forget", None)
@@ -179,6 +200,6 @@ def restore_backup(*, runtime: Runtime, archive: Path, force: bool = False) -> d
         migrate.upgrade(runtime.engine)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log.info("backup restored", extra={"archive": str(archive),
+    log.info("backup restored", extra={"archive": label,
                                        "created_at": manifest.get("created_at")})
     return manifest

@@ -1,26 +1,33 @@
-"""Where finished backup archives are kept: the `BackupTarget` seam.
+"""Where finished backup archives are kept: the `BackupTarget` seam, a folder or a bucket.
 
-An archive is always written to a local staging file first (checksummed as it streams),
-then handed to the target. The local target is a folder (a mounted volume, an NFS share);
-an S3 target would upload the staged file with boto3 (multipart) and delete it, list keys
-under a prefix, and delete old keys for retention - the three methods below, nothing more.
+An archive is streamed into the target as it is produced (`begin` → write → `commit`), so
+neither the local disk nor memory ever has to hold a second copy of it: a folder target
+writes `<name>.partial` and renames it on commit, the S3 target (`backup/s3_target.py`)
+sends a multipart upload and completes it on commit. Either way an archive under its
+final name is always complete, and a failed backup leaves nothing that looks like one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from casework.backup.archive import publish
+from casework.backup.archive import BackupError
+
+if TYPE_CHECKING:
+    from casework.core.settings import Settings
 
 ARCHIVE_PREFIX = "casework-backup-"
 ARCHIVE_SUFFIX = ".tar"
 _ARCHIVE_NAME = re.compile(rf"^{ARCHIVE_PREFIX}\d{{8}}T\d{{6}}Z(-\d+)?\{ARCHIVE_SUFFIX}$")
+S3_SCHEME = "s3://"
+STALE_PARTIAL_SECONDS = 86_400  # no running backup can still be writing after a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +37,28 @@ class StoredArchive:
     location: str
 
 
-class BackupTarget(Protocol):
-    def staging_dir(self) -> Path:
-        """A local folder to write an archive in before `store` (same filesystem if local)."""
+class ArchiveUpload(Protocol):
+    """An archive being written into a target: invisible until `commit`."""
 
-    def store(self, staged: Path, name: str) -> StoredArchive:
-        """Keep the finished `staged` archive under `name`; `staged` is consumed."""
+    def write(self, data: bytes) -> int: ...
+
+    def commit(self) -> StoredArchive:
+        """Publish the complete archive under its name."""
+
+    def abort(self) -> None:
+        """Throw away what was written; nothing appears in the target."""
+
+
+class BackupTarget(Protocol):
+    location: str  # how operators name it: a folder path or s3://bucket/prefix/
+
+    def begin(self, name: str) -> ArchiveUpload: ...
+
+    def open(self, name: str) -> IO[bytes]:
+        """The archive `name` as a readable stream; BackupError if there is none."""
 
     def list_archives(self) -> list[StoredArchive]:
-        """casework archives in this target, oldest first."""
+        """casework archives in this target, oldest first (names sort by time)."""
 
     def delete(self, name: str) -> None: ...
 
@@ -54,38 +74,93 @@ def archive_name(now: datetime | None = None, *, taken: set[str] | None = None) 
     return name
 
 
+def is_archive_name(name: str) -> bool:
+    """Only names casework gives its own archives: retention never touches anything else."""
+    return bool(_ARCHIVE_NAME.match(name))
+
+
+class _LocalUpload:
+    def __init__(self, directory: Path, name: str) -> None:
+        self.final = directory / name
+        self.partial = directory / f"{name}.partial"
+        self._handle: IO[bytes] = open(self.partial, "wb")  # noqa: SIM115 - commit/abort close
+
+    def write(self, data: bytes) -> int:
+        return self._handle.write(data)
+
+    def commit(self) -> StoredArchive:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())  # then rename: the final name is always complete
+        self._handle.close()
+        os.replace(self.partial, self.final)
+        return StoredArchive(self.final.name, self.final.stat().st_size, str(self.final))
+
+    def abort(self) -> None:
+        self._handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
 class LocalBackupTarget:
+    """A folder: a mounted volume, an NFS share, a disk another tool copies off-site."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.location = str(directory)
 
-    def staging_dir(self) -> Path:
+    def begin(self, name: str) -> ArchiveUpload:
         self.directory.mkdir(parents=True, exist_ok=True)
-        # A backup killed mid-way leaves a .partial (never under an archive name): sweep
-        # those older than a day, which no running backup can still be writing.
-        cutoff = time.time() - 86_400
+        # A backup killed mid-way leaves a .partial (never under an archive name).
+        cutoff = time.time() - STALE_PARTIAL_SECONDS
         for partial in self.directory.glob("*.partial"):
             with contextlib.suppress(FileNotFoundError):
                 if partial.stat().st_mtime < cutoff:
                     partial.unlink()
-        return self.directory
+        return _LocalUpload(self.directory, name)
 
-    def store(self, staged: Path, name: str) -> StoredArchive:
-        final = self.directory / name
-        publish(staged, final)
-        return StoredArchive(name, final.stat().st_size, str(final))
+    def open(self, name: str) -> IO[bytes]:
+        path = self.directory / name
+        if not path.is_file():
+            raise BackupError(f"no backup archive at {path}")
+        return open(path, "rb")
 
     def list_archives(self) -> list[StoredArchive]:
         if not self.directory.is_dir():
             return []
         found = [StoredArchive(p.name, p.stat().st_size, str(p))
                  for p in self.directory.iterdir()
-                 if p.is_file() and _ARCHIVE_NAME.match(p.name)]
+                 if p.is_file() and is_archive_name(p.name)]
         return sorted(found, key=lambda a: a.name)
 
     def delete(self, name: str) -> None:
-        if not _ARCHIVE_NAME.match(name):
+        if not is_archive_name(name):
             raise ValueError(f"not a casework archive name: {name!r}")
         (self.directory / name).unlink(missing_ok=True)
+
+
+def open_target(location: str, settings: Settings) -> tuple[BackupTarget, str | None]:
+    """The target a location names, and the archive name when it names one (`….tar`).
+
+    `/backups`, `/backups/one.tar`, `s3://bucket/prefix/`, `s3://bucket/prefix/one.tar`.
+    S3 locations use the S3_* settings (endpoint, region, keys, SSE) of the blob store.
+    """
+    if location.startswith(S3_SCHEME):
+        from casework.backup.s3_target import S3BackupTarget
+
+        bucket, _, key = location[len(S3_SCHEME):].partition("/")
+        name = None
+        if key.endswith(ARCHIVE_SUFFIX):
+            key, _, name = key.rpartition("/")
+        return S3BackupTarget.from_settings(settings, bucket=bucket, prefix=key), name
+    path = Path(location)
+    if path.suffix == ARCHIVE_SUFFIX:
+        return LocalBackupTarget(path.parent), path.name
+    return LocalBackupTarget(path), None
+
+
+def target_from_settings(settings: Settings) -> BackupTarget:
+    """BACKUP_TARGET (a folder or s3://bucket/prefix/), else BACKUP_DIR."""
+    target, _name = open_target(settings.resolved_backup_target, settings)
+    return target
 
 
 def prune(target: BackupTarget, *, keep: int) -> list[str]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from casework.core.settings import Settings
+
+if TYPE_CHECKING:
+    from casework.backup.targets import BackupTarget
 
 console = Console()
 err_console = Console(stderr=True)
@@ -59,29 +61,48 @@ def serve(
                 timeout_worker_healthcheck=60)
 
 
+def _backup_target(location: str | None,
+                   settings: Settings) -> tuple[BackupTarget, str | None]:
+    """The target `--to` names (or BACKUP_TARGET / BACKUP_DIR), and an archive name if any."""
+    from casework.backup.archive import BackupError
+    from casework.backup.targets import open_target
+
+    try:
+        return open_target(location or settings.resolved_backup_target, settings)
+    except BackupError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
 def backup(
-    to: Annotated[Path | None, typer.Option(
-        "--to", help="A folder (archive named by time) or a .tar path. Default BACKUP_DIR.")]
-    = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="A folder or s3://bucket/prefix/ (archive named by time), or a path "
+        "ending in .tar. Default BACKUP_TARGET, else BACKUP_DIR.")] = None,
     keep: Annotated[int | None, typer.Option(
-        min=1, help="Then delete all but the N newest archives in that folder.")] = None,
+        min=1, help="Then delete all but the N newest archives in that place.")] = None,
+    list_only: Annotated[bool, typer.Option(
+        "--list", help="Only list the archives in that place, oldest first.")] = False,
 ) -> None:
     """Write one archive: database snapshot, blobs, vector index, checksummed manifest."""
     from casework.backup.archive import BackupError
     from casework.backup.service import create_backup
-    from casework.backup.targets import LocalBackupTarget, prune
-    from casework.backup.tasks import target_from_settings
+    from casework.backup.targets import prune
     from casework.cli.main import _settings
     from casework.runtime import build_runtime
 
     settings = _settings()
-    name = None
-    if to is None:
-        target = target_from_settings(settings)
-    elif to.suffix == ".tar":
-        target, name = LocalBackupTarget(to.parent), to.name
-    else:
-        target = LocalBackupTarget(to)
+    target, name = _backup_target(to, settings)
+    if list_only:
+        try:
+            archives = target.list_archives()
+        except BackupError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        for archive in archives:  # plain lines, for scripts: location TAB size
+            typer.echo(f"{archive.location}\t{archive.size}")
+        if not archives:
+            err_console.print(f"no casework archives in {target.location}")
+        return
     runtime = build_runtime(settings)
     try:
         stored = create_backup(runtime=runtime, target=target, name=name)
@@ -92,12 +113,19 @@ def backup(
         runtime.close()
     console.print(f"[green]backup written[/green]: {stored.location} ({stored.size} bytes)")
     if keep is not None:
-        for removed in prune(target, keep=keep):
-            console.print(f"removed old backup {removed}")
+        try:
+            removed = prune(target, keep=keep)
+        except BackupError as exc:
+            err_console.print(f"[red]the backup is written, but removing old ones failed: "
+                              f"{exc}[/red]")
+            raise typer.Exit(1) from None
+        for old in removed:
+            console.print(f"removed old backup {old}")
 
 
 def restore(
-    archive: Annotated[Path, typer.Argument(help="A casework backup archive (.tar).")],
+    archive: Annotated[str, typer.Argument(
+        help="A casework backup archive: a .tar path or s3://bucket/prefix/NAME.tar.")],
     force: Annotated[bool, typer.Option(help="Replace an installation that holds data.")]
     = False,
 ) -> None:
@@ -109,6 +137,11 @@ def restore(
     from casework.runtime import build_runtime
 
     settings = _settings()
+    target, name = _backup_target(archive, settings)
+    if name is None:
+        err_console.print(f"[red]{archive} names no archive: give its .tar name (list them "
+                          f"with `casework backup --list --to {archive}`)[/red]")
+        raise typer.Exit(2)
     lock = WorkerLock(settings.data_dir / "worker.lock")
     if not lock.acquire():  # held for the whole restore: no server starts its workers
         err_console.print("[red]a casework server is running on this DATA_DIR: stop it "
@@ -116,7 +149,7 @@ def restore(
         raise typer.Exit(1)
     runtime = build_runtime(settings)
     try:
-        manifest = restore_backup(runtime=runtime, archive=archive, force=force)
+        manifest = restore_backup(runtime=runtime, target=target, name=name, force=force)
     except BackupError as exc:
         err_console.print(f"[red]restore refused: {exc}[/red]")
         raise typer.Exit(1) from None

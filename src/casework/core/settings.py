@@ -162,8 +162,13 @@ class Settings(BaseSettings):
     backup_dir: Path | None = Field(
         default=None, description="Where `casework backup` and scheduled backups write "
         "archives; default DATA_DIR/backups.")
+    backup_target: str | None = Field(
+        default=None, description="Where backups go, before BACKUP_DIR: a folder, or "
+        "s3://bucket/prefix/ (a bucket other than S3_BUCKET; S3_ENDPOINT_URL, S3_REGION, "
+        "S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and S3_SSE apply).")
     backup_interval_hours: Annotated[float, Field(ge=0)] = Field(
-        default=0.0, description="Take a backup every N hours from the job workers; 0: off.")
+        default=0.0, description="Take a backup every N hours: from the job workers in the "
+        "embedded shape, from `casework scheduler` (Celery beat) with REDIS_URL; 0: off.")
     backup_keep: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=7, description="Scheduled backups keep this many newest archives.")
 
@@ -230,6 +235,15 @@ class Settings(BaseSettings):
             self.rate_limit_storage_url = self.redis_url
         return self
 
+    @field_validator("backup_target")
+    @classmethod
+    def _check_backup_target(cls, value: str | None) -> str | None:
+        if value and value.startswith("s3://") and not value[len("s3://"):].split("/")[0]:
+            raise ValueError("an S3 location needs a bucket: s3://bucket/prefix/")
+        if value and value.endswith(".tar"):  # retention needs a place for many archives
+            raise ValueError("name a folder or an s3://bucket/prefix/, not one archive")
+        return value or None
+
     @model_validator(mode="after")
     def _check_chunking(self) -> Self:
         if self.chunk_overlap_chars >= self.chunk_chars:
@@ -266,6 +280,14 @@ class Settings(BaseSettings):
     @property
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def resolved_backup_target(self) -> str:
+        """BACKUP_TARGET, else BACKUP_DIR as an absolute path: scheduled backup jobs carry
+        it to whichever worker runs them, whose working directory may differ."""
+        if self.backup_target and self.backup_target.startswith("s3://"):
+            return self.backup_target
+        return str(Path(self.backup_target or self.resolved_backup_dir).resolve())
 
     @property
     def resolved_log_format(self) -> str:

@@ -3,10 +3,13 @@
 Every process (API, workers) sees the same bucket, which is what lets them run on different
 machines. Uploads go through boto3's transfer manager, so a large original is sent in
 multipart pieces from the spooled file and never held in memory; reads are streamed.
+Objects of unknown length (a backup archive produced as it is written) go through
+`open_writer`, which holds one part in memory at a time.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,12 +153,125 @@ class S3BlobStore:
                                                   ExpiresIn=expires_seconds)
 
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        for key, _size in self.iter_objects(prefix):
+            yield key
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        """(key, size) of every object under `prefix`, in key order, 1000 per request.
+
+        The listing carries the sizes, so a caller that streams many objects (a backup)
+        needs no HEAD request per object.
+        """
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield item["Key"], int(item["Size"])
+
+    def open_writer(self, key: str, *, part_size: int | None = None) -> S3StreamWriter:
+        """A writable stream that becomes the object `key` on `commit()`, nothing before."""
+        return S3StreamWriter(self.client, self.bucket, key, extra=self._extra(),
+                              part_size=part_size or self.transfer.multipart_chunksize)
+
+    def abort_stale_uploads(self, prefix: str, *, older_than_seconds: float) -> int:
+        """Abort multipart uploads under `prefix` begun long ago by a writer that died.
+
+        Their parts are invisible but billed until aborted (or until a bucket lifecycle
+        rule does it). Returns how many were aborted.
+        """
+        import datetime as dt
+
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
+        aborted = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < cutoff:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                    aborted += 1
+        return aborted
 
     def check(self) -> None:
         probe = ".probe"
         self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok", **self._extra())
         self.client.delete_object(Bucket=self.bucket, Key=probe)
+
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3's floor for every part but the last
+MAX_PARTS = 10_000
+
+
+class S3StreamWriter(io.RawIOBase):
+    """One object written as a stream of unknown length, as a multipart upload.
+
+    At most one part (`part_size`) is buffered. The object appears only on `commit()`,
+    complete, so a reader never sees half an archive; `abort()` (or a crash) leaves
+    nothing visible. The part size doubles every 1,000 parts, so the 10,000-part limit
+    is never the reason a large archive fails (16 MiB parts reach ~2.4 TB that way).
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, *, extra: dict[str, str],
+                 part_size: int) -> None:
+        super().__init__()
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.extra = extra
+        self.part_size = max(part_size, MIN_PART_BYTES)
+        self.size = 0
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        while len(self._buffer) >= self.part_size:
+            with memoryview(self._buffer) as whole:  # one copy of the part, not two
+                part = bytes(whole[:self.part_size])
+            del self._buffer[:self.part_size]
+            self._send_part(part)
+        return len(view)
+
+    def _send_part(self, part: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, **self.extra)["UploadId"]
+        number = len(self._parts) + 1
+        if number > MAX_PARTS:
+            raise OSError(f"s3://{self.bucket}/{self.key}: more than {MAX_PARTS} parts")
+        response = self.client.upload_part(Bucket=self.bucket, Key=self.key,
+                                           UploadId=self._upload_id, PartNumber=number,
+                                           Body=part)
+        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+        self.size += len(part)
+        if number % 1000 == 0:
+            self.part_size *= 2
+
+    def commit(self) -> int:
+        """Publish the object; returns its size in bytes."""
+        if self._upload_id is None:  # smaller than one part: a single PUT is enough
+            data = bytes(self._buffer)
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=data, **self.extra)
+            self.size += len(data)
+        else:
+            if self._buffer:  # the last part may be smaller than the minimum
+                self._send_part(bytes(self._buffer))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts})
+        self._buffer = bytearray()
+        super().close()
+        return self.size
+
+    def abort(self) -> None:
+        """Drop everything written; safe to call after a failed commit."""
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            upload_id, self._upload_id = self._upload_id, None
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                               UploadId=upload_id)
+        super().close()
