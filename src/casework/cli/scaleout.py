@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from casework.core.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from casework.jobs.celery_queue import CeleryJobQueue
 
 console = Console()
 err_console = Console(stderr=True)
@@ -66,10 +71,16 @@ def worker(
     if not wanted:
         err_console.print("[red]--queues: name interactive and/or bulk[/red]")
         raise typer.Exit(2)
-    if pool == "threads":
-        queue.worker_side()  # heartbeat from the start, so readiness sees this worker
-    console.print(f"casework worker: {concurrency} x {pool} on {', '.join(wanted)}")
+    # Celery installs its own SIGTERM handling only once it has started (seconds on a busy
+    # machine); until then a stop must still unwind through `finally`, which removes this
+    # worker's heartbeat so readiness does not count a worker that is gone.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        if pool == "prefork":
+            _beat_in_each_child(queue)
+        else:
+            queue.worker_side()  # heartbeat from the start, so readiness sees this worker
+        console.print(f"casework worker: {concurrency} x {pool} on {', '.join(wanted)}")
         queue.app.Worker(
             pool=pool, concurrency=concurrency, queues=wanted, loglevel=loglevel,
             hostname=f"casework-{os.getpid()}@{socket.gethostname()}",
@@ -79,13 +90,44 @@ def worker(
         queue.close()
 
 
+def _beat_in_each_child(queue: CeleryJobQueue) -> None:
+    """Prefork children run the jobs, so each one records its own heartbeat and renews its
+    jobs' leases. Each builds its runtime after the fork (database connections must not
+    cross it) and removes its heartbeat row when it exits cleanly."""
+    from celery.signals import worker_process_init, worker_process_shutdown
+
+    worker_process_init.connect(lambda **_: queue.worker_side(), weak=False)
+    worker_process_shutdown.connect(lambda **_: queue.close(), weak=False)
+
+
+def _warn_unless_backup_target_works(settings: Settings) -> None:
+    """Say now, not at the first failed backup, that the target cannot be reached. Only a
+    warning: beat's other work (the sweeper) must run regardless."""
+    from casework.backup.archive import BackupError
+    from casework.backup.targets import target_from_settings
+
+    try:
+        target_from_settings(settings).list_archives()
+    except BackupError as exc:
+        err_console.print(f"[yellow]warning: scheduled backups will fail: {exc}[/yellow]")
+
+
 def scheduler(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
-    """Run Celery beat: the job sweeper (lost messages, expired leases) on a timer. Run one."""
+    """Run Celery beat: the job sweeper and scheduled backups (BACKUP_INTERVAL_HOURS).
+    Run exactly one."""
+    from casework.jobs.schedule import periodic_jobs
+
     settings = _scaleout_settings()
     _migrate(settings)
     queue = _job_queue(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"casework scheduler: sweeping jobs every {settings.job_sweep_seconds:g} s")
+    for periodic in periodic_jobs(settings):
+        hours = periodic.interval.total_seconds() / 3600
+        details = ", ".join(f"{k} {v}" for k, v in sorted(periodic.payload.items()))
+        console.print(f"  {periodic.kind} every {hours:g} h ({details})")
+    if periodic_jobs(settings):
+        _warn_unless_backup_target_works(settings)
     queue.app.Beat(loglevel=loglevel,
                    schedule=str(settings.data_dir / "celerybeat-schedule")).run()
 

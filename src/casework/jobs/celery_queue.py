@@ -9,6 +9,11 @@ sweeper that beat runs: queued-and-due or running-with-an-expired-lease jobs are
 
 Interactive work (extraction) and bulk work (embedding) travel on two queues, so a backlog
 of embeddings never sits in front of a user's upload.
+
+Beat (`casework scheduler`, one per installation) is also the only clock for periodic jobs
+(scheduled backups): each tick asks a worker to enqueue the job if the job table says it is
+due, with the scheduler's own interval, target and retention in the message. Workers'
+heartbeats do not schedule anything here, so N workers never race to take N backups.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy import and_, or_, select
 
 from casework.core.database import transaction, utcnow
 from casework.core.settings import Settings
-from casework.jobs import service
+from casework.jobs import schedule, service
 from casework.jobs.handlers import JobContext
 from casework.jobs.models import Job, JobPriority, JobStatus
 
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RUN_JOB = "casework.run_job"
 SWEEP = "casework.sweep_jobs"
+ENQUEUE_PERIODIC = "casework.enqueue_periodic"
 SWEEP_BATCH = 500
 REDISPATCH_AFTER = timedelta(minutes=10)
 
@@ -59,11 +65,31 @@ def build_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         # Unacked messages of a dead worker come back after this; the sweeper is faster.
         broker_transport_options={"visibility_timeout": int(hard) + 300},
-        beat_schedule={"sweep-jobs": {"task": SWEEP, "schedule": settings.job_sweep_seconds,
-                                      "options": {"queue": interactive, "expires": 60}}},
+        beat_schedule=beat_schedule(settings),
         worker_hijack_root_logger=False,
     )
     return app
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """What beat sends: the sweeper, and one entry per periodic job that is switched on.
+
+    Periodic entries tick every JOB_SWEEP_SECONDS, not every interval: whether a backup is
+    due is decided by the job table (`schedule.enqueue_if_due`), which survives restarts
+    of beat, where beat's own schedule file would not (it lives on a container's disk).
+    """
+    interactive, _bulk = queue_names(settings.redis_namespace)
+    tick = settings.job_sweep_seconds
+    entries: dict[str, dict[str, Any]] = {
+        "sweep-jobs": {"task": SWEEP, "schedule": tick,
+                       "options": {"queue": interactive, "expires": 60}}}
+    for periodic in schedule.periodic_jobs(settings):
+        entries[f"periodic-{periodic.kind}"] = {
+            "task": ENQUEUE_PERIODIC, "schedule": tick,
+            "args": [periodic.kind, periodic.interval.total_seconds(), periodic.payload],
+            # A tick nobody picked up in time is replaced by the next one, not queued up.
+            "options": {"queue": interactive, "expires": max(tick, 1.0)}}
+    return entries
 
 
 class CeleryJobQueue:
@@ -88,6 +114,12 @@ class CeleryJobQueue:
         @self.app.task(name=SWEEP, shared=False)
         def sweep_jobs() -> int:
             return queue.sweep()
+
+        @self.app.task(name=ENQUEUE_PERIODIC, shared=False)
+        def enqueue_periodic(kind: str, interval_seconds: float,
+                             payload: dict[str, Any]) -> int | None:
+            return queue.enqueue_periodic(kind, interval_seconds=interval_seconds,
+                                          payload=payload)
 
     # --- sending -----------------------------------------------------------------------
     def queue_for(self, priority: int) -> str:
@@ -140,7 +172,7 @@ class CeleryJobQueue:
             if self._pool is None:
                 # No claiming threads: Celery delivers the work. The pool brings the same
                 # execute() as the embedded shape and a heartbeat that renews leases.
-                self._pool = WorkerPool(self._runtime, threads=0)
+                self._pool = WorkerPool(self._runtime, threads=0, schedules_periodic=False)
                 self._pool.start()
             return self._runtime, self._pool
 
@@ -168,6 +200,27 @@ class CeleryJobQueue:
                 self.send(job_id, priority=after.priority, run_after=after.run_after)
                 return "retry"
         return "done"
+
+    def enqueue_periodic(self, kind: str, *, interval_seconds: float,
+                         payload: dict[str, Any]) -> int | None:
+        """Enqueue the periodic job `kind` if it is due (a beat tick); its id, or None."""
+        runtime, _pool = self.worker_side()
+        periodic = schedule.PeriodicJob(kind, timedelta(seconds=interval_seconds), payload)
+        lock = self.redis.lock(f"{self.settings.redis_namespace}:periodic:{kind}",
+                               timeout=60, blocking=False)
+        if not lock.acquire():
+            return None  # two ticks at once (a backlog delivered late): one decides
+        try:
+            with transaction(runtime.sessions) as session:
+                job_id = schedule.enqueue_if_due(
+                    session=session, periodic=periodic,
+                    max_attempts=runtime.settings.job_max_attempts,
+                    notify=runtime.notify_jobs)
+        finally:
+            lock.release()
+        if job_id is not None:
+            log.info("periodic job enqueued", extra={"kind": kind, "job_id": job_id})
+        return job_id
 
     def sweep(self) -> int:
         """Re-send jobs nobody is running: due and not sent lately, or with a dead lease."""

@@ -67,10 +67,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 class WorkerPool:
-    def __init__(self, runtime: Runtime, *, threads: int, lock: WorkerLock | None = None) -> None:
+    def __init__(self, runtime: Runtime, *, threads: int, lock: WorkerLock | None = None,
+                 schedules_periodic: bool = True) -> None:
         self.runtime = runtime
         self.lock = lock
         self.threads = threads
+        # The embedded pool is the only clock there is; under Celery, beat is (celery_queue).
+        self.schedules_periodic = schedules_periodic
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -173,7 +176,7 @@ class WorkerPool:
         self.runtime.after_job()
 
     def _beat(self) -> None:
-        """Say this worker is alive, and enqueue periodic jobs that are due."""
+        """Say this worker is alive, and (embedded) enqueue periodic jobs that are due."""
         settings = self.runtime.settings
         with self._running_lock:
             running = len(self._running)
@@ -181,8 +184,9 @@ class WorkerPool:
             heartbeats.record_heartbeat(
                 session=session, worker_id=self.worker_id, hostname=socket.gethostname(),
                 pid=os.getpid(), threads=self.threads, running_jobs=running)
-            schedule.enqueue_due(session=session, settings=settings,
-                                 notify=self.runtime.notify_jobs)
+            if self.schedules_periodic:
+                schedule.enqueue_due(session=session, settings=settings,
+                                     notify=self.runtime.notify_jobs)
 
     def _heartbeat(self) -> None:
         settings = self.runtime.settings
