@@ -185,3 +185,16 @@ def test_ci_workflow_lints_tests_with_services_and_builds_the_image():
                  if str(s.get("uses", "")).startswith("docker/build-push-action"))
     assert build["with"]["file"] == "deploy/Dockerfile"
     assert (Path(ROOT) / build["with"]["file"]).is_file()
+
+
+def test_every_setting_the_artefacts_use_is_documented(setting_names):
+    """An operator reading docs/deploy.md (or docs/scale-out.md) finds every variable that a
+    deploy file sets or mentions, new ones included."""
+    docs = "".join((ROOT / "docs" / name).read_text() for name in ("deploy.md", "scale-out.md"))
+    artefacts = "\n".join(path.read_text() for path in sorted(DEPLOY.rglob("*"))
+                          if path.is_file() and path.suffix in {"", ".yml", ".yaml", ".toml",
+                                                                 ".example"})
+    used = {name for name in setting_names if re.search(rf"\b{name}\b", artefacts)}
+    assert {"BACKUP_TARGET", "BACKUP_INTERVAL_HOURS", "BACKUP_KEEP"} <= used
+    undocumented = sorted(name for name in used if f"`{name}`" not in docs)
+    assert not undocumented, f"set in deploy/ but not documented: {undocumented}"
