@@ -58,6 +58,8 @@ def prepare(runtime: Runtime) -> Prepared:
     while semantic search was off: what changed on the server since the last start counts.
     """
     migrate.upgrade(runtime.engine)
+    if runtime.planner_statistics is not None:
+        runtime.planner_statistics.refresh()  # a database grown by an older version
     vector_table = settle_vector_index(runtime)
     with transaction(runtime.sessions) as session:
         workspaces_service.ensure_default_workspace(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.mail import LogMailer, Mailer, build_mailer
 from casework.core.database import build_engine, build_session_factory, transaction
+from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
 from casework.media.images import apply_pixel_limit
 from casework.observability.metrics import Metrics
@@ -64,6 +65,7 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # SEMANTIC_SEARCH as configured: `settings` turns it off while no vector index can serve.
     semantic_requested: bool = False
+    planner_statistics: PlannerStatistics | None = None
     _vectors_checked_at: float = field(default=float("-inf"), repr=False)
     _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -123,6 +125,8 @@ class Runtime:
 
     def after_job(self) -> None:
         self.vector_index.flush()
+        if self.planner_statistics is not None:
+            self.planner_statistics.refresh()
 
     def close(self) -> None:
         if self.workers is not None:
@@ -286,6 +290,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         usage=UsageMeter(sessions),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
         semantic_off_reason=semantic_off, semantic_requested=requested_semantic,
+        planner_statistics=PlannerStatistics(engine),
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
     )
     if search_cache is not None:

@@ -8,37 +8,35 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import literal_column, select, table, text
 from sqlalchemy.orm import Session
 
-from casework.search.filters import SearchFilters, scoped_chunks
-from casework.search.models import Chunk
-from casework.search.query import ParsedQuery, to_fts5
+from casework.search.filters import SearchFilters
+from casework.search.fts5_plan import Fts5Planner
+from casework.search.query import ParsedQuery
 
 
 class KeywordIndex(Protocol):
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
-               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, score) best first; higher scores are better."""
+               filters: SearchFilters, limit: int, notes: list[str] | None = None
+               ) -> list[tuple[int, float]]:
+        """(chunk id, score) best first; higher scores are better.
+
+        `notes` collects what the user should know about how the query was run (e.g.
+        that a very broad query was ranked over its newest passages only).
+        """
 
 
 class Fts5KeywordIndex:
+    """FTS5 BM25, with scoring bounded per query (see fts5_plan for how and why)."""
+
+    def __init__(self) -> None:
+        self.planner = Fts5Planner()
+
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
-               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
-        if query.is_empty:
-            return []
-        fts = table("chunk_fts")
-        rank = literal_column("bm25(chunk_fts)")
-        stmt = (
-            select(Chunk.id, rank.label("rank"))
-            .select_from(fts)
-            .join(Chunk, Chunk.id == literal_column("chunk_fts.rowid"))
-            .where(text("chunk_fts MATCH :match"))
-        )
-        stmt = scoped_chunks(stmt, workspace_id=workspace_id, filters=filters)
-        stmt = stmt.order_by(rank).limit(limit)
-        rows = session.execute(stmt, {"match": to_fts5(query)}).all()
-        return [(chunk_id, -float(score)) for chunk_id, score in rows]
+               filters: SearchFilters, limit: int, notes: list[str] | None = None
+               ) -> list[tuple[int, float]]:
+        return self.planner.search(session, workspace_id=workspace_id, query=query,
+                                   filters=filters, limit=limit, notes=notes)
 
 
 class PostgresKeywordIndex:
@@ -50,7 +48,8 @@ class PostgresKeywordIndex:
         self.ranker = Bm25Ranker(stats_seconds=stats_seconds)
 
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
-               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+               filters: SearchFilters, limit: int, notes: list[str] | None = None
+               ) -> list[tuple[int, float]]:
         if query.is_empty:
             return []
         return self.ranker.search(session, workspace_id=workspace_id, query=query,

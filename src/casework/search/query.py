@@ -75,10 +75,19 @@ def _fts_quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+def fts5_phrase(words: list[str]) -> str:
+    """One FTS5 phrase, quoted so that no input is a syntax error."""
+    return _fts_quote(" ".join(words))
+
+
+def fts5_prefix(prefix: str) -> str:
+    return _fts_quote(prefix) + "*"
+
+
 def to_fts5(query: ParsedQuery) -> str:
-    """An FTS5 MATCH expression; every token is quoted so no input is a syntax error."""
-    optional = [_fts_quote(t) for t in query.terms] + [_fts_quote(p) + "*" for p in query.prefixes]
-    required = [_fts_quote(" ".join(p)) for p in query.phrases]
+    """The exact FTS5 MATCH expression: required phrases AND any of the words."""
+    optional = [fts5_phrase([t]) for t in query.terms] + [fts5_prefix(p) for p in query.prefixes]
+    required = [fts5_phrase(p) for p in query.phrases]
     parts = list(required)
     if optional:
         parts.append("(" + " OR ".join(optional) + ")")

@@ -161,7 +161,7 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
     semantic: list[tuple[int, float]] = []
     if mode in (SearchMode.keyword, SearchMode.hybrid):
         keyword = runtime.keyword_index.search(session, workspace_id=workspace_id, query=query,
-                                               filters=filters, limit=depth)
+                                               filters=filters, limit=depth, notes=warnings)
     if mode in (SearchMode.semantic, SearchMode.hybrid):
         try:
             semantic = _semantic(runtime, session, workspace_id=workspace_id, text=text,

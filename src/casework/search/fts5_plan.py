@@ -1,0 +1,179 @@
+"""BM25 over SQLite FTS5 with a bounded amount of scoring per query.
+
+FTS5 finds the rows that match a query cheaply (about 0.1 µs per row of a posting list)
+but `bm25()` costs about 1.6 µs per matching row, and an OR of natural-language words
+matches most of a large corpus: at 100,000 chunks a query such as "write debug messages
+to a file" matched 85,000 rows and took 150-300 ms. Ranking those rows is wasted work: a
+row that holds none of the query's rare words scores below almost any row that does,
+because a common word's IDF is near zero.
+
+So the plan splits the query's words the way Elasticsearch's `common` terms query did
+(before block-max WAND made it unnecessary there): each word's row count is read with a
+capped count; words matching at most `rare_rows` rows are *rare*, the others *common*.
+
+* Rare words choose the candidates: the rows holding any of them. Each candidate is
+  scored with BM25 over **all** the words (common ones included), so among candidates
+  the order is exactly FTS5's BM25. Two statements do that: `OR(rare)` scores the rare
+  words, `OR(rare) AND OR(common)` scores all words on the rows that also hold a common
+  one; BM25 is a sum over phrases, so the second score, where present, is the full score.
+* Rows that hold no rare word only appear when there are too few candidates; then the
+  rows holding every common word are added (their BM25 over the common words is their
+  full score, since they hold no rare word).
+* A query of common words only starts from the conjunction of its rarest words (the
+  fewest needed to get under the budget, as counted), and adds the optional ones the same
+  way; if no conjunction matches, it falls back to the exact OR.
+
+Required phrases (`"…"`) are ANDed into every statement. The result is exact BM25 for
+queries whose words are all rare (every query on a small corpus), and for others the
+same top ranks in the large majority of cases (docs/benchmarks.md measures the overlap
+with the exact ranking at 100k chunks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from casework.search.filters import SearchFilters, scoped_chunks
+from casework.search.models import Chunk
+from casework.search.query import ParsedQuery, fts5_phrase, fts5_prefix
+
+RARE_ROWS = 1500  # a word matching more rows than this is "common" (≈2.5 ms of bm25)
+CANDIDATE_ROWS = 2 * RARE_ROWS  # rare words beyond this many rows become optional ones
+BROAD_ROWS = 3000  # a query matching more rows ranks only the newest this many
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The MATCH expressions to run; each is scored with bm25 and merged."""
+
+    primary: str  # the candidate rows
+    enriched: str | None  # the candidates that also hold an optional word (full score)
+    supplement: str | None  # rows outside the candidates, used only when too few
+    newest_rows: int | None = None  # broad query: rank only the newest this many rows
+
+
+def _any(tokens: list[str]) -> str:
+    return tokens[0] if len(tokens) == 1 else "(" + " OR ".join(tokens) + ")"
+
+
+def _all(tokens: list[str]) -> str:
+    return " AND ".join(tokens)
+
+
+class Fts5Planner:
+    """Turns a parsed query into a bounded set of FTS5 statements and runs them."""
+
+    def __init__(self, *, rare_rows: int = RARE_ROWS, candidate_rows: int = CANDIDATE_ROWS,
+                 broad_rows: int = BROAD_ROWS) -> None:
+        self.rare_rows = rare_rows
+        self.candidate_rows = candidate_rows
+        self.broad_rows = broad_rows
+
+    def _rows(self, session: Session, match: str, cap: int) -> int:
+        """How many rows match, counting no further than `cap` (cost ∝ min(count, cap))."""
+        return session.execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH :m LIMIT :c)"),
+            {"m": match, "c": cap}).scalar_one()
+
+    def plan(self, session: Session, query: ParsedQuery) -> _Plan:
+        required = [fts5_phrase(p) for p in query.phrases]
+        words = [fts5_phrase([t]) for t in query.terms] + [fts5_prefix(p)
+                                                           for p in query.prefixes]
+        if not words:
+            return _Plan(_all(required), None, None)
+        cap = self.rare_rows + 1
+        counts = {w: self._rows(session, w, cap) for w in words}
+        rare: list[str] = []
+        total = 0
+        for word in sorted(words, key=counts.__getitem__):
+            if counts[word] > self.rare_rows or total + counts[word] > self.candidate_rows:
+                break
+            rare.append(word)
+            total += counts[word]
+        # Longer words first: past the cap their counts are unknown, and length is the
+        # cheapest rarity signal there is (Zipf).
+        common = sorted((w for w in words if w not in rare), key=len, reverse=True)
+        if rare:
+            primary = _all([*required, _any(rare)])
+            enriched = _all([primary, _any(common)]) if common else None
+            supplement = _all([*required, *common]) if len(common) > 1 else None
+            return _Plan(primary, enriched, supplement)
+        # Only common words: require the fewest of them that bring the rows under budget.
+        chosen: list[str] = []
+        found = 0
+        for word in common:
+            trial = [*chosen, word]
+            trial_found = self._rows(session, _all([*required, *trial]), cap)
+            if trial_found == 0:
+                continue  # this word empties the conjunction: leave it optional
+            chosen, found = trial, trial_found
+            if found <= self.rare_rows:
+                break
+        if not chosen:  # no conjunction matches (or only phrases): any of the words
+            primary = _all([*required, _any(words)])
+            return _Plan(primary, None, None, self._broad(session, primary))
+        optional = [w for w in common if w not in chosen]
+        primary = _all([*required, *chosen])
+        enriched = _all([primary, _any(optional)]) if optional else None
+        broad = self._broad(session, primary) if found > self.rare_rows else None
+        return _Plan(primary, enriched, None, broad)
+
+    def _broad(self, session: Session, match: str) -> int | None:
+        """`broad_rows` if the match is broader than that, else None (rank all of it)."""
+        found = self._rows(session, match, self.broad_rows + 1)
+        return self.broad_rows if found > self.broad_rows else None
+
+    def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
+               filters: SearchFilters, limit: int, notes: list[str] | None = None
+               ) -> list[tuple[int, float]]:
+        """(chunk id, score) best first; the score is -bm25, so higher is better.
+
+        A broad query (more matching rows than `broad_rows`, none of its words rare)
+        ranks only its newest `broad_rows` rows and says so in `notes`.
+        """
+        if query.is_empty:
+            return []
+        plan = self.plan(session, query)
+        floor = None
+        if plan.newest_rows is not None:
+            floor = self._newest_floor(session, plan.primary, plan.newest_rows)
+            if notes is not None:
+                notes.append(f"the words match too many passages to rank them all: ranked "
+                             f"the newest {plan.newest_rows:,}; add a rarer word or a "
+                             "\"phrase\" to narrow the search")
+        scores = dict(self._scored(session, plan.primary, workspace_id, filters, None, floor))
+        if plan.enriched:
+            scores.update(self._scored(session, plan.enriched, workspace_id, filters, None,
+                                       floor))
+        if plan.supplement and len(scores) < limit:
+            for chunk_id, score in self._scored(session, plan.supplement, workspace_id,
+                                                filters, limit, None):
+                scores.setdefault(chunk_id, score)
+        ranked = sorted(scores.items(), key=lambda pair: (pair[1], pair[0]))[:limit]
+        return [(chunk_id, -float(score)) for chunk_id, score in ranked]
+
+    @staticmethod
+    def _newest_floor(session: Session, match: str, rows: int) -> int:
+        """The rowid of the `rows`-th newest match: FTS5 walks rowids without scoring."""
+        return session.execute(text(
+            "SELECT rowid FROM chunk_fts WHERE chunk_fts MATCH :m ORDER BY rowid DESC "
+            "LIMIT 1 OFFSET :n"), {"m": match, "n": rows - 1}).scalar_one()
+
+    @staticmethod
+    def _scored(session: Session, match: str, workspace_id: str, filters: SearchFilters,
+                limit: int | None, floor: int | None) -> list[tuple[int, float]]:
+        fts = table("chunk_fts")
+        rank = literal_column("bm25(chunk_fts)")
+        rowid = literal_column("chunk_fts.rowid")
+        stmt = (select(Chunk.id, rank.label("rank")).select_from(fts)
+                .join(Chunk, Chunk.id == rowid)
+                .where(text("chunk_fts MATCH :match")))
+        if floor is not None:
+            stmt = stmt.where(rowid >= floor)  # FTS5 skips to it in every posting list
+        stmt = scoped_chunks(stmt, workspace_id=workspace_id, filters=filters)
+        if limit is not None:
+            stmt = stmt.order_by(rank).limit(limit)
+        return [(row[0], row[1]) for row in session.execute(stmt, {"match": match}).all()]
