@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from casework.media.ocr import OCR_DPI_KEY
+from casework.media.pdfium_lock import PDFIUM
 from casework.media.thumbnails import PREVIEW, encode_webp
 
 # A page is rendered at a scale giving PREVIEW pixels across, bounded so a poster-sized
@@ -28,49 +29,64 @@ def page_preview_name(number: int) -> str:
 
 @contextmanager
 def open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        raise PreviewError(f"not a readable PDF: {exc}") from None
+    with PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            raise PreviewError(f"not a readable PDF: {exc}") from None
     try:
         yield pdf
     finally:
-        pdf.close()
+        with PDFIUM:
+            pdf.close()
+
+
+def _render(pdf: pdfium.PdfDocument, number: int, *, grayscale: bool,
+            scale_for: Callable[[float, float], float]) -> Image.Image:
+    """Render one page under the PDFium lock into an image that owns its pixels.
+
+    The copy matters: `to_pil()` shares the bitmap's buffer, and a bitmap left for the
+    garbage collector would be freed by PDFium in whatever thread collects it, unlocked.
+    """
+    with PDFIUM:
+        if not 1 <= number <= len(pdf):
+            raise PreviewError(f"the document has no page {number} (it has {len(pdf)})")
+        page = pdf[number - 1]
+        try:
+            scale = scale_for(*page.get_size())
+            bitmap = page.render(scale=scale, grayscale=grayscale)
+            try:
+                image = bitmap.to_pil().copy()
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    image.info["scale"] = scale
+    return image
 
 
 def render_page(pdf: pdfium.PdfDocument, number: int, *, width: int = PREVIEW) -> Image.Image:
     """Page `number` (1-based) as an RGB image about `width` pixels wide."""
-    if not 1 <= number <= len(pdf):
-        raise PreviewError(f"the document has no page {number} (it has {len(pdf)})")
-    page = pdf[number - 1]
-    try:
-        page_width, page_height = page.get_size()
+    def scale_for(page_width: float, page_height: float) -> float:
         scale = min(width / max(page_width, 1.0), MAX_SCALE)
         if page_width * page_height * scale * scale > MAX_RENDER_PIXELS:
             scale = (MAX_RENDER_PIXELS / max(page_width * page_height, 1.0)) ** 0.5
-        bitmap = page.render(scale=scale)
-        try:
-            return bitmap.to_pil().convert("RGB")
-        finally:
-            bitmap.close()
-    finally:
-        page.close()
+        return scale
+
+    return _render(pdf, number, grayscale=False, scale_for=scale_for).convert("RGB")
 
 
 def render_for_ocr(pdf: pdfium.PdfDocument, number: int, *, dpi: int = 300) -> Image.Image:
     """A page at scanning resolution (Tesseract is tuned for ~300 DPI)."""
-    page = pdf[number - 1]
-    try:
-        page_width, page_height = page.get_size()
+    def scale_for(page_width: float, page_height: float) -> float:
         scale = dpi / 72
         if page_width * page_height * scale * scale > MAX_RENDER_PIXELS * 2:
             scale = (MAX_RENDER_PIXELS * 2 / max(page_width * page_height, 1.0)) ** 0.5
-        # to_pil() shares the bitmap's buffer; the image keeps the bitmap alive.
-        image = page.render(scale=scale, grayscale=True).to_pil()
-        image.info[OCR_DPI_KEY] = round(72 * scale)
-        return image
-    finally:
-        page.close()
+        return scale
+
+    image = _render(pdf, number, grayscale=True, scale_for=scale_for)
+    image.info[OCR_DPI_KEY] = round(72 * image.info["scale"])
+    return image
 
 
 def preview_bytes(pdf: pdfium.PdfDocument, number: int) -> bytes:

@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 from casework.media.pdf_previews import render_for_ocr
+from casework.media.pdfium_lock import PDFIUM
 
 _META_KEYS = {"Title": "title", "Author": "author", "Subject": "subject",
               "Creator": "creator", "Producer": "producer",
@@ -37,12 +38,13 @@ class PdfParser:
     media_types = ("application/pdf",)
 
     def parse(self, path: Path) -> ParsedDocument:
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            raise ParseError(f"not a readable PDF: {exc}") from None
-        page_count = len(pdf)
-        raw_meta: dict[str, Any] = pdf.get_metadata_dict(skip_empty=True)
+        with PDFIUM:  # PDFium is not thread-safe: see media/pdfium_lock.py
+            try:
+                pdf = pdfium.PdfDocument(str(path))
+            except pdfium.PdfiumError as exc:
+                raise ParseError(f"not a readable PDF: {exc}") from None
+            page_count = len(pdf)
+            raw_meta: dict[str, Any] = pdf.get_metadata_dict(skip_empty=True)
         metadata = {_META_KEYS[k]: _pdf_date(v) if k.endswith("Date") else v
                     for k, v in raw_meta.items() if k in _META_KEYS}
         title = metadata.get("title")
@@ -51,20 +53,22 @@ class PdfParser:
             # One page at a time, closed as we go: memory stays flat for any page count.
             try:
                 for index in range(page_count):
-                    page = pdf[index]
-                    textpage = page.get_textpage()
-                    try:
-                        text = textpage.get_text_bounded()
-                    finally:
-                        textpage.close()
-                        page.close()
+                    with PDFIUM:
+                        page = pdf[index]
+                        textpage = page.get_textpage()
+                        try:
+                            text = textpage.get_text_bounded()
+                        finally:
+                            textpage.close()
+                            page.close()
                     text = text.replace("\r\n", "\n")
                     scanned = not text.strip()
                     yield ExtractedPage(index + 1, text, render=(
                         (lambda number=index + 1: render_for_ocr(pdf, number)) if scanned
                         else None))
             finally:
-                pdf.close()
+                with PDFIUM:
+                    pdf.close()
 
         return ParsedDocument(pages=pages(), page_count=page_count, title=title,
                               metadata=metadata)
