@@ -273,7 +273,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     read_sessions = build_session_factory(engine, readonly=True)
     embedder = embedder or SentenceTransformerEmbedder(
         settings.embedding_model, batch_size=settings.embedding_batch_size,
-        max_seq_length=settings.embedding_max_seq_length)
+        max_seq_length=settings.embedding_max_seq_length, threads=settings.embedding_threads)
     keyword_index: KeywordIndex = (
         Fts5KeywordIndex() if engine.dialect.name == "sqlite" else PostgresKeywordIndex()
     )

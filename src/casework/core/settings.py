@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     embedding_max_seq_length: Annotated[int, Field(ge=16, le=8192)] = 256
+    embedding_threads: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1, description="torch threads per process for the embedding model. One: "
+        "jobs and requests run side by side, each on a core; more threads made a short "
+        "query wait 500 ms when the other core was busy (docs/benchmarks.md).")
 
     # Media: images, scans (OCR), PDF previews, video.
     max_image_pixels: Annotated[int, Field(ge=1)] = Field(

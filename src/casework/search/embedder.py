@@ -56,10 +56,12 @@ class SentenceTransformerEmbedder:
 
     dimensions = 384
 
-    def __init__(self, model: str, *, batch_size: int = 32, max_seq_length: int = 256) -> None:
+    def __init__(self, model: str, *, batch_size: int = 32, max_seq_length: int = 256,
+                 threads: int = 1) -> None:
         self.name = model
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
+        self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -69,7 +71,13 @@ class SentenceTransformerEmbedder:
                 path = resolve_model_path(self.name)
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import torch
                 from sentence_transformers import SentenceTransformer
+
+                # torch's thread pool is per process. By default it spreads every call over
+                # all cores and spin-waits: a 15 ms query took 500 ms whenever a job held
+                # the other core. One thread per call; concurrency comes from the callers.
+                torch.set_num_threads(self.threads)
 
                 model = SentenceTransformer(str(path), device="cpu")
                 # The model was trained on 256 word pieces though its tokenizer claims 512.
