@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,10 @@ class Runtime:
     # SEMANTIC_SEARCH as configured: `settings` turns it off while no vector index can serve.
     semantic_requested: bool = False
     planner_statistics: PlannerStatistics | None = None
+    # Hybrid search embeds the query here while the keyword engine runs in the caller.
+    query_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="casework-query"),
+        repr=False)
     _vectors_checked_at: float = field(default=float("-inf"), repr=False)
     _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -134,6 +139,7 @@ class Runtime:
             self.workers = None
         if self.job_queue is not None:
             self.job_queue.close()
+        self.query_threads.shutdown(wait=True)
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
         self.usage.flush()
         if self.redis is not None:

@@ -7,9 +7,11 @@ snippet and a score. Filters are applied in SQL, inside the caller's workspace o
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,17 +69,30 @@ def fuse_rrf(rankings: list[list[int]], *, k: int = RRF_K) -> list[tuple[int, fl
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def _semantic(runtime: Runtime, session: Session, *, workspace_id: str, text: str,
-              filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+def _check_semantic(runtime: Runtime) -> None:
     runtime.refresh_vector_index()  # pgvector may have been set up since this process began
     if runtime.semantic_off_reason:
         raise EmbeddingUnavailable(runtime.semantic_off_reason)
     if not runtime.settings.semantic_search:
         raise EmbeddingUnavailable("SEMANTIC_SEARCH is off in the settings")
-    vector = runtime.embedder.embed([text])[0]
+
+
+def _embed_query(runtime: Runtime, text: str) -> Future[np.ndarray]:
+    """Start embedding the query on the runtime's query threads.
+
+    Hybrid search runs the keyword engine meanwhile: torch and SQLite both release the
+    GIL, so the two overlap and the slower one, not their sum, sets the latency.
+    """
+    _check_semantic(runtime)
+    return runtime.query_threads.submit(lambda: runtime.embedder.embed([text])[0])
+
+
+def _semantic(runtime: Runtime, session: Session, *, workspace_id: str,
+              vector: Future[np.ndarray], filters: SearchFilters, limit: int
+              ) -> list[tuple[int, float]]:
     # Filters apply after the ANN lookup, so over-fetch when they may drop candidates.
     fetch = limit * 4 if filters.any else limit
-    candidates = runtime.vector_index.search(workspace_id, vector, fetch)
+    candidates = runtime.vector_index.search(workspace_id, vector.result(), fetch)
     if not candidates:
         return []
     ids = [chunk_id for chunk_id, _ in candidates]
@@ -159,12 +174,22 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
 
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
+    vector: Future[np.ndarray] | None = None
+    off: EmbeddingUnavailable | None = None
+    if mode in (SearchMode.semantic, SearchMode.hybrid):
+        try:
+            vector = _embed_query(runtime, text)
+        except EmbeddingUnavailable as exc:
+            off = exc
     if mode in (SearchMode.keyword, SearchMode.hybrid):
         keyword = runtime.keyword_index.search(session, workspace_id=workspace_id, query=query,
                                                filters=filters, limit=depth, notes=warnings)
     if mode in (SearchMode.semantic, SearchMode.hybrid):
         try:
-            semantic = _semantic(runtime, session, workspace_id=workspace_id, text=text,
+            if off is not None:
+                raise off
+            assert vector is not None
+            semantic = _semantic(runtime, session, workspace_id=workspace_id, vector=vector,
                                  filters=filters, limit=depth)
         except EmbeddingUnavailable as exc:
             if mode == SearchMode.semantic:
