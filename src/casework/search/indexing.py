@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select
@@ -23,6 +24,7 @@ from casework.search.models import Chunk, Embedding
 
 INSERT_BATCH = 500
 EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
+INDEX_PAGE = 4096  # vectors read and added to the ANN index at a time (6 MB of float32)
 
 
 def _batched(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -92,24 +94,41 @@ def _known_hashes(session: Session, workspace_id: str, model: str,
     return known
 
 
+def _missing_hashes(runtime: Runtime, workspace_id: str, owner: Any, model: str
+                    ) -> list[str]:
+    """The owner's distinct texts (by hash) that have no stored vector yet."""
+    with transaction(runtime.read_sessions) as session:
+        hashes = list(session.scalars(select(Chunk.content_hash).distinct().where(
+            Chunk.workspace_id == workspace_id, owner)))
+        known = _known_hashes(session, workspace_id, model, hashes)
+    return sorted(set(hashes) - known)
+
+
+def _texts_of(runtime: Runtime, workspace_id: str, owner: Any, hashes: list[str]
+              ) -> dict[str, str]:
+    with transaction(runtime.read_sessions) as session:
+        rows = session.execute(select(Chunk.content_hash, Chunk.text).where(
+            Chunk.workspace_id == workspace_id, owner, Chunk.content_hash.in_(hashes)))
+        return {content_hash: text for content_hash, text in rows}
+
+
 def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None = None,
                  note_id: str | None = None,
                  progress: Callable[[float], None] | None = None) -> int:
     """Embed the owner's chunks that have no stored vector; index all of them. Idempotent.
 
-    Returns how many texts were newly embedded (0 on a rerun after success).
+    Streams: texts are read, embedded and stored a group at a time, and vectors go into
+    the ANN index a page at a time, so memory does not grow with the document (a 200 MB
+    text file of 310,000 chunks held every text, then every vector twice, and peaked at
+    3.9 GB; see docs/benchmarks.md). Returns how many texts were newly embedded (0 on a
+    rerun after success).
     """
     owner = _owner(document_id, note_id)
     model = runtime.embedder.name
-    with transaction(runtime.read_sessions) as session:
-        chunks = session.execute(
-            select(Chunk.content_hash, Chunk.text)
-            .where(Chunk.workspace_id == workspace_id, owner)
-        ).all()
-        texts = {h: t for h, t in chunks}
-        missing = sorted(set(texts) - _known_hashes(session, workspace_id, model, list(texts)))
+    missing = _missing_hashes(runtime, workspace_id, owner, model)
     for start in range(0, len(missing), EMBED_GROUP):
         group = missing[start:start + EMBED_GROUP]
+        texts = _texts_of(runtime, workspace_id, owner, group)
         vectors = runtime.embedder.embed([texts[h] for h in group])
         with transaction(runtime.sessions) as session:
             _insert_ignore(session, [
@@ -118,16 +137,24 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
                 for h, v in zip(group, vectors, strict=True)])
         if progress is not None:
             progress((start + len(group)) / len(missing))
-    with transaction(runtime.read_sessions) as session:
-        rows = session.execute(
-            select(Chunk.id, Embedding.vector)
-            .join(Embedding, (Embedding.content_hash == Chunk.content_hash)
-                  & (Embedding.workspace_id == Chunk.workspace_id))
-            .where(Chunk.workspace_id == workspace_id, owner, Embedding.model == model)
-        ).all()
-    if rows:
+    added = 0
+    after = 0
+    while True:  # keyset pages over chunk ids: each page is one bounded read
+        with transaction(runtime.read_sessions) as session:
+            rows = session.execute(
+                select(Chunk.id, Embedding.vector)
+                .join(Embedding, (Embedding.content_hash == Chunk.content_hash)
+                      & (Embedding.workspace_id == Chunk.workspace_id))
+                .where(Chunk.workspace_id == workspace_id, owner, Embedding.model == model,
+                       Chunk.id > after)
+                .order_by(Chunk.id).limit(INDEX_PAGE)).all()
+        if not rows:
+            break
         keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
         matrix = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
         runtime.vector_index.add(workspace_id, keys, matrix)
+        added += len(rows)
+        after = rows[-1][0]
+    if added:
         runtime.content_changed({workspace_id})
     return len(missing)
