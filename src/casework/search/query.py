@@ -29,6 +29,8 @@ class ParsedQuery:
     terms: list[str] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
+    # Typed words that carry content ("CR-2024-0117" is one, though it gives three terms).
+    content_words: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -64,6 +66,7 @@ def parse_query(text: str) -> ParsedQuery:
             parsed.prefixes.append(words[0])
             continue
         all_words.extend(words)
+        parsed.content_words += any(w not in STOP_WORDS for w in words)
     kept = [w for w in all_words if w not in STOP_WORDS]
     # A query made only of stop words ("to be or not to be") still searches for them.
     parsed.terms.extend(kept or all_words)
