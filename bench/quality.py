@@ -105,8 +105,8 @@ def _mean(per_question: list[dict[str, Any]]) -> dict[str, float]:
             for metric in ("recall@5", "recall@10", "mrr@10", "ndcg@10", "hit@1")}
 
 
-def fuse(rankings: list[list[int]], weights: list[float], k: int) -> list[int]:
-    """Weighted reciprocal rank fusion (weights 1, 1 is what casework ships)."""
+def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int) -> list[int]:
+    """Weighted reciprocal rank fusion (casework shipped weights 1, 1 and k = 60 first)."""
     scores: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, item in enumerate(ranking, start=1):
@@ -114,12 +114,23 @@ def fuse(rankings: list[list[int]], weights: list[float], k: int) -> list[int]:
     return [item for item, _ in sorted(scores.items(), key=lambda p: (-p[1], p[0]))]
 
 
-# What-if fusions computed from the keyword and semantic passage rankings. They are tuned
-# on the same questions they are scored on, so read them as optimistic hints, not results.
-FUSION_WHAT_IFS = {"rrf k=60 (as shipped)": ([1.0, 1.0], 60),
-                   "rrf k=60, semantic weight 2": ([1.0, 2.0], 60),
-                   "rrf k=60, semantic weight 3": ([1.0, 3.0], 60),
-                   "rrf k=20, semantic weight 2": ([1.0, 2.0], 20)}
+def _what_ifs(keyword: list[Any], semantic: list[Any]) -> dict[str, list[int]]:
+    """Other fusions of the same two passage rankings, to compare with what ships.
+
+    They are scored on the same questions they would be chosen on, so read them as
+    hints; the shipped rule's per-half figures (even/odd questions) are in the results.
+    """
+    from casework.search.service import fuse
+
+    k_ids, s_ids = [h.chunk_id for h in keyword], [h.chunk_id for h in semantic]
+    k_scored = [(h.chunk_id, h.score) for h in keyword]
+    s_scored = [(h.chunk_id, h.score) for h in semantic]
+    out = {"rrf k=60 (shipped until 2026-11-25)": fuse_rrf([k_ids, s_ids], [1, 1], 60),
+           "rrf k=60, semantic weight 3": fuse_rrf([k_ids, s_ids], [1, 3], 60)}
+    for weight in (0.5, 0.7, 0.9):
+        out[f"convex min-max, fixed semantic share {weight}"] = [
+            item for item, _ in fuse(k_scored, s_scored, semantic_weight=weight)]
+    return out
 
 
 def evaluate(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str],
@@ -147,11 +158,12 @@ def evaluate(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str
     document_of = {hit.chunk_id: hit.document_id for hits in passages["keyword"]
                    + passages["semantic"] for hit in hits}
     what_ifs: dict[str, Any] = {}
-    for label, (weights, k) in FUSION_WHAT_IFS.items():
+    fusions = [_what_ifs(passages["keyword"][i], passages["semantic"][i])
+               for i in range(len(questions))]
+    for label in fusions[0]:
         per_question = []
         for index, question in enumerate(questions):
-            fused = fuse([[h.chunk_id for h in passages["keyword"][index]],
-                          [h.chunk_id for h in passages["semantic"][index]]], weights, k)
+            fused = fusions[index][label]
             ranking: list[str] = []
             for chunk_id in fused:
                 page = page_of.get(document_of.get(chunk_id) or "")
@@ -161,6 +173,13 @@ def evaluate(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str
         what_ifs[label] = _mean(per_question)
         print(f"  what-if {label:<28} ndcg@10 {what_ifs[label]['ndcg@10']:.3f}", flush=True)
     by_mode["fusion_what_ifs"] = what_ifs
+    halves: dict[str, Any] = {}
+    for half, start in (("even", 0), ("odd", 1)):
+        halves[half] = {mode: round(sum(q["ndcg@10"] for q in by_mode[mode]["questions"][
+            start::2]) / len(by_mode[mode]["questions"][start::2]), 4)
+            for mode in ("keyword", "semantic", "hybrid")}
+    by_mode["ndcg@10_by_half"] = halves
+    print(f"  by half: {halves}", flush=True)
     return by_mode
 
 

@@ -206,39 +206,17 @@ def time_modes(bench: BenchRuntime, queries: list[str], *, limit: int) -> dict[s
             _search(bench, query, mode, limit)
     watches = {mode: Stopwatch() for mode in MODES}
     empty = dict.fromkeys(MODES, 0)
+    broad = dict.fromkeys(MODES, 0)  # ranked over their newest passages only (fts5_plan)
     for query in queries:
         for mode in MODES:
             result = watches[mode].time(lambda q=query, m=mode: _search(bench, q, m, limit))
             empty[mode] += not result.hits
+            broad[mode] += any("newest" in w for w in result.warnings)
     results: dict[str, Any] = {}
     for mode in MODES:
-        results[mode.value] = {**watches[mode].summary(), "queries_without_hits": empty[mode]}
+        results[mode.value] = {**watches[mode].summary(), "queries_without_hits": empty[mode],
+                               "queries_ranked_over_newest_only": broad[mode]}
         _print(mode.value, results[mode.value])
-    return results
-
-
-def time_one_thread_queries(bench: BenchRuntime, queries: list[str], *, limit: int
-                            ) -> dict[str, Any]:
-    """Semantic and hybrid again with torch on one intra-op thread (a what-if, not shipped).
-
-    torch defaults to one OpenMP thread per core; for a single short query that buys
-    little and, when the other core is busy (ingest, another request), the threads wait
-    on each other. This shows what embedding queries on one thread would give.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        watches = {mode: Stopwatch() for mode in MODES[1:]}
-        for query in queries:
-            for mode in MODES[1:]:
-                watches[mode].time(lambda q=query, m=mode: _search(bench, q, m, limit))
-    finally:
-        torch.set_num_threads(threads)
-    results = {mode.value: watch.summary() for mode, watch in watches.items()}
-    for mode, figures in results.items():
-        _print(mode, figures, "  torch on 1 thread")
     return results
 
 
@@ -266,7 +244,7 @@ def time_components(bench: BenchRuntime, queries: list[str], *, depth: int) -> d
 KEYWORD_WHAT_IFS = {
     # What Fts5KeywordIndex runs today (no filters): every match is joined to its chunk
     # row for the workspace check, scored with bm25, sorted, cut to the candidates.
-    "as shipped (join chunk, bm25, top k)":
+    "exact OR (shipped until 2026-11-25)":
         "SELECT chunk.id, bm25(chunk_fts) AS r FROM chunk_fts JOIN chunk "
         "ON chunk.id = chunk_fts.rowid WHERE chunk_fts MATCH :m AND chunk.workspace_id = :w "
         "ORDER BY r LIMIT :k",
@@ -304,13 +282,18 @@ def _without_common_words(session: Any, parsed: Any, total: int) -> str:
 
 def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
                           ) -> dict[str, Any]:
-    """Raw FTS5 statements around the shipped one: what the keyword time is made of."""
+    """Raw FTS5 statements around the shipped plan: what the keyword time is made of.
+
+    Also how far the shipped, bounded plan (search/fts5_plan.py) strays from exact BM25
+    over every matching row: the share of the exact top 10 it returns in its own top 10.
+    """
     from sqlalchemy import text
 
-    shipped = KEYWORD_WHAT_IFS["as shipped (join chunk, bm25, top k)"]
+    shipped = KEYWORD_WHAT_IFS["exact OR (shipped until 2026-11-25)"]
     labels = [*KEYWORD_WHAT_IFS, "drop words in >5% of chunks, as shipped otherwise"]
     watches = {label: Stopwatch() for label in labels}
     matches: list[int] = []
+    overlap: list[float] = []
     with transaction(bench.runtime.read_sessions) as session:
         total = session.execute(text("SELECT count(*) FROM chunk")).scalar_one()
         for query in queries:
@@ -322,6 +305,12 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
             params = {"m": any_word, "a": all_words, "w": bench.workspace_id, "k": depth}
             for label, sql in KEYWORD_WHAT_IFS.items():
                 watches[label].time(lambda s=sql, p=params: session.execute(text(s), p).all())
+            exact = {row[0] for row in session.execute(text(shipped), {**params, "k": 10})}
+            planned = {chunk_id for chunk_id, _ in bench.runtime.keyword_index.search(
+                session, workspace_id=bench.workspace_id, query=parsed,
+                filters=SearchFilters(), limit=10)}
+            if exact:
+                overlap.append(len(exact & planned) / len(exact))
             watches[labels[-1]].time(lambda p=params, q=parsed: session.execute(
                 text(shipped), {**p, "m": _without_common_words(session, q, total)}).all())
             matches.append(session.execute(text(
@@ -331,24 +320,13 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
         _print(label[:22], figures)
     results["rows_matching_any_word"] = {"p50": percentile(matches, 50),
                                          "p95": percentile(matches, 95), "of": total}
+    results["shipped_plan_top10_overlap_with_exact_bm25"] = {
+        "mean": round(sum(overlap) / len(overlap), 3),
+        "share_of_queries_identical": round(sum(o == 1.0 for o in overlap) / len(overlap), 3),
+        "queries": len(overlap)}
+    print(f"  shipped plan vs exact BM25, top 10: "
+          f"{results['shipped_plan_top10_overlap_with_exact_bm25']}", flush=True)
     return results
-
-
-def time_after_analyze(bench: BenchRuntime, queries: list[str], *, limit: int
-                       ) -> dict[str, Any]:
-    """A what-if: the same queries once SQLite has table statistics (ANALYZE).
-
-    Without statistics SQLite answers `chunk.id IN (…) AND chunk.workspace_id = ?` (the
-    semantic filter and the hydration of every mode) by walking the workspace's whole
-    index instead of looking the ids up; with them it looks the ids up.
-    """
-    with bench.runtime.engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
-    bench.runtime.engine.dispose()  # statistics are read when a connection opens
-    print("  after ANALYZE:")
-    return {"modes": time_modes(bench, queries, limit=limit),
-            "one_thread": time_one_thread_queries(bench, queries, limit=limit)}
 
 
 def time_cold_open(bench: BenchRuntime, query: str) -> dict[str, float]:
@@ -410,22 +388,20 @@ def main(argv: list[str] | None = None) -> int:
             build = grow_corpus(bench, target=size, passages=passages, vectors=vectors,
                                 known=known, model=embedder.name)
             build["total"] = round(time.perf_counter() - build_started, 2)
-            print(f"  built in {build['total']} s {build}; timing {len(queries)} queries per mode")
+            # What the job runner does after the job that added them (core/planner_statistics).
+            analyzed = bench.runtime.planner_statistics.refresh()
+            print(f"  built in {build['total']} s {build}; planner statistics refreshed: "
+                  f"{analyzed}; timing {len(queries)} queries per mode")
             modes = time_modes(bench, queries, limit=args.limit)
-            one_thread = time_one_thread_queries(bench, queries, limit=args.limit)
             components = time_components(bench, queries, depth=depth)
             keyword_what_ifs = time_keyword_what_ifs(bench, queries, depth=depth)
             db = bench.data_dir / "casework.db"
             by_size[str(size)] = {
                 "build_seconds": build, "modes": modes, "hybrid_components": components,
-                "what_if_query_embedding_on_one_thread": one_thread,
                 "keyword_statement_what_ifs": keyword_what_ifs,
                 "database_mib": mib(db.stat().st_size + _wal_size(db)),
                 "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
             }
-        # Last, because ANALYZE's statistics stay in the database.
-        by_size[str(sizes[-1])]["what_if_after_analyze"] = time_after_analyze(
-            bench, queries, limit=args.limit)
         cold = time_cold_open(bench, queries[0])
         print(f"\ncold open of the vector index at {sizes[-1]} chunks: {cold}")
         by_size[str(sizes[-1])]["cold_start_semantic"] = cold

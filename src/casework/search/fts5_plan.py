@@ -7,7 +7,9 @@ to a file" matched 85,000 rows and took 150-300 ms. Ranking those rows is wasted
 row that holds none of the query's rare words scores below almost any row that does,
 because a common word's IDF is near zero.
 
-So the plan splits the query's words the way Elasticsearch's `common` terms query did
+When the whole OR matches at most `candidate_rows` rows (a capped count tells), it is
+ranked exactly, in one statement. Otherwise the plan splits the query's words the way
+Elasticsearch's `common` terms query did
 (before block-max WAND made it unnecessary there): each word's row count is read with a
 capped count; words matching at most `rare_rows` rows are *rare*, the others *common*.
 
@@ -84,6 +86,9 @@ class Fts5Planner:
                                                            for p in query.prefixes]
         if not words:
             return _Plan(_all(required), None, None)
+        exact = _all([*required, _any(words)])
+        if self._rows(session, exact, self.candidate_rows + 1) <= self.candidate_rows:
+            return _Plan(exact, None, None)  # few enough rows: exact BM25 in one statement
         cap = self.rare_rows + 1
         counts = {w: self._rows(session, w, cap) for w in words}
         rare: list[str] = []
@@ -112,9 +117,8 @@ class Fts5Planner:
             chosen, found = trial, trial_found
             if found <= self.rare_rows:
                 break
-        if not chosen:  # no conjunction matches (or only phrases): any of the words
-            primary = _all([*required, _any(words)])
-            return _Plan(primary, None, None, self._broad(session, primary))
+        if not chosen:  # no conjunction matches: any of the words
+            return _Plan(exact, None, None, self._broad(session, exact))
         optional = [w for w in common if w not in chosen]
         primary = _all([*required, *chosen])
         enriched = _all([primary, _any(optional)]) if optional else None
