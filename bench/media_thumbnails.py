@@ -9,7 +9,8 @@ Each round thumbnails every photo on one thread (CPU per photo: what the machine
 work cannot inflate much) and then on `--threads` threads, the way the job workers
 (WORKER_THREADS, 2 by default) run an upload's photos side by side. The machine is shared,
 so every pass records the load average it started under; wall-clock photos/s on two
-threads is only as good as the cores other work left free.
+threads is only as good as the cores other work left free. A last single-thread pass runs
+over the 12 MP scenes of bench/media_ocr_policy.py (~2.8 MB, closer to a camera's JPEG).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PIL import Image
 
 from casework.media.thumbnails import GRID, PREVIEW, Thumbnail, make_thumbnails
 from harness import write_results
+from media_ocr_policy import photos as scene_photos
 
 CACHE = Path(tempfile.gettempdir()) / "casework-bench-cache" / "photos-12mp"
 MAX_PIXELS = 100_000_000
@@ -82,6 +84,9 @@ def main() -> None:
             figures, outputs = thumbnail_all(photos, threads)
             passes.append(figures)
             print(figures, flush=True)
+    # A lighter, more photo-like corpus: the OCR bench's 12 MP scenes (~2.8 MB each).
+    scenes = [path for path, _ in scene_photos(8)]
+    scene_pass, _ = thumbnail_all(scenes, 1)
     single = [p for p in passes if p["threads"] == 1]
     parallel = [p for p in passes if p["threads"] == args.threads]
     cpu_ms = statistics.median(p["cpu_ms_per_photo"] for p in single)
@@ -97,6 +102,8 @@ def main() -> None:
         # resize and encode, so the job worker threads scale with cores.
         "photos_per_second_projected_two_idle_cores": round(2 * 1000 / cpu_ms, 1),
         "passes": passes,
+        "scenes": {"photos": len(scenes), "mean_jpeg_bytes": int(
+            sum(p.stat().st_size for p in scenes) / len(scenes)), **scene_pass},
         "thumbnail_types": {str(size): thumb.media_type
                             for size, thumb in outputs[0].items()},
         "mean_thumb_320_bytes": int(sum(len(o[GRID].data) for o in outputs) / len(outputs)),

@@ -81,6 +81,11 @@ def fit(image: Image.Image, size: int) -> Image.Image:
     target = fitted_size(image.width, image.height, size)
     if target == image.size:
         return image.copy()
+    factor = image.width // target[0]
+    if factor > 1 and image.size == (target[0] * factor, target[1] * factor):
+        # A whole factor (a 4:3 preview to its grid): averaging factor x factor blocks is
+        # exact area sampling, and a third of the bilinear pass's cost.
+        return image.reduce(factor)
     # reducing_gap: from 4x and more (the grid from the preview, a big PNG or HEIC) the
     # image is first box-reduced by a whole factor, which costs ~1 ms, so the bilinear pass
     # sees at most ~4x the target: 3 ms less per grid thumbnail, no visible difference.
