@@ -120,3 +120,26 @@ def test_search_results_are_cached_and_never_stale(scaleout_client):
     fresh = scaleout_client.get("/api/v1/search", params=params).json()
     assert len(fresh["hits"]) == 2  # the upload bumped the index version
     assert len(searched) == 2
+
+
+def test_counting_searches_does_not_empty_the_search_cache(scaleout_client):
+    """Usage counters are flushed while searching; they are not searchable content."""
+    from tests.conftest import create_collection, ingest
+
+    runtime = scaleout_client.app.state.runtime
+    collection = create_collection(scaleout_client)
+    ingest(scaleout_client, collection["id"], ("a.txt", b"the wombat dozed"))
+    params = {"q": "wombat", "mode": "keyword"}
+    scaleout_client.get("/api/v1/search", params=params)
+    version = runtime.search_cache.version(_workspace_id(scaleout_client))
+    runtime.usage.flush()  # what happens every few seconds under search traffic
+    assert runtime.search_cache.version(_workspace_id(scaleout_client)) == version
+    searched = []
+    original = runtime.keyword_index.search
+    runtime.keyword_index.search = lambda *a, **k: searched.append(1) or original(*a, **k)
+    assert scaleout_client.get("/api/v1/search", params=params).json()["hits"]
+    assert searched == []  # answered from Redis
+
+
+def _workspace_id(client) -> str:
+    return client.get("/api/v1/workspaces/current").json()["id"]
