@@ -89,7 +89,11 @@ class Runtime:
                 or self.engine.dialect.name != "postgresql"
                 or self.settings.vector_backend == "disk"):
             return
-        with self._vectors_lock:
+        # A search thread never waits for the lock: it holds a pooled connection, and the
+        # checker needs another one; threads queued on the lock could starve it of one.
+        if not self._vectors_lock.acquire(blocking=force):
+            return
+        try:
             now = time.monotonic()
             if not force and now - self._vectors_checked_at < VECTOR_RECHECK_SECONDS:
                 return
@@ -107,6 +111,8 @@ class Runtime:
             self.semantic_off_reason = None
             self.settings = self.settings.model_copy(
                 update={"semantic_search": self.semantic_requested})
+        finally:
+            self._vectors_lock.release()
         from casework.ingest.backlog import queue_skipped_embeddings
 
         # What this process indexed while semantic search was off gets its vectors now.

@@ -65,15 +65,24 @@ class PgvectorIndex:
                 "DELETE FROM chunk_vector WHERE workspace_id = :w AND chunk_id = ANY(:ids)"),
                 {"w": workspace_id, "ids": ids})
 
-    def search(self, workspace_id: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        with transaction(self.read_sessions) as session:
-            # HNSW filters by workspace after the graph walk: widen the walk to keep k hits.
-            session.execute(text(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * k)}"))
-            rows = session.execute(text(
-                "SELECT chunk_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity "
-                "FROM chunk_vector WHERE workspace_id = :w "
-                "ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
-                {"q": _literal(vector), "w": workspace_id, "k": k}).all()
+    def search(self, workspace_id: str, vector: np.ndarray, k: int, *,
+               session: Session | None = None) -> list[tuple[int, float]]:
+        """In the caller's transaction when given one: a request that already holds a pooled
+        connection and waited for a second could deadlock once every connection is held."""
+        if session is None:
+            with transaction(self.read_sessions) as own:
+                return self._search(own, workspace_id, vector, k)
+        return self._search(session, workspace_id, vector, k)
+
+    def _search(self, session: Session, workspace_id: str, vector: np.ndarray, k: int
+                ) -> list[tuple[int, float]]:
+        # HNSW filters by workspace after the graph walk: widen the walk to keep k hits.
+        session.execute(text(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * k)}"))
+        rows = session.execute(text(
+            "SELECT chunk_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity "
+            "FROM chunk_vector WHERE workspace_id = :w "
+            "ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
+            {"q": _literal(vector), "w": workspace_id, "k": k}).all()
         return [(int(chunk_id), float(similarity)) for chunk_id, similarity in rows]
 
     def flush(self, *, force: bool = False) -> None:
@@ -97,7 +106,8 @@ class DisabledVectorIndex:
     def remove(self, workspace_id: str, keys: Iterable[int]) -> None:
         return None
 
-    def search(self, workspace_id: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, workspace_id: str, vector: np.ndarray, k: int, *,
+               session: Session | None = None) -> list[tuple[int, float]]:
         return []
 
     def flush(self, *, force: bool = False) -> None:

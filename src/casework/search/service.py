@@ -125,7 +125,8 @@ def _semantic(runtime: Runtime, session: Session, *, workspace_id: str,
               ) -> list[tuple[int, float]]:
     # Filters apply after the ANN lookup, so over-fetch when they may drop candidates.
     fetch = limit * 4 if filters.any else limit
-    candidates = runtime.vector_index.search(workspace_id, vector.result(), fetch)
+    candidates = runtime.vector_index.search(workspace_id, vector.result(), fetch,
+                                             session=session)
     if not candidates:
         return []
     ids = [chunk_id for chunk_id, _ in candidates]

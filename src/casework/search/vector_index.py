@@ -11,10 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from usearch.index import Index
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SourceOfTruth = Callable[[str], tuple[np.ndarray, np.ndarray]]
 """Given a workspace id: (chunk ids, vectors) of every embedded chunk in the database."""
@@ -25,8 +28,12 @@ class VectorIndex(Protocol):
 
     def remove(self, workspace_id: str, keys: Iterable[int]) -> None: ...
 
-    def search(self, workspace_id: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks, best first."""
+    def search(self, workspace_id: str, vector: np.ndarray, k: int, *,
+               session: Session | None = None) -> list[tuple[int, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks, best first.
+
+        `session`: the caller's read transaction, for indexes that live in the database.
+        """
 
     def flush(self) -> None:
         """Persist what changed (the embedded index saves in the background)."""
@@ -105,7 +112,8 @@ class UsearchVectorIndex:
                 entry.index.remove(np.asarray(present, dtype=np.uint64))
                 entry.dirty = True
 
-    def search(self, workspace_id: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, workspace_id: str, vector: np.ndarray, k: int, *,
+               session: Session | None = None) -> list[tuple[int, float]]:
         entry = self._get(workspace_id)
         with entry.lock:
             size = len(entry.index)
