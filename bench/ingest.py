@@ -227,6 +227,26 @@ class WriterProbe:
                 "gave_up_database_locked": len(self.failures)}
 
 
+LARGE_FILE_EXPANSION_ADD = 16
+
+
+def _cheaper_index_build(index: Any) -> None:
+    """Build the HNSW graph with a narrower search (expansion_add 16, not 128).
+
+    expansion_add sets how hard each insertion searches for neighbours: build time and
+    graph quality, not memory (the vectors and the links per node are the same). With it
+    the 300,000-vector build of the large-file run takes minutes instead of ten or more.
+    """
+    new = index._new
+
+    def narrow() -> Any:
+        built = new()
+        built.expansion_add = LARGE_FILE_EXPANSION_ADD
+        return built
+
+    index._new = narrow
+
+
 def ingest_large_file(path: str) -> dict[str, Any]:
     """Store and process one huge file, job by job, sampling RSS in each phase."""
     from casework.jobs.worker import WorkerPool
@@ -239,6 +259,7 @@ def ingest_large_file(path: str) -> dict[str, Any]:
     with MemoryWatch() as watch, temporary_runtime(embedder=embedder,
                                                     worker_threads=1) as bench:
         runtime = bench.runtime
+        _cheaper_index_build(runtime.vector_index)
         instrument(runtime, clock)
         watch.enter("model loaded and run once")
         embedder.warm()
@@ -276,6 +297,7 @@ def ingest_large_file(path: str) -> dict[str, Any]:
         "seconds": seconds, "stage_seconds": breakdown(clock),
         "other_writers_during_each_job": other_writers,
         "peak_rss_mib": mib(peak_rss_bytes()),
+        "hnsw_expansion_add": LARGE_FILE_EXPANSION_ADD,
         "baseline_rss_mib_after_model": mib(baseline),
         "rss_mib_when_vector_index_add_starts": mib(before_add[0]) if before_add else None,
         "peak_rss_mib_by_phase": {k: mib(v) for k, v in watch.peaks.items()},
