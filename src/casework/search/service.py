@@ -114,9 +114,16 @@ def _embed_query(runtime: Runtime, text: str) -> Future[np.ndarray]:
     """Start embedding the query on the runtime's query threads.
 
     Hybrid search runs the keyword engine meanwhile: torch and SQLite both release the
-    GIL, so the two overlap and the slower one, not their sum, sets the latency.
+    GIL, so the two overlap and the slower one, not their sum, sets the latency. When
+    semantic search is off, the future holds EmbeddingUnavailable, raised by `result()`
+    where the vector is needed, like a failure of the model itself.
     """
-    _check_semantic(runtime)
+    try:
+        _check_semantic(runtime)
+    except EmbeddingUnavailable as exc:
+        off: Future[np.ndarray] = Future()
+        off.set_exception(exc)
+        return off
     return runtime.query_threads.submit(lambda: runtime.embedder.embed([text])[0])
 
 
@@ -208,21 +215,13 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
 
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
-    vector: Future[np.ndarray] | None = None
-    off: EmbeddingUnavailable | None = None
-    if mode in (SearchMode.semantic, SearchMode.hybrid):
-        try:
-            vector = _embed_query(runtime, text)
-        except EmbeddingUnavailable as exc:
-            off = exc
+    wants_vectors = mode in (SearchMode.semantic, SearchMode.hybrid)
+    vector = _embed_query(runtime, text) if wants_vectors else None
     if mode in (SearchMode.keyword, SearchMode.hybrid):
         keyword = runtime.keyword_index.search(session, workspace_id=workspace_id, query=query,
                                                filters=filters, limit=depth, notes=warnings)
-    if mode in (SearchMode.semantic, SearchMode.hybrid):
+    if vector is not None:
         try:
-            if off is not None:
-                raise off
-            assert vector is not None
             semantic = _semantic(runtime, session, workspace_id=workspace_id, vector=vector,
                                  filters=filters, limit=depth)
         except EmbeddingUnavailable as exc:
