@@ -95,6 +95,9 @@ def test_interactive_and_bulk_jobs_travel_on_separate_queues(scaleout_client):
     conf = queue.app.conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1 and conf.task_time_limit
+    # Interactive is listed first and served first (test_celery_queue_order.py).
+    assert conf.broker_transport_options["queue_order_strategy"] == "priority"
+    assert queue.consumption_order({"bulk", "interactive"}) == [queue.interactive, queue.bulk]
 
 
 def test_search_results_are_cached_and_never_stale(scaleout_client):

@@ -66,8 +66,9 @@ def worker(
     settings = _scaleout_settings()
     _migrate(settings)
     queue = _job_queue(settings)
-    names = {"interactive": queue.interactive, "bulk": queue.bulk}
-    wanted = [names[q.strip()] for q in queues.split(",") if q.strip() in names]
+    # Interactive first whatever order was typed: the broker serves the first queue
+    # listed that holds a message (celery_queue.build_celery).
+    wanted = queue.consumption_order({q.strip() for q in queues.split(",")})
     if not wanted:
         err_console.print("[red]--queues: name interactive and/or bulk[/red]")
         raise typer.Exit(2)

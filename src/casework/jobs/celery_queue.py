@@ -7,8 +7,13 @@ message delivered twice, late, or after the job already ran is a harmless no-op,
 whose message was lost (a worker SIGKILLed mid-job, Redis restarted) is found again by the
 sweeper that beat runs: queued-and-due or running-with-an-expired-lease jobs are re-sent.
 
-Interactive work (extraction) and bulk work (embedding) travel on two queues, so a backlog
-of embeddings never sits in front of a user's upload.
+Interactive work (extraction) and bulk work (embedding) travel on two queues, and a worker
+always takes interactive work first: kombu's Redis transport BRPOPs a worker's queues in
+the order the worker lists them (interactive, then bulk), where its default rotated that
+order after every message, so a burst of uploads alternated with embeddings and each
+extraction waited behind one. A backlog of embeddings therefore never sits in front of a
+user's upload; it waits while interactive work keeps coming. A worker started with
+`--queues interactive` still reserves capacity that bulk work can never take.
 
 Beat (`casework scheduler`, one per installation) is also the only clock for periodic jobs
 (scheduled backups): each tick asks a worker to enqueue the job if the job table says it is
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +69,13 @@ def build_celery(settings: Settings) -> Celery:
         task_default_queue=interactive, task_ignore_result=True,
         task_serializer="json", accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        # Unacked messages of a dead worker come back after this; the sweeper is faster.
-        broker_transport_options={"visibility_timeout": int(hard) + 300},
+        broker_transport_options={
+            # Unacked messages of a dead worker come back after this; the sweeper is faster.
+            "visibility_timeout": int(hard) + 300,
+            # BRPOP the queues in the worker's order, never rotated: interactive (listed
+            # first, see `consumption_order`) wins whenever both queues hold messages.
+            "queue_order_strategy": "priority",
+        },
         beat_schedule=beat_schedule(settings),
         worker_hijack_root_logger=False,
     )
@@ -120,6 +131,12 @@ class CeleryJobQueue:
                              payload: dict[str, Any]) -> int | None:
             return queue.enqueue_periodic(kind, interval_seconds=interval_seconds,
                                           payload=payload)
+
+    def consumption_order(self, kinds: Collection[str]) -> list[str]:
+        """The queues of `kinds` ("interactive", "bulk") in the order a worker must list
+        them: with the 'priority' queue order the first one holding a message is served."""
+        by_kind = {"interactive": self.interactive, "bulk": self.bulk}
+        return [name for kind, name in by_kind.items() if kind in kinds]
 
     # --- sending -----------------------------------------------------------------------
     def queue_for(self, priority: int) -> str:
