@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.mail import LogMailer, Mailer, build_mailer
@@ -25,7 +24,7 @@ from casework.media.images import apply_pixel_limit
 from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
-from casework.search.models import Chunk, Embedding
+from casework.search.stored_vectors import StoredVectors
 from casework.search.vector_index import UsearchVectorIndex, VectorIndex
 from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
@@ -153,24 +152,6 @@ class Runtime:
         self.engine.dispose()
 
 
-def _stored_vectors(runtime_sessions: sessionmaker[Session], model: str):
-    def load(workspace_id: str) -> tuple[np.ndarray, np.ndarray]:
-        with transaction(runtime_sessions) as session:
-            rows = session.execute(
-                select(Chunk.id, Embedding.vector)
-                .join(Embedding, (Embedding.content_hash == Chunk.content_hash)
-                      & (Embedding.workspace_id == Chunk.workspace_id))
-                .where(Chunk.workspace_id == workspace_id, Embedding.model == model)
-            ).all()
-        if not rows:
-            return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float32)
-        keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-        vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-        return keys, vectors
-
-    return load
-
-
 def _engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         return build_engine(settings.resolved_database_url)
@@ -225,7 +206,7 @@ def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Ses
             log.warning("semantic search is off: %s", reason)
             return DisabledVectorIndex(reason), reason
     disk = UsearchVectorIndex(settings.index_dir / "vectors", dimensions=embedder.dimensions,
-                              source=_stored_vectors(read_sessions, embedder.name))
+                              source=StoredVectors(read_sessions, embedder.name))
     return disk, None
 
 
