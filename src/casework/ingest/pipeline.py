@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.core.database import transaction, utcnow
@@ -41,7 +42,8 @@ from casework.storage.blobstore import BlobStore, original_key
 PROCESS_DOCUMENT = "process_document"
 EMBED_DOCUMENT = "embed_document"
 EMBED_NOTE = "embed_note"
-PAGE_INSERT_BATCH = 200
+COMMIT_CHUNKS = 2000  # chunk rows per transaction: about 2 s of SQLite's write lock
+COMMIT_PAGES = 200  # pages per transaction, for documents of short pages
 
 
 @contextmanager
@@ -98,8 +100,11 @@ def process_document(ctx: JobContext) -> None:
             _extract_pages(parsed, spool, ocr)
         with stage("previews"):
             previews = _derive_previews(runtime, document, path, parsed)
+        with stage("index"):
+            chunks = _replace_pages(runtime, document, spool)
+        if chunks is None:
+            return  # deleted meanwhile; deleting took the pages written so far with it
         with stage("index"), transaction(runtime.sessions) as session:
-            chunks = _replace_pages(session, runtime, document, spool)
             attachments = _ingest_attachments(session, runtime, document, parsed)
             stored = session.get(Document, document_id)
             if stored is None:
@@ -149,29 +154,59 @@ def _derive_previews(runtime: Runtime, document: Document, path: Path,
         raise PermanentJobError(str(exc)) from None
 
 
-def _replace_pages(session: Session, runtime: Runtime, document: Document,
-                   spool: PageSpool) -> int:
-    """Replace whatever an earlier attempt wrote (the rerun is the truth); chunk; index."""
+def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> int | None:
+    """Replace whatever an earlier attempt wrote (the rerun is the truth); chunk; index.
+
+    Commits every `COMMIT_CHUNKS` chunks rather than once: SQLite has one writer, and a
+    200 MB text file's 310,000 chunks in one transaction held the write lock for minutes,
+    so other writers (uploads, other jobs) gave up after their 30 s busy timeout. The cost
+    is that a long document's first pages are searchable while the rest is still being
+    written (its status says `processing`); a retry replaces them and a failure removes
+    them (`document_failed`). Returns the number of chunks, or None if the document was
+    deleted meanwhile.
+    """
     settings = runtime.settings
     workspace_id, document_id = document.workspace_id, document.id
-    indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
-                           document_id=document_id)
-    session.query(DocumentPage).filter(
-        DocumentPage.workspace_id == workspace_id,
-        DocumentPage.document_id == document_id).delete()
+    with transaction(runtime.sessions) as session:
+        if not _still_there(session, document):
+            return None
+        _remove_pages(session, runtime, document)
+    pages = spool.read()
     chunks = 0
-    for written, (number, raw) in enumerate(spool.read(), start=1):
-        text = normalize_page_text(raw)
-        session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
-                                 number=number, text=text))
-        chunks += indexing.write_chunks(
-            session=session, workspace_id=workspace_id, document_id=document_id,
-            passages=chunk_page(text, page=number, size=settings.chunk_chars,
-                                overlap=settings.chunk_overlap_chars))
-        if written % PAGE_INSERT_BATCH == 0:
-            session.flush()
-            session.expunge_all()
+    finished = False
+    while not finished:
+        with transaction(runtime.sessions) as session:
+            if not _still_there(session, document):
+                return None
+            in_batch = 0
+            for written, (number, raw) in enumerate(pages, start=1):
+                text = normalize_page_text(raw)
+                session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
+                                         number=number, text=text))
+                in_batch += indexing.write_chunks(
+                    session=session, workspace_id=workspace_id, document_id=document_id,
+                    passages=chunk_page(text, page=number, size=settings.chunk_chars,
+                                        overlap=settings.chunk_overlap_chars))
+                if in_batch >= COMMIT_CHUNKS or written >= COMMIT_PAGES:
+                    break
+            else:
+                finished = True
+        chunks += in_batch
     return chunks
+
+
+def _still_there(session: Session, document: Document) -> bool:
+    return session.scalar(select(Document.id).where(
+        Document.workspace_id == document.workspace_id, Document.id == document.id)) is not None
+
+
+def _remove_pages(session: Session, runtime: Runtime, document: Document) -> None:
+    """The document's pages and chunks (and, after commit, its vectors)."""
+    indexing.remove_chunks(session=session, runtime=runtime,
+                           workspace_id=document.workspace_id, document_id=document.id)
+    session.query(DocumentPage).filter(
+        DocumentPage.workspace_id == document.workspace_id,
+        DocumentPage.document_id == document.id).delete()
 
 
 def _ingest_attachments(session: Session, runtime: Runtime, document: Document,
@@ -217,6 +252,7 @@ def document_failed(ctx: JobContext, reason: str) -> None:
         if document is not None:
             document.status = DocumentStatus.failed
             document.error = reason
+            _remove_pages(session, ctx.runtime, document)  # none half-searchable
 
 
 def embed_document(ctx: JobContext) -> None:
