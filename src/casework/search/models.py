@@ -17,6 +17,8 @@ class Chunk(Base):
         Index("ix_chunk_document", "document_id"),
         Index("ix_chunk_note", "note_id"),
         Index("ix_chunk_workspace_hash", "workspace_id", "content_hash"),
+        # Alone, so a keyword hit's workspace check is a covering probe (migration 0007).
+        Index("ix_chunk_workspace", "workspace_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
