@@ -50,7 +50,8 @@ def gallery(
 def thumbnail(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
               principal: PrincipalDep, if_none_match: IfNoneMatch = None,
               size: Annotated[int, Query(description="320 or 1280")] = GRID) -> Response:
-    """320 px grid thumbnails are WebP; 1280 px previews are JPEG for photos, else WebP."""
+    """320 px grid thumbnails are WebP; previews (size 1280: at most 1280 px, a JPEG photo's
+    from 1000) are JPEG for photos, else WebP."""
     return _serve(service.get_thumbnail(
         session=session, runtime=runtime, workspace_id=principal.workspace_id,
         document_id=document_id, size=size), if_none_match)

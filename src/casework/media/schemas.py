@@ -20,8 +20,9 @@ class GalleryItem(BaseModel):
     height: int | None
     duration_seconds: float | None
     thumbnail_url: str | None = Field(description="320 px WebP; null until processed.")
-    preview_url: str | None = Field(description="1280 px: JPEG for photos, else WebP; null "
-                                    "until processed.")
+    preview_url: str | None = Field(description="Up to 1280 px (a JPEG photo's preview is "
+                                    "its reduced decode, 1000-1280 px: 1000 for 12 MP): "
+                                    "JPEG for photos, else WebP; null until processed.")
 
     @classmethod
     def build(cls, document: Document) -> "GalleryItem":
