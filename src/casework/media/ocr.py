@@ -11,10 +11,10 @@ PDF pages without a text layer are always read. Which images are is OCR_IMAGES:
 
 - `always`: every image, in full. `never`: none.
 - `auto` (the default): a grey or bilevel image is a scan, read in full. A colour image (a
-  photo) first gets a quick pass on a copy `QUICK_PASS_SIDE` px across, the preview's size
-  (text a person could read in the preview), and is read in full only if that finds a word
-  Tesseract is sure of (confidence >= 80, four or more letters or digits). Texture makes
-  Tesseract see short, unsure "words"; text gives sure, longer ones. A 12-megapixel photo
+  photo) first gets a quick pass on a copy `QUICK_PASS_SIDE` px across, the preview's
+  largest size (text a person could read in a preview), and is read in full only if that
+  finds a word Tesseract is sure of (confidence >= 80, four or more letters or digits).
+  Texture makes Tesseract see short, unsure "words"; text gives sure, longer ones. A 12 MP photo
   without text then costs one Tesseract run on 1.2 megapixels instead of a full read of 12
   (figures in docs/benchmarks.md). What the quick pass cannot see (a caption smaller than
   the preview shows, in a photo with no other text) is missed; `always` reads it.
@@ -43,7 +43,9 @@ from casework.media.thumbnails import PREVIEW
 
 # Tesseract reads text best at ~300 DPI; bigger pages only cost time.
 MAX_OCR_SIDE = 5000
-QUICK_PASS_SIDE = PREVIEW  # text a person could read in the preview
+# Text a person could read in a preview: its largest size (a 12 MP photo's preview is its
+# 1000 px reduced decode; the quick pass keeps 1280, what OCR_IMAGES=auto was measured at).
+QUICK_PASS_SIDE = PREVIEW
 OCR_DPI_KEY = "ocr_dpi"  # set in Image.info by renderers that know the resolution (PDF pages)
 INSTALL_HINT = ("install it with `apt-get install tesseract-ocr tesseract-ocr-eng` "
                 "(one tesseract-ocr-<lang> package per language in OCR_LANGUAGES), "
