@@ -199,6 +199,35 @@ def write_pdf_corpus(directory: Path, *, documents: int, pages: int, seed: int =
         return sum(pool.map(_write_one, jobs))
 
 
+def write_small_files(directory: Path, *, count: int, seed: int = 13) -> int:
+    """`count` small notes of 1-4 KB as .txt, .md and .html, 500 to a folder; returns bytes.
+
+    The shape of an exported mailbox or a folder of meeting notes: many files, little text
+    each, so per-file costs (a blob, a row, two jobs) dominate, not the model.
+    """
+    writer = ProseWriter(seed)
+    written = 0
+    for i in range(count):
+        folder = directory / f"batch-{i // 500:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        title = f"Note {i + 1}: {writer.heading()}"
+        body = [writer.paragraph() for _ in range(writer.rng.randint(1, 4))]
+        kind = i % 3
+        if kind == 0:
+            path, text = folder / f"note-{i + 1:05d}.txt", "\n\n".join([title, *body])
+        elif kind == 1:
+            path, text = folder / f"note-{i + 1:05d}.md", "\n\n".join([f"# {title}", *body])
+        else:
+            paragraphs = "".join(f"<p>{b}</p>" for b in body)
+            path = folder / f"note-{i + 1:05d}.html"
+            text = (f"<html><head><title>{title}</title></head>"
+                    f"<body><h1>{title}</h1>{paragraphs}</body></html>")
+        data = text.encode()
+        path.write_bytes(data)
+        written += len(data)
+    return written
+
+
 def write_large_text(path: Path, *, megabytes: int, seed: int = 11) -> int:
     """A plain-text file of about `megabytes` MB; returns its size in bytes.
 

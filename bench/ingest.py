@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/ingest.py                      # generated PDFs + a 200 MB text file
     .venv/bin/python bench/ingest.py --folder ~/papers    # also any folder of your own
+    .venv/bin/python bench/ingest.py --no-generated --large-mb 0 --small-files 10000 \
+        --threads 2 --stand-in-embedder --name ingest_small_files   # memory, 10,000 files
 
 Every scenario runs in a fresh process (so its peak RSS is its own) on a temporary
 DATA_DIR, through the same calls as `casework ingest`: copy + hash + accept_uploads, then
@@ -67,8 +69,13 @@ def _counts(bench: Any) -> dict[str, int]:
         }
 
 
-def ingest_folder(label: str, folder: str, threads: int, timeout: float) -> dict[str, Any]:
-    """One end-to-end run over every file under `folder` with `threads` worker threads."""
+def ingest_folder(label: str, folder: str, threads: int, timeout: float,
+                  stand_in: bool = False) -> dict[str, Any]:
+    """One end-to-end run over every file under `folder` with `threads` worker threads.
+
+    `stand_in`: the model is loaded and run once, then replaced by stand-in vectors (see
+    StandInEmbedder): for memory runs whose embedding would take hours on this machine.
+    """
     from casework.core.errors import CaseworkError
     from casework.runtime import start_workers
     from casework.search.embedder import SentenceTransformerEmbedder
@@ -77,17 +84,21 @@ def ingest_folder(label: str, folder: str, threads: int, timeout: float) -> dict
     clock = StageClock()
     files = sorted(p for p in Path(folder).rglob("*") if p.is_file()
                    and not p.name.startswith("."))
+    inner: Any = StandInEmbedder() if stand_in else SentenceTransformerEmbedder(
+        "all-MiniLM-L6-v2")
     with MemoryWatch() as watch, temporary_runtime(
-            embedder=TimedEmbedder(SentenceTransformerEmbedder("all-MiniLM-L6-v2"), clock),
-            worker_threads=threads) as bench:
+            embedder=TimedEmbedder(inner, clock), worker_threads=threads) as bench:
         runtime = bench.runtime
         instrument(runtime, clock)
         # A long-running worker loads the model once; its load is reported, not counted.
         watch.enter("model load")
         started = time.perf_counter()
-        runtime.embedder.inner.embed(["warm up the model"])
+        if stand_in:
+            inner.warm()
+        else:
+            inner.embed(["warm up the model"])
         model_load = time.perf_counter() - started
-        calibration = calibrate_embedder(runtime.embedder.inner)
+        calibration = None if stand_in else calibrate_embedder(inner)
         watch.enter("ingest")
 
         started = time.perf_counter()
@@ -120,6 +131,7 @@ def ingest_folder(label: str, folder: str, threads: int, timeout: float) -> dict
     pages = counts["pages"]
     result = {
         "label": label, "folder": folder, "worker_threads": threads, "calibration": calibration,
+        "embedder": "stand-in vectors (model loaded and run once)" if stand_in else inner.name,
         "files": len(files), "bytes": sum(p.stat().st_size for p in files),
         "skipped": skipped, "failed": progress.failed, **counts,
         "seconds": {
@@ -317,6 +329,17 @@ def generated_corpus(documents: int, pages: int, seed: int = 7) -> Path:
     return folder
 
 
+def small_files(count: int, seed: int = 13) -> Path:
+    """The small-notes corpus, generated once and cached."""
+    folder = CACHE_DIR / f"small-{count}-seed{seed}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        print(f"generating {count} small files into {folder} …", flush=True)
+        written = corpus.write_small_files(folder, count=count, seed=seed)
+        marker.write_text(json.dumps({"bytes": written}))
+    return folder
+
+
 def _print_run(run: dict[str, Any]) -> None:
     t = run["throughput"]
     print(f"\n{run['label']} ({run['worker_threads']} worker threads): {run['documents']} docs, "
@@ -344,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="size of the single large text file; 0 skips that run")
     parser.add_argument("--no-generated", action="store_true",
                         help="skip the generated PDF corpus (only --folder and the large file)")
+    parser.add_argument("--small-files", type=int, default=0,
+                        help="also ingest this many generated small notes (e.g. 10000)")
+    parser.add_argument("--stand-in-embedder", action="store_true",
+                        help="stand-in vectors instead of the model (memory runs)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     parser.add_argument("--name", default="ingest", help="results file name")
     args = parser.parse_args(argv)
@@ -353,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_generated:
         corpora.append((f"generated PDFs {args.documents}x{args.pages} pages",
                         generated_corpus(args.documents, args.pages)))
+    if args.small_files:
+        corpora.append((f"{args.small_files} small files", small_files(args.small_files)))
     for folder in args.folder:
         if not folder.is_dir():
             parser.error(f"{folder} is not a folder")
@@ -363,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         for count in threads:
             print(f"\n== {label}, {count} worker thread(s)", flush=True)
             try:
-                run = run_isolated(ingest_folder, label, str(folder), count, args.timeout)
+                run = run_isolated(ingest_folder, label, str(folder), count, args.timeout,
+                                   args.stand_in_embedder)
             except BrokenProcessPool as exc:
                 # The process died (a native crash): that is a result too.
                 print(f"  the ingesting process died: {exc}", flush=True)
