@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal_column, select, table, text
+from sqlalchemy import func, literal_column, select, table, text, union_all
 from sqlalchemy.orm import Session
 
 from casework.search.filters import SearchFilters, scoped_chunks
@@ -148,15 +148,18 @@ class Fts5Planner:
                 notes.append(f"the words match too many passages to rank them all: ranked "
                              f"the newest {plan.newest_rows:,}; add a rarer word or a "
                              "\"phrase\" to narrow the search")
-        scores = dict(self._scored(session, plan.primary, workspace_id, filters, None, floor))
-        if plan.enriched:
-            scores.update(self._scored(session, plan.enriched, workspace_id, filters, None,
-                                       floor))
-        if plan.supplement and len(scores) < limit:
-            for chunk_id, score in self._scored(session, plan.supplement, workspace_id,
-                                                filters, limit, None):
-                scores.setdefault(chunk_id, score)
-        ranked = sorted(scores.items(), key=lambda pair: (pair[1], pair[0]))[:limit]
+        # Candidates scored on the rare words, and again on all words where they hold a
+        # common one: bm25 is a sum over the query's phrases (negative: lower is better), so
+        # the lower of a row's two scores is its full score. SQLite merges and keeps the top
+        # `limit`; only those rows reach Python.
+        matches = [plan.primary, plan.enriched] if plan.enriched else [plan.primary]
+        ranked = self._scored(session, matches, workspace_id, filters, limit, floor)
+        if plan.supplement and len(ranked) < limit:
+            seen = {chunk_id for chunk_id, _ in ranked}
+            ranked += [(chunk_id, score) for chunk_id, score in self._scored(
+                session, [plan.supplement], workspace_id, filters, limit, None)
+                if chunk_id not in seen]
+            ranked = sorted(ranked, key=lambda pair: (pair[1], pair[0]))[:limit]
         return [(chunk_id, -float(score)) for chunk_id, score in ranked]
 
     @staticmethod
@@ -167,17 +170,27 @@ class Fts5Planner:
             "LIMIT 1 OFFSET :n"), {"m": match, "n": rows - 1}).scalar_one()
 
     @staticmethod
-    def _scored(session: Session, match: str, workspace_id: str, filters: SearchFilters,
-                limit: int | None, floor: int | None) -> list[tuple[int, float]]:
+    def _scored(session: Session, matches: list[str], workspace_id: str,
+                filters: SearchFilters, limit: int, floor: int | None
+                ) -> list[tuple[int, float]]:
+        """The best `limit` rows of any of `matches`, each row at its lowest bm25."""
         fts = table("chunk_fts")
         rank = literal_column("bm25(chunk_fts)")
         rowid = literal_column("chunk_fts.rowid")
-        stmt = (select(Chunk.id, rank.label("rank")).select_from(fts)
-                .join(Chunk, Chunk.id == rowid)
-                .where(text("chunk_fts MATCH :match")))
-        if floor is not None:
-            stmt = stmt.where(rowid >= floor)  # FTS5 skips to it in every posting list
-        stmt = scoped_chunks(stmt, workspace_id=workspace_id, filters=filters)
-        if limit is not None:
-            stmt = stmt.order_by(rank).limit(limit)
-        return [(row[0], row[1]) for row in session.execute(stmt, {"match": match}).all()]
+        parts = []
+        for i, match in enumerate(matches):
+            part = (select(Chunk.id.label("id"), rank.label("rank")).select_from(fts)
+                    .join(Chunk, Chunk.id == rowid)
+                    .where(text(f"chunk_fts MATCH :match_{i}").bindparams(
+                        **{f"match_{i}": match})))
+            if floor is not None:
+                part = part.where(rowid >= floor)  # FTS5 skips to it in every posting list
+            parts.append(scoped_chunks(part, workspace_id=workspace_id, filters=filters))
+        if len(parts) == 1:
+            stmt = parts[0].order_by(literal_column("rank"), Chunk.id).limit(limit)
+        else:
+            rows = union_all(*parts).subquery("scored")
+            best = func.min(rows.c.rank)
+            stmt = (select(rows.c.id, best).group_by(rows.c.id)
+                    .order_by(best, rows.c.id).limit(limit))
+        return [(row[0], row[1]) for row in session.execute(stmt).all()]

@@ -218,8 +218,12 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
     wants_vectors = mode in (SearchMode.semantic, SearchMode.hybrid)
     vector = _embed_query(runtime, text) if wants_vectors else None
     if mode in (SearchMode.keyword, SearchMode.hybrid):
-        keyword = runtime.keyword_index.search(session, workspace_id=workspace_id, query=query,
-                                               filters=filters, limit=depth, notes=warnings)
+        # Fusion needs a deep candidate list; keyword mode alone needs only the page (and
+        # BM25 filters in SQL, so nothing is lost). Semantic keeps its depth: its filters
+        # apply after the ANN lookup.
+        keyword = runtime.keyword_index.search(
+            session, workspace_id=workspace_id, query=query, filters=filters,
+            limit=window if mode == SearchMode.keyword else depth, notes=warnings)
     if vector is not None:
         try:
             semantic = _semantic(runtime, session, workspace_id=workspace_id, vector=vector,
