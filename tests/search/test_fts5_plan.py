@@ -193,3 +193,22 @@ def test_statistics_are_refreshed_when_the_chunks_double(runtime: Runtime) -> No
     assert stats.refresh() is False  # nothing changed
     add_chunks(runtime, ws, [f"entry {n} of the boxes" for n in range(700)])
     assert stats.refresh() is True  # doubled since the last ANALYZE (600 -> 1300)
+
+
+def test_reused_word_counts_never_hide_rows_added_since(runtime: Runtime) -> None:
+    """Counts are kept for a while to plan faster; matches and scores are always live."""
+    ws = workspace(runtime, "one")
+    add_chunks(runtime, ws, [*FILLER, "forklift report", *UNRELATED])
+    planner = Fts5Planner(rare_rows=3, candidate_rows=3, broad_rows=100)
+    query = parse_query("forklift archive ledger")
+    with transaction(runtime.read_sessions) as session:
+        first = planner.search(session, workspace_id=ws, query=query,
+                               filters=SearchFilters(), limit=3)
+    # "forklift" was counted as rare (1 row); two more rows now hold it.
+    added = add_chunks(runtime, ws, ["forklift archive ledger archive", "forklift archive"])
+    with transaction(runtime.read_sessions) as session:
+        second = planner.search(session, workspace_id=ws, query=query,
+                                filters=SearchFilters(), limit=3)
+        assert [h[0] for h in second] == exact(session, ws, "forklift archive ledger", 3)
+    assert added[0] == second[0][0]
+    assert len(first) == 3 and {h[0] for h in first}.isdisjoint(added)

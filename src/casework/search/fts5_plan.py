@@ -33,6 +33,9 @@ with the exact ranking at 100k chunks).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal_column, select, table, text, union_all
@@ -45,6 +48,8 @@ from casework.search.query import ParsedQuery, fts5_phrase, fts5_prefix
 RARE_ROWS = 1500  # a word matching more rows than this is "common" (≈2.5 ms of bm25)
 CANDIDATE_ROWS = 2 * RARE_ROWS  # rare words beyond this many rows become optional ones
 BROAD_ROWS = 3000  # a query matching more rows ranks only the newest this many
+COUNT_TTL_SECONDS = 30.0  # how long a capped count is reused
+COUNT_CACHE_SIZE = 4096  # capped counts kept (words recur across queries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +74,44 @@ class Fts5Planner:
     """Turns a parsed query into a bounded set of FTS5 statements and runs them."""
 
     def __init__(self, *, rare_rows: int = RARE_ROWS, candidate_rows: int = CANDIDATE_ROWS,
-                 broad_rows: int = BROAD_ROWS) -> None:
+                 broad_rows: int = BROAD_ROWS, count_ttl: float = COUNT_TTL_SECONDS) -> None:
         self.rare_rows = rare_rows
         self.candidate_rows = candidate_rows
         self.broad_rows = broad_rows
+        self.count_ttl = count_ttl
+        self._counts: OrderedDict[tuple[str, int], tuple[float, int]] = OrderedDict()
+        self._counts_lock = threading.Lock()
 
     def _rows(self, session: Session, match: str, cap: int) -> int:
-        """How many rows match, counting no further than `cap` (cost ∝ min(count, cap))."""
-        return session.execute(text(
+        """How many rows match, counting no further than `cap` (cost ∝ min(count, cap)).
+
+        Counting a common word to its cap is ~0.5 ms and a plan makes several; the same
+        words recur across queries, so counts are reused for `count_ttl` seconds. They
+        only choose the plan (which rows are scored), never a score or a match, and they
+        only drift with the corpus: a stale one costs a little speed or overlap, not a
+        wrong hit.
+        """
+        key = (match, cap)
+        now = time.monotonic()
+        with self._counts_lock:
+            cached = self._counts.get(key)
+            if cached is not None and now - cached[0] < self.count_ttl:
+                self._counts.move_to_end(key)
+                return cached[1]
+        count = session.execute(text(
             "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH :m LIMIT :c)"),
             {"m": match, "c": cap}).scalar_one()
+        with self._counts_lock:
+            self._counts[key] = (now, count)
+            self._counts.move_to_end(key)
+            while len(self._counts) > COUNT_CACHE_SIZE:
+                self._counts.popitem(last=False)
+        return count
+
+    def forget_counts(self) -> None:
+        """Drop the reused counts (benchmarks time each pass from cold)."""
+        with self._counts_lock:
+            self._counts.clear()
 
     def plan(self, session: Session, query: ParsedQuery) -> _Plan:
         required = [fts5_phrase(p) for p in query.phrases]
