@@ -167,22 +167,24 @@ def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> in
     """
     settings = runtime.settings
     workspace_id, document_id = document.workspace_id, document.id
-    with transaction(runtime.sessions) as session:
-        if not _still_there(session, document):
-            return None
-        _remove_pages(session, runtime, document)
     pages = spool.read()
     chunks = 0
-    while batch := _next_batch(pages, settings):
+    batch = _next_batch(pages, settings)
+    first = True  # the earlier attempt goes in the first batch (most documents have one)
+    while first or batch:
         with transaction(runtime.sessions) as session:
             if not _still_there(session, document):
                 return None
+            if first:
+                _remove_pages(session, runtime, document)
+                first = False
             for number, text, passages in batch:
                 session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
                                          number=number, text=text))
                 chunks += indexing.write_chunks(
                     session=session, workspace_id=workspace_id, document_id=document_id,
                     passages=passages)
+        batch = _next_batch(pages, settings)
     return chunks
 
 
