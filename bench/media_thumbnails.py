@@ -1,9 +1,11 @@
 """Thumbnailing speed: 12-megapixel JPEGs → both thumbnail sizes, as the ingest stage does.
 
 Usage: python bench/media_thumbnails.py [--photos 60] [--threads 2] [--rounds 3]
-Writes bench/results/media_thumbnails.json. Photos are generated once (a gradient with
-sensor-like noise, quality 92: ~4.3 MB each, the heavy end for a 12 MP camera JPEG) and
-cached.
+                                       [--output NAME]
+Writes bench/results/media_thumbnails.json, or NAME.json: a run of an older checkout
+(PYTHONPATH=<its src>) goes beside the current one, and each file records which source
+ran. Photos are generated once (a gradient with sensor-like noise, quality 92: ~4.3 MB
+each, the heavy end for a 12 MP camera JPEG) and cached.
 
 Each round thumbnails every photo on one thread (CPU per photo: what the machine's other
 work cannot inflate much) and then on `--threads` threads, the way the job workers
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+import casework
 from casework.media.thumbnails import GRID, PREVIEW, Thumbnail, make_thumbnails
 from harness import write_results
 from media_ocr_policy import photos as scene_photos
@@ -73,6 +76,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--output", default="media_thumbnails")
     args = parser.parse_args()
     photos = make_photos(args.photos)
     sizes = [p.stat().st_size for p in photos]
@@ -91,6 +95,7 @@ def main() -> None:
     parallel = [p for p in passes if p["threads"] == args.threads]
     cpu_ms = statistics.median(p["cpu_ms_per_photo"] for p in single)
     results = {
+        "casework_source": str(Path(casework.__file__).parent),
         "photos": len(photos), "megapixels": 12, "threads": args.threads,
         "rounds": args.rounds, "mean_jpeg_bytes": int(sum(sizes) / len(sizes)),
         "cpu_ms_per_photo_median": round(cpu_ms, 1),
@@ -106,12 +111,13 @@ def main() -> None:
             sum(p.stat().st_size for p in scenes) / len(scenes)), **scene_pass},
         "thumbnail_types": {str(size): thumb.media_type
                             for size, thumb in outputs[0].items()},
+        "preview_size": Image.open(io.BytesIO(outputs[0][PREVIEW].data)).size,
         "mean_thumb_320_bytes": int(sum(len(o[GRID].data) for o in outputs) / len(outputs)),
         "mean_thumb_1280_bytes": int(sum(len(o[PREVIEW].data) for o in outputs)
                                      / len(outputs)),
         "target_photos_per_second": 20,
     }
-    path = write_results("media_thumbnails", results)
+    path = write_results(args.output, results)
     print(path.read_text())
 
 
