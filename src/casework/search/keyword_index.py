@@ -40,17 +40,16 @@ class Fts5KeywordIndex:
 
 
 class PostgresKeywordIndex:
-    """PostgreSQL full text (GIN) for matching, ranked by real BM25 (see postgres_bm25)."""
+    """PostgreSQL full text (GIN) for matching, ranked by real BM25 (see postgres_bm25),
+    with scoring bounded per query (see postgres_plan for how and why)."""
 
     def __init__(self, *, stats_seconds: float = 30.0) -> None:
-        from casework.search.postgres_bm25 import Bm25Ranker
+        from casework.search.postgres_plan import PostgresPlanner
 
-        self.ranker = Bm25Ranker(stats_seconds=stats_seconds)
+        self.planner = PostgresPlanner(stats_seconds=stats_seconds)
 
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
                filters: SearchFilters, limit: int, notes: list[str] | None = None
                ) -> list[tuple[int, float]]:
-        if query.is_empty:
-            return []
-        return self.ranker.search(session, workspace_id=workspace_id, query=query,
-                                  filters=filters, limit=limit)
+        return self.planner.search(session, workspace_id=workspace_id, query=query,
+                                   filters=filters, limit=limit, notes=notes)

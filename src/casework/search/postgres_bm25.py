@@ -10,8 +10,10 @@ and rank far worse than BM25 (bench/scaleout_quality.py measures both against FT
   That is one C call per (chunk, term), where unnesting every tsvector was 10x slower.
   A prefix term (`contr*`) matches several lexemes; its tf is estimated as the sum of
   their H values (about the number of distinct matching words).
-- df: how many chunks of the workspace hold each term, counted over the same matches -
-  every chunk holding any query term matches the OR query, so the count is exact;
+- df: how many chunks of the workspace hold each term. `rank_exact` counts it over the
+  matches (every chunk holding any query term matches the OR query, so the count is
+  exact); `rank_candidates` is given it by the plan (search/postgres_plan.py), which
+  counts rare words and estimates common ones from the planner's statistics;
 - N and average length: per workspace, from one aggregate memoised for a few seconds (a
   change moves them by a fraction of a percent; matching itself is never stale).
 
@@ -22,8 +24,11 @@ indexed); k1/b as FTS5's; idf is Lucene's non-negative ln(1 + (N - df + .5)/(df 
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import Float, Integer, column, select, text
 from sqlalchemy.orm import Session
@@ -35,7 +40,8 @@ from casework.search.query import ParsedQuery, to_tsquery
 K1 = 1.2
 B = 0.75
 
-_RANK_SQL = """
+# tf per (chunk, term) comes from ts_rank, idf from df: see the module docstring.
+_EXACT_SQL = """
 WITH qterms AS MATERIALIZED (
     SELECT t.i, to_tsquery('english', t.q) AS q, t.is_prefix
     FROM unnest(CAST(:term_queries AS text[]), CAST(:prefixes AS boolean[]))
@@ -61,56 +67,178 @@ tf AS (
 )
 SELECT tf.id,
        sum(ln(1 + (:n - df.df + 0.5) / (df.df + 0.5))
-           * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / :avgdl))) AS score
+           * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / :avgdl))) AS score,
+       0 AS matched
 FROM tf JOIN df USING (i)
 GROUP BY tf.id
 """
 
+@dataclass(frozen=True, slots=True)
+class ScoredTerm:
+    """One word (or prefix) that contributes to a chunk's score."""
 
-def _term_query(word: str, *, prefix: bool) -> str:
-    return to_tsquery(ParsedQuery(prefixes=[word]) if prefix else ParsedQuery(terms=[word]))
+    word: str
+    tsquery: str  # to_tsquery('english', …) input matching it alone
+    is_prefix: bool
 
 
-class Bm25Ranker:
+def scored_terms(query: ParsedQuery) -> list[ScoredTerm]:
+    """Every word scores: plain words, prefixes, and the words of required phrases."""
+    phrase_words = [w for phrase in query.phrases for w in phrase]
+    # A word typed twice (alone and in a phrase) scores once.
+    words = dict.fromkeys([(w, False) for w in query.terms]
+                          + [(w, True) for w in query.prefixes]
+                          + [(w, False) for w in phrase_words])
+    return [ScoredTerm(w, to_tsquery(ParsedQuery(prefixes=[w]) if prefix
+                                     else ParsedQuery(terms=[w])), prefix)
+            for w, prefix in words]
+
+
+@dataclass(frozen=True, slots=True)
+class LexemeStatistics:
+    """The planner's most common lexemes of `chunk.tsv` (ANALYZE samples 30,000 rows).
+
+    `share` is the fraction of chunks holding the lexeme, over the whole table; `floor`
+    the smallest share listed, above which no unlisted lexeme lies.
+    """
+
+    share: dict[str, float]
+    floor: float
+
+
+class Bm25Statistics:
+    """Per-workspace N and mean length, and the table's common lexemes, memoised briefly."""
+
     def __init__(self, *, stats_seconds: float = 30.0) -> None:
         self.stats_seconds = stats_seconds
-        self._stats: dict[str, tuple[float, int, float]] = {}
+        self._workspaces: dict[str, tuple[float, int, float]] = {}
+        self._lexemes: tuple[float, LexemeStatistics | None] | None = None
         self._lock = threading.Lock()
 
-    def workspace_stats(self, session: Session, workspace_id: str) -> tuple[int, float]:
-        """(chunks, mean lexemes per chunk) of the workspace, memoised briefly."""
+    def workspace(self, session: Session, workspace_id: str) -> tuple[int, float]:
+        """(chunks, mean lexemes per chunk) of the workspace."""
         now = time.monotonic()
         with self._lock:
-            cached = self._stats.get(workspace_id)
+            cached = self._workspaces.get(workspace_id)
         if cached is not None and now - cached[0] < self.stats_seconds:
             return cached[1], cached[2]
         n, avgdl = session.execute(text(
             "SELECT count(*), coalesce(avg(length(tsv)), 0) FROM chunk "
             "WHERE workspace_id = :w"), {"w": workspace_id}).one()
         with self._lock:
-            self._stats[workspace_id] = (now, int(n), float(avgdl))
+            self._workspaces[workspace_id] = (now, int(n), float(avgdl))
         return int(n), float(avgdl)
 
-    def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
-               filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
-        phrase_words = [w for phrase in query.phrases for w in phrase]
-        term_queries = ([_term_query(w, prefix=False) for w in query.terms]
-                        + [_term_query(w, prefix=True) for w in query.prefixes]
-                        + [_term_query(w, prefix=False) for w in phrase_words])
-        prefixes = ([False] * len(query.terms) + [True] * len(query.prefixes)
-                    + [False] * len(phrase_words))
-        # Every word OR-ed: the set df is counted over. The user's query: what may rank.
-        any_query = to_tsquery(ParsedQuery(terms=list(query.terms) + phrase_words,
-                                           prefixes=list(query.prefixes)))
-        n, avgdl = self.workspace_stats(session, workspace_id)
-        ranked = text(_RANK_SQL).bindparams(
-            term_queries=term_queries, prefixes=prefixes, workspace_id=workspace_id,
-            any_query=any_query,
-            query=to_tsquery(query), n=float(max(n, 1)), avgdl=max(avgdl, 1.0), k1=K1, b=B,
-        ).columns(column("id", Integer), column("score", Float)).subquery("bm25")
-        stmt = select(ranked.c.id, ranked.c.score)
-        if filters.any:
-            stmt = stmt.where(ranked.c.id.in_(scoped_chunks(
-                select(Chunk.id), workspace_id=workspace_id, filters=filters)))
-        stmt = stmt.order_by(ranked.c.score.desc(), ranked.c.id).limit(limit)
-        return [(int(i), float(score)) for i, score in session.execute(stmt).all()]
+    def lexemes(self, session: Session) -> LexemeStatistics | None:
+        """The most common lexemes from `pg_stats`; None before the first ANALYZE."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._lexemes
+        if cached is not None and now - cached[0] < self.stats_seconds:
+            return cached[1]
+        row = session.execute(text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'chunk' "
+            "AND attname = 'tsv'")).first()
+        stats = None
+        if row is not None and row[0]:
+            elems, freqs = row[0], row[1]
+            # The frequencies are followed by their minimum, maximum and the null share.
+            stats = LexemeStatistics(dict(zip(elems, freqs[:len(elems)], strict=True)),
+                                     float(freqs[len(elems)]))
+        with self._lock:
+            self._lexemes = (now, stats)
+        return stats
+
+
+def _ranked(session: Session, sql: str, *, workspace_id: str, filters: SearchFilters,
+            limit: int, params: dict[str, object]) -> tuple[list[tuple[int, float]], int]:
+    ranked = text(sql).bindparams(workspace_id=workspace_id, k1=K1, b=B, **params).columns(
+        column("id", Integer), column("score", Float), column("matched", Integer),
+    ).subquery("bm25")
+    stmt = select(ranked.c.id, ranked.c.score, ranked.c.matched)
+    if filters.any:
+        stmt = stmt.where(ranked.c.id.in_(scoped_chunks(
+            select(Chunk.id), workspace_id=workspace_id, filters=filters)))
+    stmt = stmt.order_by(ranked.c.score.desc(), ranked.c.id).limit(limit)
+    rows = session.execute(stmt).all()
+    return [(int(i), float(score)) for i, score, _ in rows], max(
+        (int(m) for _, _, m in rows), default=0)
+
+
+def rank_exact(session: Session, *, workspace_id: str, query: ParsedQuery,
+               filters: SearchFilters, limit: int, n: int, avgdl: float
+               ) -> list[tuple[int, float]]:
+    """BM25 over every chunk matching any query word: exact, and costs all of them."""
+    terms = scored_terms(query)
+    # Every word OR-ed: the set df is counted over. The user's query: what may rank.
+    any_query = to_tsquery(ParsedQuery(
+        terms=[t.word for t in terms if not t.is_prefix],
+        prefixes=[t.word for t in terms if t.is_prefix]))
+    hits, _ = _ranked(session, _EXACT_SQL, workspace_id=workspace_id, filters=filters,
+                      limit=limit, params={
+                          "term_queries": [t.tsquery for t in terms],
+                          "prefixes": [t.is_prefix for t in terms],
+                          "any_query": any_query, "query": to_tsquery(query),
+                          "n": float(max(n, 1)), "avgdl": max(avgdl, 1.0)})
+    return hits
+
+
+@functools.cache
+def _candidates_sql(prefixes: tuple[bool, ...], *, walk: bool) -> str:
+    """The candidates statement for terms of these kinds: one tf column per term.
+
+    Only term indexes are put into the text; every value is a bind parameter.
+    """
+    tf_columns = []
+    for i, is_prefix in enumerate(prefixes):
+        # An uncorrelated subquery: the tsquery is parsed once, not once per chunk.
+        h = (f"ts_rank('{{1,1,1,1}}', tsv, (SELECT to_tsquery('english', :term_{i})), 0)"
+             " * 1.6449340668482264")
+        tf = h if is_prefix else f"round(1.0 / greatest(1.6449340668482264 - {h}, 1e-6) - 0.5)"
+        tf_columns.append(f"{tf} AS tf_{i}")
+    score = " + ".join(f":weight_{i} * tf_{i} / (tf_{i} + norm)" for i in range(len(prefixes)))
+    order = "id" if walk else "id + 0"
+    return f"""
+WITH found AS MATERIALIZED (
+    SELECT id, tsv FROM chunk
+    WHERE workspace_id = :workspace_id AND tsv @@ to_tsquery('english', :candidates)
+    ORDER BY {order} DESC LIMIT :newest + 1
+),
+kept AS MATERIALIZED (
+    SELECT id, :k1 * (1 - :b + :b * length(tsv) / :avgdl) AS norm, {", ".join(tf_columns)}
+    FROM found ORDER BY id DESC LIMIT :newest
+)
+SELECT id, {score or "0.0"} AS score, (SELECT count(*) FROM found) AS matched FROM kept
+"""  # noqa: S608 - term indexes only
+
+
+def rank_candidates(session: Session, *, workspace_id: str, candidates: str,
+                    terms: list[ScoredTerm], dfs: list[float], filters: SearchFilters,
+                    limit: int, newest: int, n: int, avgdl: float, walk: bool
+                    ) -> tuple[list[tuple[int, float]], int]:
+    """BM25 over every term for the chunks matching the tsquery `candidates` (the newest
+    `newest` of them); the hits, and how many chunks matched (counted up to newest + 1).
+
+    Each candidate is one row with one ts_rank call per term, materialised so the score
+    uses each tf twice without computing it twice: the join-and-aggregate form of
+    `rank_exact` cost about twice as much per (chunk, term).
+
+    `walk`: the candidates are so many that walking the chunks newest first finds enough
+    of them sooner than reading the index would, and the planner may. Otherwise the walk
+    is ruled out (ordering by `id + 0`): the planner prices it by rows visited but not by
+    reading and testing each one's tsvector, and took it for a conjunction of common words
+    in 5 % of 100k chunks: 94 ms to find the newest 1,000, where reading the index and
+    fetching all 5,000 took 32.
+    """
+    n = max(n, 1)
+    params: dict[str, object] = {"candidates": candidates, "newest": newest,
+                                 "avgdl": max(avgdl, 1.0)}
+    for i, (term, df) in enumerate(zip(terms, dfs, strict=True)):
+        params[f"term_{i}"] = term.tsquery
+        params[f"weight_{i}"] = math.log(1 + (n - df + 0.5) / (df + 0.5)) * (K1 + 1)
+    sql = _candidates_sql(tuple(t.is_prefix for t in terms), walk=walk)
+    hits, matched = _ranked(session, sql, workspace_id=workspace_id, filters=filters,
+                            limit=limit, params=params)
+    # Chunks holding none of the terms (a required phrase of stop words) do not rank.
+    return [(i, score) for i, score in hits if score > 0], matched
