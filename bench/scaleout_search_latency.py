@@ -11,7 +11,9 @@ is PostgreSQL 16 + pgvector from the `pgserver` wheel (default configuration, un
 the HNSW index is dropped for the bulk load and rebuilt with casework's own definition
 before timing (the same index, built in one pass instead of row by row), and the tables
 are VACUUM ANALYZEd, as autovacuum would do shortly after a bulk load.
-No search cache (bench/scaleout_api_rps.py measures it). Results:
+No search cache (bench/scaleout_api_rps.py measures it). The keyword engine's bounded
+plan is also timed against exact BM25 over every match (what every query ran before it),
+with the share of the exact top 10 it returns. Results:
 bench/results/scaleout_search_latency.json.
 """
 
@@ -135,6 +137,50 @@ def time_server_cpu(bench: Any, queries: list[str], *, depth: int) -> dict[str, 
     return results
 
 
+def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int
+                            ) -> dict[str, Any]:
+    """The keyword engine as shipped (search/postgres_plan.py) against exact BM25 over every
+    matching chunk (`rank_exact`, what every query ran before the plan), query by query
+    in one read transaction: the time of each and the share of the exact top 10 that the
+    plan returns in its top 10."""
+    from casework.core.database import transaction
+    from casework.search.filters import SearchFilters
+    from casework.search.postgres_bm25 import rank_exact
+    from casework.search.query import parse_query
+    from search_latency import Stopwatch
+
+    runtime = bench.runtime
+    planner = runtime.keyword_index.planner
+    watches = {"plan": Stopwatch(), "exact": Stopwatch()}
+    overlap: list[float] = []
+    with transaction(runtime.read_sessions) as session:
+        n, avgdl = planner.statistics.workspace(session, bench.workspace_id)
+        for query in queries:
+            parsed = parse_query(query)
+            if parsed.is_empty:
+                continue
+            planned = watches["plan"].time(lambda p=parsed: planner.search(
+                session, workspace_id=bench.workspace_id, query=p, filters=SearchFilters(),
+                limit=depth))
+            exact = watches["exact"].time(lambda p=parsed: rank_exact(
+                session, workspace_id=bench.workspace_id, query=p, filters=SearchFilters(),
+                limit=depth, n=n, avgdl=avgdl))
+            top = {chunk_id for chunk_id, _ in exact[:10]}
+            if top:
+                overlap.append(len(top & {chunk_id for chunk_id, _ in planned[:10]}) / len(top))
+    results: dict[str, Any] = {name: watch.summary() for name, watch in watches.items()}
+    results["plan_top10_overlap_with_exact_bm25"] = {
+        "mean": round(sum(overlap) / len(overlap), 3),
+        "share_of_queries_identical": round(sum(o == 1.0 for o in overlap) / len(overlap), 3),
+        "queries": len(overlap)}
+    for name in watches:
+        print(f"  keyword {name:<14} p50 {results[name]['p50_ms']:8.2f} ms   "
+              f"p95 {results[name]['p95_ms']:8.2f} ms", flush=True)
+    print(f"  plan vs exact BM25, top 10: {results['plan_top10_overlap_with_exact_bm25']}",
+          flush=True)
+    return results
+
+
 def database_facts(bench: Any) -> dict[str, Any]:
     with bench.runtime.engine.connect() as conn:
         size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
@@ -193,9 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             modes = time_modes(bench, queries, limit=args.limit)
             components = time_components(bench, queries, depth=depth)
             server_cpu = time_server_cpu(bench, queries, depth=depth)
+            plan = time_plan_against_exact(bench, queries, depth=depth)
             by_size[str(size)] = {
                 "build_seconds": build, "modes": modes, "hybrid_components": components,
-                "postgresql_cpu": server_cpu,
+                "postgresql_cpu": server_cpu, "keyword_plan_against_exact": plan,
                 **database_facts(bench),
                 "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
             }
@@ -205,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         "method": "single query at a time through casework.search.service.search, each in "
                   "its own read transaction, on PostgreSQL 16 + pgvector (pgserver wheel, "
                   "default configuration, unix socket) after VACUUM ANALYZE; keyword = "
-                  "casework's BM25 over the GIN tsvector match, semantic = pgvector HNSW "
+                  "casework's BM25 over the GIN tsvector match with the bounded plan "
+                  "(search/postgres_plan.py), semantic = pgvector HNSW "
                   "(m 16, ef_construction 64, ef_search 2 x candidates); corpus vectors are "
                   "random unit vectors near a 12-d subspace, the query is embedded by the "
                   "real model; no search cache",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from casework.core.database import transaction
 from casework.runtime import Runtime, build_runtime
 from casework.search.filters import SearchFilters
-from casework.search.postgres_bm25 import K1, B, scored_terms
+from casework.search.postgres_bm25 import K1, B, rank_candidates, scored_terms
 from casework.search.postgres_plan import PostgresPlanner
 from casework.search.query import parse_query, to_tsquery
 from tests.conftest import test_settings
@@ -245,3 +245,20 @@ def test_a_word_common_here_but_not_in_the_statistics_is_counted_up_to_the_cap(
         assert {t.word: df for t, df in dfs.items()}["zeppelin"] >= 4  # the cap
         hits = search(planner, session, ws, "zeppelin forklift", 1)
     assert hits[0][0] == ids[-1]
+
+
+def test_walking_newest_first_and_reading_the_index_find_the_same_candidates(
+        runtime: Runtime) -> None:
+    """The two shapes of the candidates statement differ in cost, never in results."""
+    ws = workspace(runtime, "one")
+    add_chunks(runtime, ws, [*FILLER, *UNRELATED, "archive of the ledger archive"])
+    query = parse_query("archive ledger")
+    terms = scored_terms(query)
+    with transaction(runtime.read_sessions) as session:
+        ranked = [rank_candidates(
+            session, workspace_id=ws, candidates=to_tsquery(query), terms=terms,
+            dfs=[6.0, 5.0], filters=SearchFilters(), limit=10, newest=3, n=14, avgdl=3.0,
+            walk=walk) for walk in (True, False)]
+    assert ranked[0] == ranked[1]
+    hits, matched = ranked[0]
+    assert matched == 4 and len(hits) == 3  # the newest 3 of 7 candidates, and one more
