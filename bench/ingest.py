@@ -268,8 +268,10 @@ def ingest_large_file(path: str) -> dict[str, Any]:
     embedder = StandInEmbedder()
     seconds: dict[str, float] = {}
     other_writers: dict[str, Any] = {}
-    with MemoryWatch() as watch, temporary_runtime(embedder=embedder,
-                                                    worker_threads=1) as bench:
+    # A file over the default upload limit (512 MiB) is what a user would raise it for.
+    limit = max(512 * 1024 * 1024, Path(path).stat().st_size + 1)
+    with MemoryWatch() as watch, temporary_runtime(embedder=embedder, worker_threads=1,
+                                                    max_upload_bytes=limit) as bench:
         runtime = bench.runtime
         _cheaper_index_build(runtime.vector_index)
         instrument(runtime, clock)
