@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from casework.search.models import Chunk, Embedding
 
 INSERT_BATCH = 500
 EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
+EMBED_READ_PAGE = 1024  # chunks read at a time when looking for texts to embed
 INDEX_PAGE = 4096  # vectors read and added to the ANN index at a time (6 MB of float32)
 
 
@@ -83,33 +84,30 @@ def _insert_ignore(session: Session, rows: list[dict]) -> None:
     session.execute(stmt, rows)
 
 
-def _known_hashes(session: Session, workspace_id: str, model: str,
-                  hashes: list[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(hashes), INSERT_BATCH):
-        part = hashes[start:start + INSERT_BATCH]
-        known.update(session.scalars(select(Embedding.content_hash).where(
-            Embedding.workspace_id == workspace_id, Embedding.model == model,
-            Embedding.content_hash.in_(part))))
-    return known
+def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str
+                ) -> Iterator[list[tuple[int, str, str]]]:
+    """The owner's chunks whose text has no stored vector: (id, hash, text), a page at a time.
 
-
-def _missing_hashes(runtime: Runtime, workspace_id: str, owner: Any, model: str
-                    ) -> list[str]:
-    """The owner's distinct texts (by hash) that have no stored vector yet."""
-    with transaction(runtime.read_sessions) as session:
-        hashes = list(session.scalars(select(Chunk.content_hash).distinct().where(
-            Chunk.workspace_id == workspace_id, owner)))
-        known = _known_hashes(session, workspace_id, model, hashes)
-    return sorted(set(hashes) - known)
-
-
-def _texts_of(runtime: Runtime, workspace_id: str, owner: Any, hashes: list[str]
-              ) -> dict[str, str]:
-    with transaction(runtime.read_sessions) as session:
-        rows = session.execute(select(Chunk.content_hash, Chunk.text).where(
-            Chunk.workspace_id == workspace_id, owner, Chunk.content_hash.in_(hashes)))
-        return {content_hash: text for content_hash, text in rows}
+    Keyset pages by chunk id, read lazily: the caller stores each page's vectors before the
+    next page is read, so a text repeated further on is no longer missing by then. Reading
+    every missing hash first held them all (1.5 million 64-character strings, about 200 MB
+    with their sets, for a 1 GB text file).
+    """
+    after = 0
+    while True:
+        with transaction(runtime.read_sessions) as session:
+            rows = session.execute(
+                select(Chunk.id, Chunk.content_hash, Chunk.text)
+                .outerjoin(Embedding, (Embedding.workspace_id == Chunk.workspace_id)
+                           & (Embedding.model == model)
+                           & (Embedding.content_hash == Chunk.content_hash))
+                .where(Chunk.workspace_id == workspace_id, owner, Chunk.id > after,
+                       Embedding.content_hash.is_(None))
+                .order_by(Chunk.id).limit(EMBED_READ_PAGE)).all()
+        if not rows:
+            return
+        yield [(int(i), h, text) for i, h, text in rows]
+        after = rows[-1][0]
 
 
 def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None = None,
@@ -117,7 +115,7 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
                  progress: Callable[[float], None] | None = None) -> int:
     """Embed the owner's chunks that have no stored vector; index all of them. Idempotent.
 
-    Streams: texts are read, embedded and stored a group at a time, and vectors go into
+    Streams: texts are read, embedded and stored a page at a time, and vectors go into
     the ANN index a page at a time, so memory does not grow with the document (a 200 MB
     text file of 310,000 chunks held every text, then every vector twice, and peaked at
     3.9 GB; see docs/benchmarks.md). Returns how many texts were newly embedded (0 on a
@@ -125,18 +123,28 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
     """
     owner = _owner(document_id, note_id)
     model = runtime.embedder.name
-    missing = _missing_hashes(runtime, workspace_id, owner, model)
-    for start in range(0, len(missing), EMBED_GROUP):
-        group = missing[start:start + EMBED_GROUP]
-        texts = _texts_of(runtime, workspace_id, owner, group)
-        vectors = runtime.embedder.embed([texts[h] for h in group])
-        with transaction(runtime.sessions) as session:
-            _insert_ignore(session, [
-                {"workspace_id": workspace_id, "model": model, "content_hash": h,
-                 "dimensions": int(v.shape[0]), "vector": v.astype(np.float32).tobytes()}
-                for h, v in zip(group, vectors, strict=True)])
-        if progress is not None:
-            progress((start + len(group)) / len(missing))
+    with transaction(runtime.read_sessions) as session:
+        last = session.scalar(select(func.max(Chunk.id)).where(
+            Chunk.workspace_id == workspace_id, owner)) or 0
+    embedded = 0
+    for page in _unembedded(runtime, workspace_id, owner, model):
+        texts: dict[str, str] = {}
+        for _, content_hash, text in page:
+            texts.setdefault(content_hash, text)  # a text repeated in the page: once
+        hashes = list(texts)
+        for start in range(0, len(hashes), EMBED_GROUP):
+            group = hashes[start:start + EMBED_GROUP]
+            vectors = runtime.embedder.embed([texts[h] for h in group])
+            with transaction(runtime.sessions) as session:
+                _insert_ignore(session, [
+                    {"workspace_id": workspace_id, "model": model, "content_hash": h,
+                     "dimensions": int(v.shape[0]), "vector": v.astype(np.float32).tobytes()}
+                    for h, v in zip(group, vectors, strict=True)])
+        embedded += len(hashes)
+        if progress is not None and last:
+            progress(min(1.0, page[-1][0] / last))
+    if progress is not None:
+        progress(1.0)  # the chunks after the last missing text repeat stored ones
     added = 0
     after = 0
     while True:  # keyset pages over chunk ids: each page is one bounded read
@@ -157,4 +165,4 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
         after = rows[-1][0]
     if added:
         runtime.content_changed({workspace_id})
-    return len(missing)
+    return embedded
