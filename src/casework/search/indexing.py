@@ -21,6 +21,7 @@ from casework.ingest.chunking import Passage
 from casework.runtime import Runtime
 from casework.search.cache import mark_changed
 from casework.search.models import Chunk, Embedding
+from casework.search.stored_vectors import vector_pages
 
 INSERT_BATCH = 500
 EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
@@ -84,16 +85,16 @@ def _insert_ignore(session: Session, rows: list[dict]) -> None:
     session.execute(stmt, rows)
 
 
-def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str
+def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, after: int
                 ) -> Iterator[list[tuple[int, str, str]]]:
     """The owner's chunks whose text has no stored vector: (id, hash, text), a page at a time.
 
     Keyset pages by chunk id, read lazily: the caller stores each page's vectors before the
     next page is read, so a text repeated further on is no longer missing by then. Reading
     every missing hash first held them all (1.5 million 64-character strings, about 200 MB
-    with their sets, for a 1 GB text file).
+    with their sets, for a 1 GB text file). `after`: just below the owner's first chunk id
+    (see `stored_vectors.vector_pages`).
     """
-    after = 0
     while True:
         with transaction(runtime.read_sessions) as session:
             rows = session.execute(
@@ -124,10 +125,13 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
     owner = _owner(document_id, note_id)
     model = runtime.embedder.name
     with transaction(runtime.read_sessions) as session:
-        last = session.scalar(select(func.max(Chunk.id)).where(
-            Chunk.workspace_id == workspace_id, owner)) or 0
+        first, last = session.execute(select(func.min(Chunk.id), func.max(Chunk.id)).where(
+            Chunk.workspace_id == workspace_id, owner)).one()
+    if first is None:
+        return 0
+    before = first - 1
     embedded = 0
-    for page in _unembedded(runtime, workspace_id, owner, model):
+    for page in _unembedded(runtime, workspace_id, owner, model, after=before):
         texts: dict[str, str] = {}
         for _, content_hash, text in page:
             texts.setdefault(content_hash, text)  # a text repeated in the page: once
@@ -141,28 +145,16 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
                      "dimensions": int(v.shape[0]), "vector": v.astype(np.float32).tobytes()}
                     for h, v in zip(group, vectors, strict=True)])
         embedded += len(hashes)
-        if progress is not None and last:
-            progress(min(1.0, page[-1][0] / last))
+        if progress is not None:
+            progress(min(1.0, (page[-1][0] - before) / (last - before)))
     if progress is not None:
         progress(1.0)  # the chunks after the last missing text repeat stored ones
     added = 0
-    after = 0
-    while True:  # keyset pages over chunk ids: each page is one bounded read
-        with transaction(runtime.read_sessions) as session:
-            rows = session.execute(
-                select(Chunk.id, Embedding.vector)
-                .join(Embedding, (Embedding.content_hash == Chunk.content_hash)
-                      & (Embedding.workspace_id == Chunk.workspace_id))
-                .where(Chunk.workspace_id == workspace_id, owner, Embedding.model == model,
-                       Chunk.id > after)
-                .order_by(Chunk.id).limit(INDEX_PAGE)).all()
-        if not rows:
-            break
-        keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-        matrix = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-        runtime.vector_index.add(workspace_id, keys, matrix)
-        added += len(rows)
-        after = rows[-1][0]
+    for keys, vectors in vector_pages(runtime.read_sessions, workspace_id=workspace_id,
+                                      model=model, size=INDEX_PAGE, owner=owner,
+                                      after=before):
+        runtime.vector_index.add(workspace_id, keys, vectors)
+        added += len(keys)
     if added:
         runtime.content_changed({workspace_id})
     return embedded
