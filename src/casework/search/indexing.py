@@ -21,7 +21,7 @@ from casework.ingest.chunking import Passage
 from casework.runtime import Runtime
 from casework.search.cache import mark_changed
 from casework.search.models import Chunk, Embedding
-from casework.search.stored_vectors import vector_pages
+from casework.search.stored_vectors import has_vector, vector_pages
 
 INSERT_BATCH = 500
 EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
@@ -99,11 +99,8 @@ def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, 
         with transaction(runtime.read_sessions) as session:
             rows = session.execute(
                 select(Chunk.id, Chunk.content_hash, Chunk.text)
-                .outerjoin(Embedding, (Embedding.workspace_id == Chunk.workspace_id)
-                           & (Embedding.model == model)
-                           & (Embedding.content_hash == Chunk.content_hash))
                 .where(Chunk.workspace_id == workspace_id, owner, Chunk.id > after,
-                       Embedding.content_hash.is_(None))
+                       ~has_vector(model))
                 .order_by(Chunk.id).limit(EMBED_READ_PAGE)).all()
         if not rows:
             return

@@ -24,19 +24,20 @@ from casework.core.database import transaction
 from casework.search.models import Chunk, Embedding
 
 
+def _of_chunk(model: str) -> tuple[ColumnElement[bool], ...]:
+    """The embedding's primary key, matched to the chunk of the enclosing statement."""
+    return (Embedding.workspace_id == Chunk.workspace_id, Embedding.model == model,
+            Embedding.content_hash == Chunk.content_hash)
+
+
 def _vector_of_chunk(model: str) -> Any:
     """The chunk's stored vector for `model`, or NULL: one primary-key lookup per chunk."""
-    return (select(Embedding.vector)
-            .where(Embedding.workspace_id == Chunk.workspace_id, Embedding.model == model,
-                   Embedding.content_hash == Chunk.content_hash)
-            .scalar_subquery())
+    return select(Embedding.vector).where(*_of_chunk(model)).scalar_subquery()
 
 
-def _has_vector(model: str) -> ColumnElement[bool]:
-    return (select(Embedding.content_hash)
-            .where(Embedding.workspace_id == Chunk.workspace_id, Embedding.model == model,
-                   Embedding.content_hash == Chunk.content_hash)
-            .exists())
+def has_vector(model: str) -> ColumnElement[bool]:
+    """Whether the chunk's text has a stored vector for `model` (a primary-key probe)."""
+    return select(Embedding.content_hash).where(*_of_chunk(model)).exists()
 
 
 def vector_pages(sessions: sessionmaker[Session], *, workspace_id: str, model: str,
@@ -70,13 +71,13 @@ class StoredVectors:
     def count(self, workspace_id: str) -> int:
         with transaction(self.sessions) as session:
             return int(session.scalar(select(func.count()).select_from(Chunk).where(
-                Chunk.workspace_id == workspace_id, _has_vector(self.model))) or 0)
+                Chunk.workspace_id == workspace_id, has_vector(self.model))) or 0)
 
     def newest_keys(self, workspace_id: str, n: int) -> np.ndarray:
         with transaction(self.sessions) as session:
             ids = list(session.scalars(
                 select(Chunk.id).where(Chunk.workspace_id == workspace_id,
-                                       _has_vector(self.model))
+                                       has_vector(self.model))
                 .order_by(Chunk.id.desc()).limit(n)))
         return np.asarray(ids, dtype=np.uint64)
 
