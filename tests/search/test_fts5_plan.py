@@ -159,6 +159,39 @@ def test_results_stay_inside_the_callers_workspace(runtime: Runtime) -> None:
     assert {h[0] for h in hits} <= set(own)
 
 
+def test_ranking_the_whole_index_first_keeps_each_workspace_exact(runtime: Runtime) -> None:
+    """FTS5 ranks every workspace's rows before the caller's are picked out of its top.
+
+    The large workspace finds its best rows among the index-wide top; the small one, whose
+    rows are outranked by the other's, is ranked on its own rows instead. Both must get
+    exactly what BM25 over their own rows gives, and nothing of the other.
+    """
+    large, small = workspace(runtime, "large"), workspace(runtime, "small")
+    # The large workspace's rows say "forklift" twice in short passages: they outrank
+    # every row of the small one, whose passages are longer.
+    theirs = add_chunks(runtime, large, [f"forklift forklift {n}" for n in range(40)])
+    own = add_chunks(runtime, small, [f"forklift seen near the ledger of box {n} in the hall"
+                                      for n in range(3)])
+    planner = Fts5Planner()
+    query = parse_query("forklift")
+    with transaction(runtime.read_sessions) as session:
+        for _ in range(2):  # the second time the small workspace goes straight to its rows
+            hits = planner.search(session, workspace_id=small, query=query,
+                                  filters=SearchFilters(), limit=2)
+            assert [h[0] for h in hits] == exact(session, small, "forklift", 2)
+            assert {h[0] for h in hits} <= set(own) and len(hits) == 2
+        hits = planner.search(session, workspace_id=large, query=query,
+                              filters=SearchFilters(), limit=5)
+        assert [h[0] for h in hits] == exact(session, large, "forklift", 5)
+        assert {h[0] for h in hits} <= set(theirs)
+        # Filtered searches always rank the workspace's own rows.
+        collection_id = session.scalar(select(Collection.id).where(
+            Collection.workspace_id == small))
+        hits = planner.search(session, workspace_id=small, query=query,
+                              filters=SearchFilters(collection_id=collection_id), limit=5)
+        assert sorted(h[0] for h in hits) == own
+
+
 def test_a_small_corpus_gets_exact_bm25(runtime: Runtime) -> None:
     ws = workspace(runtime, "one")
     add_chunks(runtime, ws, [*FILLER, "forklift archive", "incident ledger boxes"])
