@@ -212,13 +212,18 @@ class Fts5Planner:
     def _best(self, session: Session, matches: list[str], workspace_id: str,
               filters: SearchFilters, limit: int, floor: int | None
               ) -> list[tuple[int, float]]:
-        """The workspace's best `limit` rows: ranked index-wide first where that is exact."""
+        """The workspace's best `limit` rows: ranked index-wide first where that is exact.
+
+        `matches[0]` holds every row of the others (they are it AND more words), so its
+        rows are all the rows ranked.
+        """
         if not filters.any and not self._is_minority(workspace_id):
             fetch = max(RANKED_FIRST_FACTOR * limit, limit + RANKED_FIRST_MIN)
-            rows = self._ranked_first(session, matches, workspace_id, fetch, floor)
-            mine = [(chunk_id, rank) for chunk_id, rank, is_mine in rows if is_mine]
-            if len(mine) >= limit or len(rows) < fetch:
-                return mine[:limit]  # exact: see the module docstring
+            mine = self._ranked_first(session, matches, workspace_id, limit, fetch, floor)
+            # Exact (module docstring) when the workspace filled the page, or when the
+            # index-wide top held every matching row: a live count, never a reused one.
+            if len(mine) >= limit or self._matching(session, matches[0], floor, fetch) < fetch:
+                return mine
             with self._counts_lock:
                 self._minority_since[workspace_id] = time.monotonic()
         return self._scored(session, matches, workspace_id, filters, limit, floor)
@@ -232,10 +237,18 @@ class Fts5Planner:
             return since is not None
 
     @staticmethod
-    def _ranked_first(session: Session, matches: list[str], workspace_id: str, fetch: int,
-                      floor: int | None) -> list[tuple[int, float, bool]]:
-        """The index-wide best `fetch` rows of any of `matches` (each at its lowest bm25),
-        with whether each is the workspace's: FTS5 ranks alone, the join sees `fetch` rows."""
+    def _matching(session: Session, match: str, floor: int | None, cap: int) -> int:
+        """How many rows match (at or above `floor`), counting no further than `cap`."""
+        return session.execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH :m "
+            "AND rowid >= :f LIMIT :c)"), {"m": match, "f": floor or 0, "c": cap}).scalar_one()
+
+    @staticmethod
+    def _ranked_first(session: Session, matches: list[str], workspace_id: str, limit: int,
+                      fetch: int, floor: int | None) -> list[tuple[int, float]]:
+        """The workspace's rows among the index-wide best `fetch` rows of any of `matches`
+        (each at its lowest bm25), at most `limit`: FTS5 ranks alone, the join sees `fetch`
+        rows."""
         rank = literal_column("bm25(chunk_fts)")
         rowid = literal_column("chunk_fts.rowid")
         parts = []
@@ -251,10 +264,10 @@ class Fts5Planner:
             best = func.min(rows.c.rank).label("rank")
             ranked = select(rows.c.id, best).group_by(rows.c.id).order_by(best, rows.c.id)
         top = ranked.limit(fetch).subquery("top")
-        stmt = (select(top.c.id, top.c.rank, Chunk.workspace_id == workspace_id)
-                .select_from(top).outerjoin(Chunk, Chunk.id == top.c.id)
-                .order_by(top.c.rank, top.c.id))
-        return [(row[0], row[1], bool(row[2])) for row in session.execute(stmt).all()]
+        stmt = (select(top.c.id, top.c.rank).select_from(top)
+                .join(Chunk, Chunk.id == top.c.id).where(Chunk.workspace_id == workspace_id)
+                .order_by(top.c.rank, top.c.id).limit(limit))
+        return [(row[0], row[1]) for row in session.execute(stmt).all()]
 
     @staticmethod
     def _newest_floor(session: Session, match: str, rows: int) -> int:
