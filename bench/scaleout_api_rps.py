@@ -38,6 +38,7 @@ import httpx
 
 import corpus
 from harness import write_results
+from latency_corpus import DIMENSIONS, grow_corpus, load_pages, make_queries, natural_questions
 from scaleout_common import (
     REDIS_URL,
     CaseworkProcess,
@@ -50,7 +51,6 @@ from scaleout_common import (
     wait_until,
 )
 from scaleout_search_latency import build_hnsw_index, drop_hnsw_index, vacuum_analyze
-from search_latency import DIMENSIONS, grow_corpus, load_pages, make_queries, natural_questions
 
 ADMIN_EMAIL = "bench@example.com"
 MODES = ("keyword", "hybrid")

@@ -3,11 +3,12 @@
 
     .venv/bin/python bench/scaleout_search_latency.py
 
-The PostgreSQL twin of bench/search_latency.py, with the same corpus building (its
-grow_corpus: documents, chunks through casework's indexing, a random unit vector per text
-in `embedding` and in the vector index, here pgvector) and the same queries, timed through
-casework.search.service.search one at a time, each in its own read transaction. The server
-is PostgreSQL 16 + pgvector from the `pgserver` wheel (default configuration, unix socket);
+The PostgreSQL twin of bench/search_latency.py, with the same corpus building
+(bench/latency_corpus.py's grow_corpus: documents, chunks through casework's indexing, a
+random unit vector per text in `embedding` and in the vector index, here pgvector) and the
+same queries, timed through casework.search.service.search one at a time, each in its own
+read transaction. The server is PostgreSQL 16 + pgvector from the `pgserver` wheel
+(default configuration, unix socket);
 the HNSW index is dropped for the bulk load and rebuilt with casework's own definition
 before timing (the same index, built in one pass instead of row by row), and the tables
 are VACUUM ANALYZEd, as autovacuum would do shortly after a bulk load.
@@ -31,21 +32,14 @@ from sqlalchemy import text
 
 import corpus
 from harness import calibrate_embedder, mib, peak_rss_bytes, write_results
+from latency_corpus import DIMENSIONS, grow_corpus, load_pages, make_queries, natural_questions
 from scaleout_common import (
     bench_runtime,
     pgvector_server,
     postgres_database,
     stop_cleanly_on_sigterm,
 )
-from search_latency import (
-    DIMENSIONS,
-    grow_corpus,
-    load_pages,
-    make_queries,
-    natural_questions,
-    time_components,
-    time_modes,
-)
+from search_latency import time_components, time_modes
 
 
 def vacuum_analyze(database_url: str) -> float:
