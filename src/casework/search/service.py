@@ -6,6 +6,7 @@ snippet and a score. Filters are applied in SQL, inside the caller's workspace o
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,8 @@ from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.models import Chunk
 from casework.search.query import ParsedQuery, normalize_query, parse_query
 from casework.search.snippets import make_snippet
+
+log = logging.getLogger(__name__)
 
 # Hybrid fusion: the semantic share of the score grows with the query's length, from an even
 # split for one or two words (names, identifiers, case numbers: BM25's ground) to 0.9 for
@@ -108,6 +111,30 @@ def _check_semantic(runtime: Runtime) -> None:
         raise EmbeddingUnavailable(runtime.semantic_off_reason)
     if not runtime.settings.semantic_search:
         raise EmbeddingUnavailable("SEMANTIC_SEARCH is off in the settings")
+
+
+def warm_up(runtime: Runtime) -> Future[bool] | None:
+    """Load the query embedder on the query threads, in the background, after start-up.
+
+    The model loads lazily so that start-up never waits for torch; without this the first
+    semantic or hybrid query after a start waited for the load (~4 s here) instead of
+    ~15 ms. The future says whether the model is ready; a model that cannot load is
+    logged, and queries report it as they would anyway.
+    """
+    settings = runtime.settings
+    if not (settings.semantic_search and settings.embedding_warmup):
+        return None
+
+    def load() -> bool:
+        try:
+            _check_semantic(runtime)
+            runtime.embedder.embed(["warm-up"])
+        except EmbeddingUnavailable as exc:
+            log.warning("semantic search is off: %s", exc)
+            return False
+        return True
+
+    return runtime.query_threads.submit(load)
 
 
 def _embed_query(runtime: Runtime, text: str) -> Future[np.ndarray]:
