@@ -47,9 +47,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal_column, select, table, text, union_all
+from sqlalchemy import Select, func, literal_column, select, table, text, union_all
 from sqlalchemy.orm import Session
 
 from casework.search.filters import SearchFilters, scoped_chunks
@@ -80,6 +81,30 @@ def _any(tokens: list[str]) -> str:
 
 def _all(tokens: list[str]) -> str:
     return " AND ".join(tokens)
+
+
+_RANK = literal_column("bm25(chunk_fts)")
+_ROWID = literal_column("chunk_fts.rowid")
+
+
+def _best_first(matches: list[str], floor: int | None,
+                scope: Callable[[Select], Select]) -> Select:
+    """(id, rank) of the rows of any of `matches`, best first, each at its lowest bm25.
+
+    `scope` adds to each statement what it needs beyond FTS5 (the workspace join and the
+    filters, or nothing); `floor` skips to the newest rows in every posting list.
+    """
+    parts = []
+    for i, match in enumerate(matches):
+        part = (select(_ROWID.label("id"), _RANK.label("rank")).select_from(table("chunk_fts"))
+                .where(text(f"chunk_fts MATCH :match_{i}").bindparams(**{f"match_{i}": match})))
+        part = scope(part if floor is None else part.where(floor <= _ROWID))
+        parts.append(part)
+    if len(parts) == 1:
+        return parts[0].order_by(literal_column("rank"), _ROWID)
+    rows = union_all(*parts).subquery("scored")
+    best = func.min(rows.c.rank).label("rank")
+    return select(rows.c.id, best).group_by(rows.c.id).order_by(best, rows.c.id)
 
 
 class Fts5Planner:
@@ -249,21 +274,7 @@ class Fts5Planner:
         """The workspace's rows among the index-wide best `fetch` rows of any of `matches`
         (each at its lowest bm25), at most `limit`: FTS5 ranks alone, the join sees `fetch`
         rows."""
-        rank = literal_column("bm25(chunk_fts)")
-        rowid = literal_column("chunk_fts.rowid")
-        parts = []
-        for i, match in enumerate(matches):
-            part = (select(rowid.label("id"), rank.label("rank")).select_from(table("chunk_fts"))
-                    .where(text(f"chunk_fts MATCH :match_{i}").bindparams(
-                        **{f"match_{i}": match})))
-            parts.append(part.where(rowid >= floor) if floor is not None else part)
-        if len(parts) == 1:
-            ranked = parts[0].order_by(literal_column("rank"), literal_column("id"))
-        else:
-            rows = union_all(*parts).subquery("scored")
-            best = func.min(rows.c.rank).label("rank")
-            ranked = select(rows.c.id, best).group_by(rows.c.id).order_by(best, rows.c.id)
-        top = ranked.limit(fetch).subquery("top")
+        top = _best_first(matches, floor, lambda part: part).limit(fetch).subquery("top")
         stmt = (select(top.c.id, top.c.rank).select_from(top)
                 .join(Chunk, Chunk.id == top.c.id).where(Chunk.workspace_id == workspace_id)
                 .order_by(top.c.rank, top.c.id).limit(limit))
@@ -281,23 +292,9 @@ class Fts5Planner:
                 filters: SearchFilters, limit: int, floor: int | None
                 ) -> list[tuple[int, float]]:
         """The best `limit` rows of any of `matches`, each row at its lowest bm25."""
-        fts = table("chunk_fts")
-        rank = literal_column("bm25(chunk_fts)")
-        rowid = literal_column("chunk_fts.rowid")
-        parts = []
-        for i, match in enumerate(matches):
-            part = (select(Chunk.id.label("id"), rank.label("rank")).select_from(fts)
-                    .join(Chunk, Chunk.id == rowid)
-                    .where(text(f"chunk_fts MATCH :match_{i}").bindparams(
-                        **{f"match_{i}": match})))
-            if floor is not None:
-                part = part.where(rowid >= floor)  # FTS5 skips to it in every posting list
-            parts.append(scoped_chunks(part, workspace_id=workspace_id, filters=filters))
-        if len(parts) == 1:
-            stmt = parts[0].order_by(literal_column("rank"), Chunk.id).limit(limit)
-        else:
-            rows = union_all(*parts).subquery("scored")
-            best = func.min(rows.c.rank)
-            stmt = (select(rows.c.id, best).group_by(rows.c.id)
-                    .order_by(best, rows.c.id).limit(limit))
+        def scope(part: Select) -> Select:
+            joined = part.join(Chunk, Chunk.id == _ROWID)
+            return scoped_chunks(joined, workspace_id=workspace_id, filters=filters)
+
+        stmt = _best_first(matches, floor, scope).limit(limit)
         return [(row[0], row[1]) for row in session.execute(stmt).all()]
