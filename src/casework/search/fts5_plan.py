@@ -25,11 +25,12 @@ capped count; words matching at most `rare_rows` rows are *rare*, the others *co
   fewest needed to get under the budget, as counted), and adds the optional ones the same
   way; if no conjunction matches, it falls back to the exact OR.
 
-Every statement ranks inside FTS5 first and only then looks at the `chunk` table: FTS5 is
-one index for all workspaces, and joining each scored row to its chunk to check the
+An unfiltered statement ranks inside FTS5 first and only then looks at the `chunk` table:
+FTS5 is one index for all workspaces, and joining each scored row to its chunk to check the
 workspace cost about 1.3 µs a row, as much as `bm25()` itself (at 100,000 chunks a broad
-statement's 3,000 rows took 9.1 ms joined, 5.1 ms not). So the best `RANKED_FIRST` rows of
-the whole index are ranked alone and the caller's workspace is picked from them. That is
+statement's 3,000 rows took 9.1 ms joined, 5.1 ms not). So the best
+max(RANKED_FIRST_FACTOR x limit, limit + RANKED_FIRST_MIN) rows of the whole index are
+ranked alone and the caller's rows are picked from them. That is
 exact whenever at least `limit` of them are the caller's (always so in a one-team
 install): any row of the workspace further down ranks below all of them. Otherwise, and
 whenever collection / tag / type filters need the join anyway, the joined statement ranks
