@@ -137,9 +137,7 @@ class Fts5Planner:
             if cached is not None and now - cached[0] < self.count_ttl:
                 self._counts.move_to_end(key)
                 return cached[1]
-        count = session.execute(text(
-            "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH :m LIMIT :c)"),
-            {"m": match, "c": cap}).scalar_one()
+        count = self._matching(session, match, None, cap)
         with self._counts_lock:
             self._counts[key] = (now, count)
             self._counts.move_to_end(key)
