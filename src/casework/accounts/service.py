@@ -210,5 +210,23 @@ def bootstrap_owner(*, session: Session, settings: Settings, email: str, passwor
     return user, workspace, created
 
 
+def set_account_active(*, session: Session, email: str, active: bool,
+                       origin: RequestOrigin) -> User:
+    """Suspend (or reinstate) an account: every request checks `is_active`
+    (accounts.policy), and suspending also ends every session and access token at once."""
+    user = find_user(session=session, email=email)
+    if user is None:
+        raise NotFound("no account with this e-mail")
+    user.is_active = active
+    if not active:
+        user.session_epoch += 1
+        sessions.revoke_all(session=session, user_id=user.id)
+    session.flush()
+    audit.record(session=session, action="auth.suspend" if not active else "auth.reinstate",
+                 origin=origin, actor_label=origin.user_agent, target_type="user",
+                 target_id=user.id, details={"email": user.email})
+    return user
+
+
 def has_users(*, session: Session) -> bool:
     return session.scalars(select(User.id).limit(1)).first() is not None

@@ -19,30 +19,21 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.accounts import credentials
+from casework.accounts import credentials, policy
 from casework.accounts import sessions as login_sessions
-from casework.accounts.models import Membership, Role, User
-from casework.accounts.permissions import ROLE_PERMISSIONS, Permission, permissions_for_scopes
+from casework.accounts.models import User
+from casework.accounts.permissions import Permission
 from casework.accounts.principal import CredentialKind, Principal
 from casework.apikeys import service as apikeys_service
 from casework.apikeys.models import ApiKey
 from casework.core.database import transaction
-from casework.core.errors import (
-    CaseworkError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    TwoFactorRequired,
-    Unauthorized,
-)
+from casework.core.errors import CaseworkError, Forbidden, Unauthorized
 from casework.core.origin import RequestOrigin
 from casework.core.settings import Environment, Settings
 from casework.observability.logs import bind_principal
 from casework.runtime import Runtime
-from casework.workspaces import service as workspaces_service
 
 __all__ = ["Principal"]
 
@@ -185,56 +176,16 @@ CurrentUserDep = Annotated[User, Depends(get_current_user)]
 
 # --- in which workspace, with which permissions ---------------------------------------
 
-def resolve_membership(session: Session, user: User, named: str | None) -> tuple[str, Role]:
-    if named:
-        workspace = workspaces_service.find_workspace(session=session, slug_or_id=named)
-        membership = workspace and session.scalars(select(Membership).where(
-            Membership.workspace_id == workspace.id, Membership.user_id == user.id)).first()
-        if not membership:
-            raise NotFound("workspace not found (or you are not a member)")
-        return membership.workspace_id, Role(membership.role)
-    memberships = list(session.scalars(select(Membership).where(
-        Membership.user_id == user.id).order_by(Membership.created_at)))
-    if len(memberships) == 1:
-        return memberships[0].workspace_id, Role(memberships[0].role)
-    default = workspaces_service.find_workspace(session=session,
-                                                slug_or_id=workspaces_service.DEFAULT_SLUG)
-    for membership in memberships:
-        if default is not None and membership.workspace_id == default.id:
-            return membership.workspace_id, Role(membership.role)
-    if not memberships:
-        raise NotFound("you are not a member of any workspace yet: create one or accept "
-                       "an invitation")
-    raise InvalidInput("you are a member of several workspaces: name one in the "
-                       "X-Workspace header (slug or id)")
-
-
 def get_principal(
     identity: IdentityDep, session: ReadSessionDep, origin: OriginDep,
     x_workspace: Annotated[str | None, Header(max_length=120)] = None,
 ) -> Principal:
-    if identity.api_key is not None:
-        key = identity.api_key
-        if x_workspace:
-            named = workspaces_service.find_workspace(session=session, slug_or_id=x_workspace)
-            if named is None or named.id != key.workspace_id:
-                raise NotFound("workspace not found (or you are not a member)")
-        bind_principal(workspace=key.workspace_id, user=f"key:{key.prefix}")
-        return Principal(
-            workspace_id=key.workspace_id, user_id=None, role=None, api_key_id=key.id,
-            permissions=permissions_for_scopes(apikeys_service.scopes_of(key)),
-            label=f"key:{key.prefix}", via=CredentialKind.api_key, origin=origin)
-    user = identity.user
-    assert user is not None
-    workspace_id, role = resolve_membership(session, user, x_workspace)
-    workspace = workspaces_service.get_workspace(session=session, workspace_id=workspace_id)
-    if workspace.require_2fa and not user.totp_enabled:
-        raise TwoFactorRequired("this workspace requires two-factor authentication: enable "
-                                "it first (POST /api/v1/auth/2fa/setup)")
-    bind_principal(workspace=workspace_id, user=user.id)
-    return Principal(workspace_id=workspace_id, user_id=user.id, role=role,
-                     permissions=ROLE_PERMISSIONS[role], label=user.email, via=identity.via,
-                     origin=origin)
+    """The same resolution as the web pages' (accounts.policy): one set of policies."""
+    principal = policy.resolve_principal(session=session, via=identity.via, origin=origin,
+                                         workspace=x_workspace, user=identity.user,
+                                         api_key=identity.api_key)
+    bind_principal(workspace=principal.workspace_id, user=principal.user_id or principal.label)
+    return principal
 
 
 class Require:
@@ -245,11 +196,13 @@ class Require:
 
     def __call__(self, request: Request,
                  principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        needed = self.permission or (
-            Permission.read if request.method in SAFE_METHODS else Permission.write)
-        if not principal.can(needed):
-            raise Forbidden(f"your role does not allow this ({needed.value} is needed)")
-        return principal
+        return policy.authorize(principal=principal,
+                                permission=self.permission or needed_for(request))
+
+
+def needed_for(request: Request) -> Permission:
+    """GET reads, anything else writes: a route that names nothing is still protected."""
+    return Permission.read if request.method in SAFE_METHODS else Permission.write
 
 
 # Routes say what they need; `PrincipalDep` derives it from the method (GET reads, the rest

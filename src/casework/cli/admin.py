@@ -46,6 +46,37 @@ def create_user(
                   f"[bold]{ws.slug}[/bold]")
 
 
+def _set_active(email: str, active: bool) -> None:
+    from casework.accounts import service
+    from casework.cli.main import _runtime, _settings
+
+    runtime = _runtime(_settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            service.set_account_active(session=session, email=email, active=active,
+                                       origin=RequestOrigin.cli())
+    except CaseworkError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"{email} is {'active again' if active else 'suspended'}")
+
+
+@app.command("suspend-user")
+def suspend_user(email: Annotated[str, typer.Option(help="The account's e-mail address.")]
+                 ) -> None:
+    """Suspend an account: it is refused everywhere and every session of it ends."""
+    _set_active(email, False)
+
+
+@app.command("reinstate-user")
+def reinstate_user(email: Annotated[str, typer.Option(help="The account's e-mail address.")]
+                   ) -> None:
+    """Let a suspended account log in again (with its password)."""
+    _set_active(email, True)
+
+
 @app.command("create-api-key")
 def create_api_key(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",

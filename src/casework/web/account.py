@@ -11,25 +11,26 @@ from casework.accounts import service as accounts_service
 from casework.accounts import two_factor
 from casework.api.deps import OriginDep, ReadSessionDep, RuntimeDep, SessionDep
 from casework.core.errors import CaseworkError
-from casework.web.deps import Viewer, ViewerDep
+from casework.web.deps import AccountVisitorDep, Visitor
 from casework.web.router import render
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 
 
-def _page(request: Request, viewer: Viewer, status_code: int = 200,
+def _page(request: Request, viewer: Visitor, status_code: int = 200,
           **context: object) -> HTMLResponse:
     return render(request, viewer, "account.html", status_code, nav="account", **context)
 
 
 @router.get("", response_class=HTMLResponse)
-def account_page(request: Request, viewer: ViewerDep, session: ReadSessionDep) -> HTMLResponse:
+def account_page(request: Request, viewer: AccountVisitorDep,
+                 session: ReadSessionDep) -> HTMLResponse:
     del session
     return _page(request, viewer)
 
 
 @router.post("/password", response_class=HTMLResponse)
-def change_password(request: Request, viewer: ViewerDep, session: SessionDep,
+def change_password(request: Request, viewer: AccountVisitorDep, session: SessionDep,
                     runtime: RuntimeDep, origin: OriginDep,
                     current: Annotated[str, Form(max_length=1024)],
                     new: Annotated[str, Form(max_length=1024)]) -> HTMLResponse:
@@ -45,13 +46,14 @@ def change_password(request: Request, viewer: ViewerDep, session: SessionDep,
 
 
 @router.post("/2fa/setup", response_class=HTMLResponse)
-def start_two_factor(request: Request, viewer: ViewerDep, session: SessionDep) -> HTMLResponse:
+def start_two_factor(request: Request, viewer: AccountVisitorDep,
+                     session: SessionDep) -> HTMLResponse:
     enrolment = two_factor.begin_enrolment(session=session, user=session.merge(viewer.user))
     return _page(request, viewer, enrolment=enrolment)
 
 
 @router.post("/2fa/enable", response_class=HTMLResponse)
-def enable_two_factor(request: Request, viewer: ViewerDep, session: SessionDep,
+def enable_two_factor(request: Request, viewer: AccountVisitorDep, session: SessionDep,
                       origin: OriginDep, code: Annotated[str, Form(max_length=20)]
                       ) -> HTMLResponse:
     try:
@@ -64,7 +66,7 @@ def enable_two_factor(request: Request, viewer: ViewerDep, session: SessionDep,
 
 
 @router.post("/2fa/disable", response_class=HTMLResponse)
-def disable_two_factor(request: Request, viewer: ViewerDep, session: SessionDep,
+def disable_two_factor(request: Request, viewer: AccountVisitorDep, session: SessionDep,
                        origin: OriginDep, password: Annotated[str, Form(max_length=1024)],
                        code: Annotated[str, Form(max_length=64)]) -> HTMLResponse:
     try:

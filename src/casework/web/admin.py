@@ -13,22 +13,16 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from casework.accounts.models import Role
-from casework.accounts.permissions import Permission, Scope
+from casework.accounts.permissions import Scope
 from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep
 from casework.apikeys import service as apikeys_service
 from casework.audit import service as audit_service
-from casework.core.errors import Forbidden
 from casework.usage import service as usage_service
-from casework.web.deps import Viewer, ViewerDep
+from casework.web.deps import AuditReaderDep, KeyManagerDep, MemberManagerDep, Viewer
 from casework.web.router import render
 from casework.workspaces import members as members_service
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-def _need(viewer: Viewer, permission: Permission) -> None:
-    if not viewer.principal.can(permission):
-        raise Forbidden("the admin pages are for workspace admins and owners")
 
 
 def _admin_page(request: Request, viewer: Viewer, session: ReadSessionDep, *,
@@ -59,38 +53,34 @@ def _admin_page(request: Request, viewer: Viewer, session: ReadSessionDep, *,
 
 @router.get("", response_class=HTMLResponse)
 def admin_page(
-    request: Request, viewer: ViewerDep, session: ReadSessionDep, runtime: RuntimeDep,
+    request: Request, viewer: AuditReaderDep, session: ReadSessionDep, runtime: RuntimeDep,
     action: Annotated[str, Query(max_length=64)] = "",
     outcome: Annotated[str, Query(pattern="^(|ok|failed|denied)$")] = "",
     since: Annotated[str, Query(pattern=r"^(|\d{4}-\d{2}-\d{2})$")] = "",
 ) -> HTMLResponse:
-    _need(viewer, Permission.read_audit)
     runtime.usage.flush()  # show the searches of the last seconds too
     return _admin_page(request, viewer, session, action=action, outcome=outcome, since=since)
 
 
 @router.post("/members/{user_id}/role")
-def change_role(user_id: str, viewer: ViewerDep, session: SessionDep,
+def change_role(user_id: str, viewer: MemberManagerDep, session: SessionDep,
                 role: Annotated[Role, Form()]) -> Response:
-    _need(viewer, Permission.manage_members)
     members_service.change_role(session=session, principal=viewer.principal, user_id=user_id,
                                 role=role)
     return RedirectResponse("/admin#members", status_code=303)
 
 
 @router.post("/members/{user_id}/remove")
-def remove_member(user_id: str, viewer: ViewerDep, session: SessionDep) -> Response:
-    _need(viewer, Permission.manage_members)
+def remove_member(user_id: str, viewer: MemberManagerDep, session: SessionDep) -> Response:
     members_service.remove_member(session=session, principal=viewer.principal, user_id=user_id)
     return RedirectResponse("/admin#members", status_code=303)
 
 
 @router.post("/invitations", response_class=HTMLResponse)
-def invite(request: Request, viewer: ViewerDep, session: SessionDep,
+def invite(request: Request, viewer: MemberManagerDep, session: SessionDep,
            role: Annotated[Role, Form()],
            email: Annotated[str, Form(max_length=320)] = "",
            days: Annotated[int, Form(ge=1, le=30)] = 7) -> HTMLResponse:
-    _need(viewer, Permission.manage_members)
     _, token = members_service.create_invitation(session=session, principal=viewer.principal,
                                                  role=role, email=email or None, days=days)
     session.flush()
@@ -98,20 +88,19 @@ def invite(request: Request, viewer: ViewerDep, session: SessionDep,
 
 
 @router.post("/invitations/{invitation_id}/revoke")
-def revoke_invitation(invitation_id: str, viewer: ViewerDep, session: SessionDep) -> Response:
-    _need(viewer, Permission.manage_members)
+def revoke_invitation(invitation_id: str, viewer: MemberManagerDep,
+                      session: SessionDep) -> Response:
     members_service.revoke_invitation(session=session, principal=viewer.principal,
                                       invitation_id=invitation_id)
     return RedirectResponse("/admin#invitations", status_code=303)
 
 
 @router.post("/keys", response_class=HTMLResponse)
-def create_key(request: Request, viewer: ViewerDep, session: SessionDep,
+def create_key(request: Request, viewer: KeyManagerDep, session: SessionDep,
                name: Annotated[str, Form(min_length=1, max_length=120)],
                scopes: Annotated[list[Scope], Form()],
                expires_in_days: Annotated[int | None, Form(ge=1, le=3650)] = None
                ) -> HTMLResponse:
-    _need(viewer, Permission.manage_keys)
     _, secret = apikeys_service.create_key(session=session, principal=viewer.principal,
                                            name=name, scopes=scopes,
                                            expires_in_days=expires_in_days)
@@ -119,7 +108,6 @@ def create_key(request: Request, viewer: ViewerDep, session: SessionDep,
 
 
 @router.post("/keys/{key_id}/revoke")
-def revoke_key(key_id: str, viewer: ViewerDep, session: SessionDep) -> Response:
-    _need(viewer, Permission.manage_keys)
+def revoke_key(key_id: str, viewer: KeyManagerDep, session: SessionDep) -> Response:
     apikeys_service.revoke_key(session=session, principal=viewer.principal, key_id=key_id)
     return RedirectResponse("/admin#keys", status_code=303)

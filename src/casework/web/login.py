@@ -13,7 +13,7 @@ from casework.accounts import two_factor
 from casework.api import deps as api_deps
 from casework.api.deps import OriginDep, RuntimeDep, SessionDep
 from casework.core.errors import CaseworkError
-from casework.web.deps import WORKSPACE_COOKIE, ViewerDep
+from casework.web.deps import WORKSPACE_COOKIE, VisitorDep
 from casework.web.router import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,9 +71,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
+def logout(request: Request, visitor: VisitorDep, session: SessionDep, runtime: RuntimeDep,
            origin: OriginDep) -> Response:
-    del viewer  # signed in, CSRF checked
+    del visitor  # signed in, CSRF checked
     login_sessions.logout(session=session, token=request.cookies.get(api_deps.SESSION_COOKIE,
                                                                       ""), origin=origin)
     response = RedirectResponse("/login", status_code=303)

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from casework.accounts.permissions import Permission
 from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
@@ -21,7 +20,14 @@ from casework.search import service as search_service
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode
 from casework.tags import service as tags_service
-from casework.web.deps import WORKSPACE_COOKIE, Viewer, ViewerDep
+from casework.web.deps import (
+    WORKSPACE_COOKIE,
+    ReaderDep,
+    Viewer,
+    ViewerDep,
+    Visitor,
+    VisitorDep,
+)
 from casework.web.templating import build_templates, render_markdown
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +35,7 @@ templates = build_templates()
 PAGE_SIZE = 50
 
 
-def render(request: Request, viewer: Viewer | None, name: str, status_code: int = 200,
+def render(request: Request, viewer: Viewer | Visitor | None, name: str, status_code: int = 200,
            **context: object) -> HTMLResponse:
     base: dict[str, object] = {"workspace": None, "workspaces": [], "csrf_token": ""}
     if viewer is not None:
@@ -37,11 +43,6 @@ def render(request: Request, viewer: Viewer | None, name: str, status_code: int 
                 "csrf_token": viewer.csrf_token, "user": viewer.user}
     return templates.TemplateResponse(request, name, {**base, **context},
                                       status_code=status_code)
-
-
-def _can_write(viewer: Viewer) -> None:
-    if not viewer.principal.can(Permission.write):
-        raise Forbidden("your role can read this workspace but not change it")
 
 
 def _split_tags(raw: str) -> list[str]:
@@ -58,9 +59,10 @@ def home() -> RedirectResponse:
 
 
 @router.post("/workspace")
-def switch_workspace(viewer: ViewerDep, workspace: Annotated[str, Form(max_length=120)]
+def switch_workspace(visitor: VisitorDep, workspace: Annotated[str, Form(max_length=120)]
                      ) -> Response:
-    if workspace not in {w.slug for w in viewer.workspaces}:
+    """Only remembers the choice: every page re-applies that workspace's policies."""
+    if workspace not in {w.slug for w in visitor.workspaces}:
         raise Forbidden("you are not a member of that workspace")
     response = _see_other("/collections")
     response.set_cookie(WORKSPACE_COOKIE, workspace, httponly=True, samesite="lax",
@@ -94,7 +96,6 @@ def create_collection(
     reference: Annotated[str, Form(max_length=120)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    _can_write(viewer)
     form = {"name": name, "kind": kind, "reference": reference, "description": description}
     if not name.strip():
         return _collections_page(request, viewer, session, form=form,
@@ -150,7 +151,6 @@ def edit_collection(
     reference: Annotated[str, Form(max_length=120)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    _can_write(viewer)
     collections_service.update_collection(
         session=session, workspace_id=viewer.principal.workspace_id,
         collection_id=collection_id, changes={"name": name, "kind": kind,
@@ -191,7 +191,6 @@ def document_page(request: Request, document_id: str, viewer: ViewerDep,
 @router.post("/documents/{document_id}/tags")
 def set_document_tags(document_id: str, viewer: ViewerDep, session: SessionDep,
                       tags: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _can_write(viewer)
     documents_service.set_tags(session=session, workspace_id=viewer.principal.workspace_id,
                                document_id=document_id, tags=_split_tags(tags))
     return _see_other(f"/documents/{document_id}")
@@ -200,7 +199,6 @@ def set_document_tags(document_id: str, viewer: ViewerDep, session: SessionDep,
 @router.post("/documents/{document_id}/delete")
 def delete_document(document_id: str, viewer: ViewerDep, session: SessionDep,
                     runtime: RuntimeDep) -> Response:
-    _can_write(viewer)
     document = documents_service.get_document(
         session=session, workspace_id=viewer.principal.workspace_id, document_id=document_id)
     collection_id = document.collection_id
@@ -286,9 +284,9 @@ def note_page(request: Request, note_id: str, viewer: ViewerDep,
 
 
 @router.post("/notes/preview", response_class=HTMLResponse)
-def preview_note(viewer: ViewerDep,
+def preview_note(viewer: ReaderDep,
                  body: Annotated[str, Form(max_length=1_000_000)] = "") -> HTMLResponse:
-    del viewer  # signed in, CSRF checked
+    del viewer  # signed in, allowed into the workspace, CSRF checked
     return HTMLResponse(render_markdown(body))
 
 
@@ -300,7 +298,6 @@ def create_note(
     collection_id: Annotated[str, Form(max_length=64)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    _can_write(viewer)
     note, _ = notes_service.create_note(
         session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
         title=title, body=body, collection_id=collection_id or None, tags=_split_tags(tags))
@@ -315,7 +312,6 @@ def update_note(
     collection_id: Annotated[str, Form(max_length=64)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    _can_write(viewer)
     notes_service.update_note(
         session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
         note_id=note_id, changes={"title": title, "body": body,
@@ -327,7 +323,6 @@ def update_note(
 @router.post("/notes/{note_id}/delete")
 def delete_note(note_id: str, viewer: ViewerDep, session: SessionDep,
                 runtime: RuntimeDep) -> Response:
-    _can_write(viewer)
     notes_service.delete_note(session=session, runtime=runtime,
                               workspace_id=viewer.principal.workspace_id, note_id=note_id)
     return _see_other("/notes")
