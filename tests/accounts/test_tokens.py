@@ -38,7 +38,9 @@ def test_a_valid_token_works_and_tampered_ones_do_not(client):
 def test_alg_none_and_other_keys_are_refused(client):
     me = client.get("/api/v1/auth/me").json()
     now = datetime.now(UTC)
-    claims = {"sub": me["id"], "typ": "access", "ver": 0, "iat": now,
+    own = jwt.decode(client.headers["Authorization"].split()[1],
+                     options={"verify_signature": False})
+    claims = {"sub": me["id"], "typ": "access", "ver": 0, "sid": own["sid"], "iat": now,
               "exp": now + timedelta(minutes=5)}
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     assert _get(client, unsigned).status_code == 401
@@ -110,3 +112,20 @@ def test_password_change_ends_every_token_and_session(client):
     assert anon.post("/api/v1/auth/login", json={
         "email": OWNER_EMAIL, "password": OWNER_PASSWORD}).status_code == 401
     login(client, OWNER_EMAIL, "another-long-password")
+
+
+def test_logout_ends_the_access_tokens_of_that_login_at_once(client):
+    anon = anonymous(client)
+    tokens = login(client, OWNER_EMAIL, OWNER_PASSWORD)
+    other_device = login(client, OWNER_EMAIL, OWNER_PASSWORD)
+    rotated = anon.post("/api/v1/auth/refresh",
+                        json={"refresh_token": tokens["refresh_token"]}).json()
+    assert _get(client, tokens["access_token"]).status_code == 200
+    assert anon.post("/api/v1/auth/logout",
+                     json={"refresh_token": rotated["refresh_token"]}).status_code == 204
+    # Both access tokens of that login (before and after the rotation) die with it ...
+    for access in (tokens["access_token"], rotated["access_token"]):
+        refused = _get(client, access)
+        assert refused.status_code == 401 and "logged out" in refused.json()["error"]["message"]
+    # ... and another login of the same account is left alone.
+    assert _get(client, other_device["access_token"]).status_code == 200

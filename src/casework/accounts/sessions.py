@@ -1,5 +1,9 @@
 """Refresh tokens and cookie sessions: opaque, stored as digests, revocable.
 
+An access token names the login it came from (`sid`, the refresh token's family) and the
+account's `session_epoch` (`ver`): logging out that login, or changing the password, ends
+the access tokens issued before at once, not when they expire.
+
 A refresh token is single-use: using it rotates it (same family, new token). Presenting a
 token that was already rotated means it was copied: the whole family is revoked, so the
 thief and the victim are both logged out and the victim's next login starts clean.
@@ -35,11 +39,31 @@ class TokenPair:
     token_type: str = "bearer"  # noqa: S105  (a scheme name, not a secret)
 
 
-def issue_access_token(*, settings: Settings, user: User) -> tuple[str, datetime]:
+def issue_access_token(*, settings: Settings, user: User,
+                       family_id: str) -> tuple[str, datetime]:
     return credentials.issue_jwt(
         key=settings.secret_key.get_secret_value(), subject=user.id, kind="access",
         ttl=timedelta(minutes=settings.access_token_minutes),
-        claims={"ver": user.session_epoch})
+        claims={"ver": user.session_epoch, "sid": family_id})
+
+
+def user_for_access_token(*, session: Session, settings: Settings, token: str) -> User:
+    """The token's user, unless the account, its password epoch or its login has ended."""
+    claims = credentials.decode_jwt(key=settings.secret_key.get_secret_value(), token=token,
+                                    kind="access")
+    user = session.get(User, claims["sub"])
+    if user is None or not user.is_active:
+        raise Unauthorized("the account is disabled")
+    if claims.get("ver") != user.session_epoch:
+        raise Unauthorized("the token was revoked (password changed); log in again")
+    family_id = claims.get("sid")
+    ended = not isinstance(family_id, str) or session.scalars(
+        select(LoginSession.id).where(LoginSession.family_id == family_id,
+                                      LoginSession.user_id == user.id,
+                                      LoginSession.revoked_at.is_not(None)).limit(1)).first()
+    if ended:
+        raise Unauthorized("the token was revoked (logged out); log in again")
+    return user
 
 
 def _start(session: Session, *, user: User, kind: SessionKind, ttl: timedelta,
@@ -56,10 +80,11 @@ def _start(session: Session, *, user: User, kind: SessionKind, ttl: timedelta,
 
 def issue_token_pair(*, session: Session, settings: Settings, user: User,
                      origin: RequestOrigin, family_id: str | None = None) -> TokenPair:
-    access, access_expires = issue_access_token(settings=settings, user=user)
     refresh, row = _start(session, user=user, kind=SessionKind.refresh,
                           ttl=timedelta(days=settings.refresh_token_days), origin=origin,
                           family_id=family_id)
+    access, access_expires = issue_access_token(settings=settings, user=user,
+                                                family_id=row.family_id)
     return TokenPair(access, access_expires, refresh, row.expires_at)
 
 

@@ -121,17 +121,6 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _user_from_access_token(session: Session, settings: Settings, token: str) -> User:
-    claims = credentials.decode_jwt(key=settings.secret_key.get_secret_value(), token=token,
-                                    kind="access")
-    user = session.get(User, claims["sub"])
-    if user is None or not user.is_active:
-        raise Unauthorized("the account is disabled")
-    if claims.get("ver") != user.session_epoch:
-        raise Unauthorized("the token was revoked (password changed); log in again")
-    return user
-
-
 def _api_key(session: Session, runtime: Runtime, secret: str) -> Identity:
     key = apikeys_service.authenticate(session=session, secret=secret)
     if apikeys_service.needs_touch(key):
@@ -151,7 +140,8 @@ def get_identity(request: Request, session: ReadSessionDep, runtime: RuntimeDep)
         return _api_key(session, runtime, bearer)
     if bearer:
         return Identity(via=CredentialKind.access_token,
-                        user=_user_from_access_token(session, settings, bearer))
+                        user=login_sessions.user_for_access_token(
+                            session=session, settings=settings, token=bearer))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         user, row = login_sessions.user_for_cookie(session=session, token=cookie)
