@@ -96,20 +96,28 @@ def authenticate_password(*, session: Session, runtime: Runtime, email: str, pas
     """
     settings, limiter = runtime.settings, runtime.limiter
     key = email.strip().lower()[:320]
-    limiter.enforce("login", f"{key}|{origin.ip}", limit=settings.login_rate_limit_per_minute,
+    ip = origin.ip or "unknown"
+    limiter.enforce("login", f"{key}|{ip}", limit=settings.login_rate_limit_per_minute,
                     window_seconds=60, what="login attempts")
-    limiter.refuse_while_locked(f"login/{key}")
+    # Password spraying tries one password on many accounts: count failures per IP too.
+    limiter.refuse_when_spent("login-failures-ip", ip,
+                              limit=settings.login_failures_per_ip_per_hour,
+                              window_seconds=3600, what="failed logins from this address")
+    lock = f"login/{key}|{ip}"
+    limiter.refuse_while_locked(lock)
     user = session.scalars(select(User).where(User.email == key)).first()
     ok = credentials.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        delay = limiter.note_failure(f"login/{key}")
+        delay = limiter.note_failure(lock)
+        limiter.hit("login-failures-ip", ip, limit=settings.login_failures_per_ip_per_hour,
+                    window_seconds=3600)
         audit.record(session=session, action="auth.login", outcome="failed", origin=origin,
                      actor_user_id=user.id if user else None, actor_label=key,
                      target_type="user", target_id=user.id if user else None,
                      details={"reason": "inactive" if ok else "bad_credentials",
                               "delay_seconds": delay})
         raise Unauthorized("wrong e-mail or password", keep_changes=True)
-    limiter.clear_failures(f"login/{key}")
+    limiter.clear_failures(lock)
     return user
 
 

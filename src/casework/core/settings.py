@@ -214,6 +214,9 @@ class Settings(BaseSettings):
     rate_limit_requests: Annotated[int, Field(ge=1)] = 1200
     rate_limit_window: Annotated[int, Field(ge=1)] = 60
     login_rate_limit_per_minute: Annotated[int, Field(ge=1)] = 5
+    # Failed logins from one client IP, across every account, before that IP is refused
+    # for the rest of the hour: against password spraying (one password, many accounts).
+    login_failures_per_ip_per_hour: Annotated[int, Field(ge=1)] = 30
     upload_rate_limit_per_hour: Annotated[int, Field(ge=1)] = 1000
 
     # HTTP hardening. Lists are comma-separated in the environment.

