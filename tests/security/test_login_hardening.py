@@ -41,3 +41,30 @@ def test_password_spraying_from_one_address_is_refused(tmp_path, make_client):
     # Even the right password is refused from there; from elsewhere it works.
     assert _login(sprayer, OWNER_EMAIL, OWNER_PASSWORD).status_code == 429
     assert _login(owner, OWNER_EMAIL, OWNER_PASSWORD).status_code == 200
+
+
+def _sign_in_form(browser):
+    page = browser.get("/login")
+    assert page.status_code == 200
+    return page.text.split('name="login_token" value="')[1].split('"')[0]
+
+
+def test_the_sign_in_form_needs_its_token_and_the_pre_session_cookie(client):
+    form = {"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "next": "/collections"}
+    # A foreign page posting the form: no pre-session cookie, no token.
+    forged = _from(client, ATTACKER).post("/login", data=form, follow_redirects=False)
+    assert forged.status_code == 403 and "casework_session" not in forged.headers.get(
+        "set-cookie", "")
+    # The attacker's own token does not work from the victim's browser (other cookie).
+    attacker_token = _sign_in_form(_from(client, ATTACKER))
+    victim = _from(client, OWNER_DESK)
+    _sign_in_form(victim)
+    replayed = victim.post("/login", data={**form, "login_token": attacker_token},
+                           follow_redirects=False)
+    assert replayed.status_code == 403
+    # The real form works.
+    browser = _from(client, OWNER_DESK)
+    signed_in = browser.post("/login", data={**form, "login_token": _sign_in_form(browser)},
+                             follow_redirects=False)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/collections"
+    assert browser.get("/collections").status_code == 200
