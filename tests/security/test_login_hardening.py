@@ -4,7 +4,7 @@ by sign-up, invitations, resets or workspace names."""
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, test_settings
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, create_collection, test_settings, upload
 
 ATTACKER = ("203.0.113.66", 40000)
 OWNER_DESK = ("198.51.100.10", 40000)
@@ -68,3 +68,35 @@ def test_the_sign_in_form_needs_its_token_and_the_pre_session_cookie(client):
                              follow_redirects=False)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/collections"
     assert browser.get("/collections").status_code == 200
+
+
+def test_production_workspace_cookie_is_secure(tmp_path, make_client):
+    settings = test_settings(tmp_path / "d", environment="production", secret_key="s" * 40,
+                             admin_api_key="k" * 40)
+    client = make_client(settings)
+    browser = TestClient(client.app, raise_server_exceptions=False,
+                         base_url="https://testserver")
+    csrf = browser.post("/api/v1/auth/session", json={
+        "email": OWNER_EMAIL, "password": OWNER_PASSWORD}).json()["csrf_token"]
+    switched = browser.post("/workspace", data={"csrf_token": csrf, "workspace": "default"},
+                            follow_redirects=False)
+    assert switched.status_code == 303
+    cookie = switched.headers["set-cookie"].lower()
+    assert cookie.startswith("casework_workspace=") and "secure" in cookie
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_authenticated_answers_are_not_stored_and_static_assets_may_be(client):
+    collection = create_collection(client)
+    document = upload(client, collection["id"], ("memo.txt", b"private memo"))[0]["document"]
+    browser = TestClient(client.app, raise_server_exceptions=False)
+    browser.post("/api/v1/auth/session", json={"email": OWNER_EMAIL,
+                                               "password": OWNER_PASSWORD})
+    for answer in (client.get("/api/v1/collections"),
+                   client.get(f"/api/v1/documents/{document['id']}/original"),
+                   client.get("/api/v1/auth/me"),
+                   browser.get("/collections"), browser.get(f"/documents/{document['id']}"),
+                   browser.get("/account")):
+        assert answer.status_code == 200, answer.url
+        assert answer.headers["cache-control"] == "no-store", answer.url
+    assert "no-store" not in browser.get("/static/app.css").headers.get("cache-control", "")

@@ -21,6 +21,10 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.c
             "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
             "worker-src 'self' blob:; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
+# Public assets may be cached; every other answer (pages, API JSON, downloads) may hold a
+# tenant's data and must not outlive the session in a browser's or a proxy's cache. A route
+# that sets its own Cache-Control (thumbnails: private, immutable) keeps it.
+CACHEABLE_PATHS = ("/static/",)
 EXEMPT_FROM_RATE_LIMIT = ("/health", "/healthz", "/readyz", "/metrics")
 
 
@@ -43,6 +47,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else CSP
+        no_store = not scope["path"].startswith(CACHEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -52,6 +57,8 @@ class SecurityHeadersMiddleware:
                          (b"referrer-policy", b"strict-origin-when-cross-origin"),
                          (b"content-security-policy", csp.encode()),
                          (b"cross-origin-opener-policy", b"same-origin")]
+                if no_store:
+                    extra.append((b"cache-control", b"no-store"))
                 if self.hsts:
                     extra.append((b"strict-transport-security",
                                   b"max-age=63072000; includeSubDomains"))

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep
+from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep, cookie_secure
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.errors import CaseworkError, Forbidden
@@ -59,14 +59,15 @@ def home() -> RedirectResponse:
 
 
 @router.post("/workspace")
-def switch_workspace(visitor: VisitorDep, workspace: Annotated[str, Form(max_length=120)]
-                     ) -> Response:
+def switch_workspace(visitor: VisitorDep, runtime: RuntimeDep,
+                     workspace: Annotated[str, Form(max_length=120)]) -> Response:
     """Only remembers the choice: every page re-applies that workspace's policies."""
     if workspace not in {w.slug for w in visitor.workspaces}:
         raise Forbidden("you are not a member of that workspace")
     response = _see_other("/collections")
     response.set_cookie(WORKSPACE_COOKIE, workspace, httponly=True, samesite="lax",
-                        max_age=365 * 24 * 3600, path="/")
+                        secure=cookie_secure(runtime.settings), max_age=365 * 24 * 3600,
+                        path="/")
     return response
 
 
