@@ -197,7 +197,7 @@ def test_settings(data_dir: Path, database_url: str | None = None, **overrides: 
         "admin_email": OWNER_EMAIL, "admin_password": OWNER_PASSWORD,
         # Tests poll fast and log in often; the security tests set the real limits.
         "rate_limit_requests": 1_000_000, "login_rate_limit_per_minute": 1000,
-        "login_failures_per_ip_per_hour": 1_000_000,
+        "login_failures_per_ip_per_hour": 1_000_000, "signups_per_ip_per_hour": 1_000_000,
         "upload_rate_limit_per_hour": 1_000_000,
     }
     values.update(overrides)

@@ -2,6 +2,11 @@
 password spraying across accounts, CSRF on the sign-in form, and no tenant data revealed
 by sign-up, invitations, resets or workspace names."""
 
+import socket
+import threading
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, create_collection, test_settings, upload
@@ -100,3 +105,90 @@ def test_authenticated_answers_are_not_stored_and_static_assets_may_be(client):
         assert answer.status_code == 200, answer.url
         assert answer.headers["cache-control"] == "no-store", answer.url
     assert "no-store" not in browser.get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_creating_a_workspace_never_tells_that_another_tenant_has_that_name(
+        tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", signup_mode="open"))
+    assert client.post("/api/v1/workspaces", json={"name": "Acme Legal"}).status_code == 201
+    stranger = TestClient(client.app, raise_server_exceptions=False)
+    assert stranger.post("/api/v1/auth/signup", json={
+        "email": "stranger@example.test", "password": "a-long-test-password"}
+        ).status_code == 201
+    stranger.headers["Authorization"] = "Bearer " + stranger.post("/api/v1/auth/login", json={
+        "email": "stranger@example.test", "password": "a-long-test-password"}
+        ).json()["tokens"]["access_token"]
+    mine = stranger.post("/api/v1/workspaces", json={"name": "Acme Legal"})
+    assert mine.status_code == 201
+    assert mine.json()["name"] == "Acme Legal" and mine.json()["slug"] != "acme-legal"
+    assert [w["slug"] for w in stranger.get("/api/v1/workspaces").json()] == [
+        mine.json()["slug"]]
+
+
+def test_an_invitation_for_one_address_does_not_reveal_other_accounts(client):
+    token = client.post("/api/v1/workspaces/current/invitations", json={
+        "role": "viewer", "email": "invitee@example.test"}).json()["token"]
+    holder = TestClient(client.app, raise_server_exceptions=False)
+    answers = [holder.post("/api/v1/auth/signup", json={
+        "email": email, "password": "a-long-test-password", "invitation_token": token})
+        for email in (OWNER_EMAIL, "nobody@example.test")]
+    assert [(a.status_code, a.json()["error"]) for a in answers] == [
+        (403, {"code": "forbidden", "message": "this invitation is for another e-mail address"})
+    ] * 2
+    assert holder.post("/api/v1/auth/signup", json={
+        "email": "invitee@example.test", "password": "a-long-test-password",
+        "invitation_token": token}).status_code == 201
+
+
+def test_sign_up_attempts_are_limited_per_address(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", signup_mode="open",
+                                       signups_per_ip_per_hour=3))
+    prober = _from(client, ATTACKER)
+    codes = [prober.post("/api/v1/auth/signup", json={
+        "email": f"probe{n}@example.test", "password": "a-long-test-password"}).status_code
+        for n in range(4)]
+    assert codes == [201, 201, 201, 429]
+    assert _from(client, OWNER_DESK).post("/api/v1/auth/signup", json={
+        "email": "someone@example.test", "password": "a-long-test-password"}
+        ).status_code == 201
+
+
+@pytest.fixture
+def slow_smtp():
+    """A real TCP server that greets nobody for 2 s: what a slow mail relay costs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            time.sleep(2)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+def test_a_password_reset_answers_alike_and_as_fast_for_unknown_addresses(
+        tmp_path, make_client, slow_smtp):
+    client = make_client(test_settings(tmp_path / "d", smtp_host="127.0.0.1",
+                                       smtp_port=slow_smtp, smtp_starttls=False))
+    anon = TestClient(client.app, raise_server_exceptions=False)
+    timings, bodies = [], []
+    for email in (OWNER_EMAIL, "nobody@example.test"):
+        started = time.monotonic()
+        answer = anon.post("/api/v1/auth/password-reset", json={"email": email})
+        timings.append(time.monotonic() - started)
+        bodies.append((answer.status_code, answer.json()))
+    assert bodies[0] == bodies[1] and bodies[0][0] == 202
+    assert max(timings) < 1.0, timings  # the mail goes out after the answer

@@ -3,6 +3,7 @@ and the first owner at bootstrap."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -46,7 +47,8 @@ def create_user(*, session: Session, settings: Settings, email: str, password: s
     email = normalise_email(email)
     check_password(settings, password)
     if find_user(session=session, email=email) is not None:
-        raise Conflict("an account with this e-mail already exists")
+        raise Conflict("this e-mail address cannot be used to sign up: if it is yours, log "
+                       "in or reset the password")
     user = User(email=email, display_name=display_name.strip()[:200],
                 password_hash=credentials.hash_password(password))
     session.add(user)
@@ -74,9 +76,17 @@ def signup(*, session: Session, runtime: Runtime, email: str, password: str,
 
     if runtime.settings.signup_mode == "invite" and not invitation_token:
         raise Forbidden("sign-up is by invitation only: ask a workspace admin for one")
+    # Each attempt may learn whether an address is taken: few attempts per address.
+    runtime.limiter.enforce("signup", origin.ip or "unknown",
+                            limit=runtime.settings.signups_per_ip_per_hour,
+                            window_seconds=3600, what="sign-up attempts")
     invitation = None
     if invitation_token:
         invitation = members.find_open_invitation(session=session, token=invitation_token)
+        # Before looking the address up: an invitation for one address must not tell
+        # its holder whether other addresses have accounts.
+        if invitation.email and invitation.email != normalise_email(email):
+            raise Forbidden("this invitation is for another e-mail address")
     user = create_user(session=session, settings=runtime.settings, email=email,
                        password=password, display_name=display_name)
     audit.record(session=session, action="auth.signup", origin=origin, actor_user_id=user.id,
@@ -173,8 +183,11 @@ def request_password_reset(*, session: Session, runtime: Runtime, email: str,
             f"Reset token: {token}\nLink: {link}\n\n"
             f"It expires in {settings.password_reset_minutes} minutes. "
             "If it was not you, ignore this message.")
-    after_commit(session, lambda: runtime.mailer.send(
-        to=user.email, subject="casework password reset", body=body))
+    # Off the request thread: an SMTP round trip only for existing accounts would make the
+    # answer's timing tell what its body does not.
+    after_commit(session, lambda: threading.Thread(
+        target=runtime.mailer.send, name="reset-mail", daemon=True,
+        kwargs={"to": user.email, "subject": "casework password reset", "body": body}).start())
 
 
 def reset_password(*, session: Session, settings: Settings, token: str, new_password: str,

@@ -217,6 +217,8 @@ class Settings(BaseSettings):
     # Failed logins from one client IP, across every account, before that IP is refused
     # for the rest of the hour: against password spraying (one password, many accounts).
     login_failures_per_ip_per_hour: Annotated[int, Field(ge=1)] = 30
+    # Sign-up attempts per client IP: each may learn whether an address has an account.
+    signups_per_ip_per_hour: Annotated[int, Field(ge=1)] = 10
     upload_rate_limit_per_hour: Annotated[int, Field(ge=1)] = 1000
 
     # HTTP hardening. Lists are comma-separated in the environment.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.core.errors import Conflict, NotFound
+from casework.core.errors import NotFound
 from casework.workspaces.models import Workspace
 
 DEFAULT_SLUG = "default"
@@ -30,11 +31,17 @@ def ensure_default_workspace(*, session: Session, name: str) -> Workspace:
     return workspace
 
 
+def _free_slug(session: Session, name: str) -> str:
+    """Slugs are global but names are not: a taken slug gets a random suffix, so creating a
+    workspace never tells whether another tenant already has one of that name."""
+    slug = base = slugify(name)
+    while session.scalars(select(Workspace.id).where(Workspace.slug == slug)).first():
+        slug = f"{base[:93]}-{secrets.token_hex(3)}"
+    return slug
+
+
 def create_workspace(*, session: Session, name: str) -> Workspace:
-    slug = slugify(name)
-    if session.scalars(select(Workspace.id).where(Workspace.slug == slug)).first():
-        raise Conflict(f"a workspace named {name!r} already exists")
-    workspace = Workspace(name=name.strip(), slug=slug)
+    workspace = Workspace(name=name.strip(), slug=_free_slug(session, name))
     session.add(workspace)
     session.flush()
     return workspace
