@@ -192,3 +192,20 @@ def test_a_password_reset_answers_alike_and_as_fast_for_unknown_addresses(
         bodies.append((answer.status_code, answer.json()))
     assert bodies[0] == bodies[1] and bodies[0][0] == 202
     assert max(timings) < 1.0, timings  # the mail goes out after the answer
+
+
+def test_web_sign_out_ends_the_cookie_session_for_pages_and_api(client):
+    browser = _from(client, OWNER_DESK)
+    signed_in = browser.post("/login", data={
+        "email": OWNER_EMAIL, "password": OWNER_PASSWORD, "login_token": _sign_in_form(browser)},
+        follow_redirects=False)
+    assert signed_in.status_code == 303
+    session_cookie = browser.cookies.get("casework_session")
+    out = browser.post("/logout", data={"csrf_token": browser.cookies.get("casework_csrf")},
+                       follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    replay = _from(client, ATTACKER)
+    replay.cookies.set("casework_session", session_cookie)
+    assert replay.get("/api/v1/collections").status_code == 401
+    assert replay.get("/collections", headers={"Accept": "text/html"},
+                      follow_redirects=False).status_code == 303
