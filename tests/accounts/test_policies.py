@@ -8,11 +8,13 @@ deliberately, listed here.
 """
 
 import pyotp
+from typer.testing import CliRunner
 
 from casework.accounts import service as accounts_service
+from casework.cli.main import app as cli
 from casework.core.database import transaction
 from casework.core.origin import RequestOrigin
-from tests.conftest import create_collection, ingest
+from tests.conftest import create_collection, ingest, test_settings
 from tests.fixtures.accounts import PASSWORD, add_member, anonymous, api_routes, user_id
 
 SECRET = "zebrasecrettext"
@@ -200,3 +202,24 @@ def test_a_suspended_account_is_refused_everywhere(client):
                      json={"refresh_token": refresh}).status_code == 401
     assert anon.post("/api/v1/auth/login", json={"email": "gone@example.test",
                                                  "password": PASSWORD}).status_code == 401
+
+
+def test_an_operator_suspends_and_reinstates_an_account_from_the_command_line(
+        tmp_path, make_client, monkeypatch):
+    data = tmp_path / "d"
+    monkeypatch.setenv("DATA_DIR", str(data))
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    client = make_client(test_settings(data))
+    member = add_member(client, "editor", "paused@example.test")
+    assert member.get("/api/v1/collections").status_code == 200
+    suspended = CliRunner().invoke(cli, ["admin", "suspend-user", "--email",
+                                         "paused@example.test"])
+    assert suspended.exit_code == 0, suspended.output
+    assert member.get("/api/v1/collections").status_code == 401
+    login = {"email": "paused@example.test", "password": PASSWORD}
+    assert anonymous(client).post("/api/v1/auth/login", json=login).status_code == 401
+    unknown = CliRunner().invoke(cli, ["admin", "suspend-user", "--email", "no@example.test"])
+    assert unknown.exit_code == 1
+    assert CliRunner().invoke(cli, ["admin", "reinstate-user", "--email",
+                                    "paused@example.test"]).exit_code == 0
+    assert anonymous(client).post("/api/v1/auth/login", json=login).status_code == 200

@@ -6,9 +6,9 @@ error raised with `keep_changes`, whose flushed rows (a failed login's audit eve
 revoked token family) are committed before the error is answered.
 
 Authentication: `Authorization: Bearer <access token | API key>`, `X-API-Key`, or the web
-UI's session cookie (writes then need the CSRF token). Authorisation: the workspace named
-by `X-Workspace` (slug or id) must be one the user is a member of - otherwise it simply
-does not exist (404) - and the role's (or key's) permissions must include the route's.
+UI's session cookie (writes then need the CSRF token). Authorisation is not decided here:
+`get_principal` and `Require` hand the identity, the `X-Workspace` header (slug or id) and
+the route's permission to `accounts.policy`, the one place the web pages use too.
 """
 
 from __future__ import annotations
