@@ -76,7 +76,7 @@ def signup(*, session: Session, runtime: Runtime, email: str, password: str,
 
     if runtime.settings.signup_mode == "invite" and not invitation_token:
         raise Forbidden("sign-up is by invitation only: ask a workspace admin for one")
-    # Each attempt may learn whether an address is taken: few attempts per address.
+    # Each attempt may learn whether an e-mail is taken: few attempts per client IP.
     runtime.limiter.enforce("signup", origin.ip or "unknown",
                             limit=runtime.settings.signups_per_ip_per_hour,
                             window_seconds=3600, what="sign-up attempts")
