@@ -87,6 +87,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     settings = settings or load_settings()
     configure_logging(settings)
     sentry_enabled = configure_sentry(settings)
+    if not settings.password_reset_available:
+        log.warning("password reset is off: production without SMTP_HOST would write reset "
+                    "links, which take over accounts, to the log")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,8 +106,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             runtime.close()
             metrics.process_exiting()
 
+    # Production hides the API's map by default (DOCS_ENABLED): no /docs, /redoc, /openapi.json.
+    docs = settings.serves_docs
     app = FastAPI(title="casework", version=__version__, lifespan=lifespan,
-                  description="Self-hosted document and media intelligence.")
+                  description="Self-hosted document and media intelligence.",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     install_error_handlers(app)
     install_security_middleware(app, settings)
     app.add_middleware(ObservabilityMiddleware, sentry_enabled=sentry_enabled)

@@ -2,18 +2,24 @@
 
 import base64
 import json
+import stat
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from casework.core.production_checks import SECRET_KEY_FILE
 from casework.core.settings import DEV_SECRET_KEY
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, login
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, login, test_settings
 from tests.fixtures.accounts import anonymous
 
 
 def _get(client, token):
     return anonymous(client).get("/api/v1/collections",
                                  headers={"Authorization": f"Bearer {token}"})
+
+
+def _server_key(client) -> str:
+    return client.app.state.runtime.settings.secret_key.get_secret_value()
 
 
 def test_requests_without_credentials_are_refused(client):
@@ -47,7 +53,7 @@ def test_alg_none_and_other_keys_are_refused(client):
     other_key = jwt.encode(claims, "not-the-server-key-at-all-0123456789", algorithm="HS256")
     assert _get(client, other_key).status_code == 401
     # The same claims signed with the real key pass: the refusals above are about the alg.
-    assert _get(client, jwt.encode(claims, DEV_SECRET_KEY, algorithm="HS256")
+    assert _get(client, jwt.encode(claims, _server_key(client), algorithm="HS256")
                 ).status_code == 200
 
 
@@ -55,7 +61,7 @@ def test_expired_tokens_are_refused(client):
     me = client.get("/api/v1/auth/me").json()
     past = datetime.now(UTC) - timedelta(hours=1)
     expired = jwt.encode({"sub": me["id"], "typ": "access", "ver": 0, "iat": past,
-                          "exp": past + timedelta(minutes=15)}, DEV_SECRET_KEY,
+                          "exp": past + timedelta(minutes=15)}, _server_key(client),
                          algorithm="HS256")
     response = _get(client, expired)
     assert response.status_code == 401
@@ -129,3 +135,32 @@ def test_logout_ends_the_access_tokens_of_that_login_at_once(client):
         assert refused.status_code == 401 and "logged out" in refused.json()["error"]["message"]
     # ... and another login of the same account is left alone.
     assert _get(client, other_device["access_token"]).status_code == 200
+
+def test_a_token_signed_with_the_key_in_the_source_is_refused(client):
+    """Without SECRET_KEY a development server signs with a key of its own, not the
+    public default anyone can read in casework's source."""
+    me = client.get("/api/v1/auth/me").json()
+    now = datetime.now(UTC)
+    own = jwt.decode(client.headers["Authorization"].split()[1],
+                     options={"verify_signature": False})
+    claims = {"sub": me["id"], "typ": "access", "ver": 0, "sid": own["sid"], "iat": now,
+              "exp": now + timedelta(minutes=5)}
+    response = _get(client, jwt.encode(claims, DEV_SECRET_KEY, algorithm="HS256"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    # The same claims signed with the install's own key pass: the refusal is about the key.
+    assert _get(client, jwt.encode(claims, _server_key(client), algorithm="HS256")
+                ).status_code == 200
+
+
+def test_the_install_key_is_private_and_survives_a_restart(tmp_path, make_client):
+    data_dir = tmp_path / "data"
+    first = make_client(test_settings(data_dir))
+    token = login(first, OWNER_EMAIL, OWNER_PASSWORD)["access_token"]
+    key_file = data_dir / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key_file.read_text().strip()) >= 32
+    restarted = make_client(test_settings(data_dir), authenticate=False)
+    assert _get(restarted, token).status_code == 200  # sessions outlive a restart
+    other_install = make_client(test_settings(tmp_path / "other"), authenticate=False)
+    assert _get(other_install, token).status_code == 401

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from casework.core.settings import load_settings
+from casework.core.settings import SettingsError, load_settings
 from tests.deploy.conftest import DEPLOY, NOT_CASEWORK, REQUIRED_IN_PRODUCTION, ROOT
 
 COMMANDS = {"serve", "worker", "scheduler", "migrate", "backup", "health"}
@@ -112,7 +112,11 @@ def test_kubernetes_manifests_are_complete_and_agree_with_settings(setting_names
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
     secret = next(d for d in documents if d["kind"] == "Secret")["stringData"]
     assert_known(set(config) | set(secret), setting_names, "k8s config/secret")
-    assert_production_ready({**config, **secret}, "k8s config + secret")
+    with pytest.raises(SettingsError, match="example value"):  # as shipped: refused
+        assert_production_ready({**config, **secret}, "k8s config + secret")
+    # What an operator fills in for each CHANGE-ME marker.
+    filled = {k: str(v).replace("CHANGE-ME", SECRET) for k, v in secret.items()}
+    assert_production_ready({**config, **filled}, "k8s config + secret")
     deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
     assert set(deployments) == {"casework-api", "casework-worker", "casework-scheduler"}
     workloads = [*deployments.values(),

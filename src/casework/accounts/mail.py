@@ -1,6 +1,8 @@
 """Outgoing e-mail (password resets, invitations): SMTP when SMTP_HOST is set, else the log.
 
 Development needs no mail server: the message, link included, is written to the log.
+Production never writes a message body to the log (it may hold a reset token that takes
+over the account); without SMTP it logs only that a message was not sent.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import smtplib
 from email.message import EmailMessage
 from typing import Protocol
 
-from casework.core.settings import Settings
+from casework.core.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,13 @@ class Mailer(Protocol):
 
 
 class LogMailer:
+    def __init__(self, *, show_body: bool = True) -> None:
+        self.show_body = show_body
+
     def send(self, *, to: str, subject: str, body: str) -> None:
+        if not self.show_body:
+            log.warning("e-mail not sent (no SMTP_HOST set) to=%s subject=%s", to, subject)
+            return
         log.warning("e-mail (no SMTP_HOST set, so written here) to=%s subject=%s\n%s",
                     to, subject, body)
 
@@ -48,4 +56,6 @@ class SmtpMailer:
 
 
 def build_mailer(settings: Settings) -> Mailer:
-    return SmtpMailer(settings) if settings.smtp_host else LogMailer()
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    return LogMailer(show_body=settings.environment != Environment.production)

@@ -13,7 +13,14 @@ from casework.accounts import credentials, sessions
 from casework.accounts.models import Membership, PasswordReset, Role, User
 from casework.audit import service as audit
 from casework.core.database import after_commit, utcnow
-from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from casework.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from casework.core.origin import RequestOrigin
 from casework.core.settings import Settings
 from casework.runtime import Runtime
@@ -21,6 +28,12 @@ from casework.workspaces import service as workspaces_service
 from casework.workspaces.models import Workspace
 
 RESET_PREFIX = "cwp"
+
+
+class PasswordResetUnavailable(ServiceUnavailable):
+    """Production without SMTP: the reset link could only go to the log, so reset is off."""
+
+    code = "password_reset_unavailable"
 
 
 def normalise_email(email: str) -> str:
@@ -164,6 +177,10 @@ def request_password_reset(*, session: Session, runtime: Runtime, email: str,
                            origin: RequestOrigin) -> None:
     """Mail a reset link if the account exists; the answer is the same either way."""
     settings = runtime.settings
+    if not settings.password_reset_available:
+        raise PasswordResetUnavailable(
+            "password reset by e-mail is off on this server (no SMTP_HOST is set); "
+            "ask its operator for help")
     key = email.strip().lower()[:320]
     runtime.limiter.enforce("reset", f"{key}|{origin.ip}", limit=3, window_seconds=3600,
                             what="password reset requests")

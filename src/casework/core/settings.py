@@ -13,9 +13,13 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from casework.core.production_checks import (
+    DEV_SECRET_KEY,
+    install_secret_key,
+    production_problems,
+)
+
 MiB = 1024 * 1024
-# Obviously not a secret: production refuses to start with it (see `production_problems`).
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -149,8 +153,12 @@ class Settings(BaseSettings):
         default=None, description="Report unhandled errors to Sentry; unset: nothing is sent.")
     sentry_traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
     metrics_enabled: bool = True
-    metrics_token: str | None = Field(
-        default=None, description="When set, /metrics requires 'Authorization: Bearer <token>'.")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, /metrics requires 'Authorization: Bearer <token>' "
+        "(ADMIN_API_KEY is accepted too). Production without it: ADMIN_API_KEY is required.")
+    docs_enabled: bool | None = Field(
+        default=None, description="Serve /docs, /redoc and /openapi.json. Default: on, except "
+        "in production, where the API's full map is not handed to anonymous callers.")
     prometheus_multiproc_dir: Path | None = Field(
         default=None, description="Shared folder for metrics of several server processes. "
         "Must be a real environment variable (prometheus_client reads it at import); "
@@ -308,6 +316,27 @@ class Settings(BaseSettings):
         return "console" if self.environment == Environment.development else "json"
 
     @property
+    def serves_docs(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != Environment.production
+
+    @property
+    def metrics_tokens(self) -> list[str]:
+        """Bearer tokens /metrics accepts; empty: open (only outside production)."""
+        required = self.metrics_token is not None or self.environment == Environment.production
+        if not required:
+            return []
+        return [secret.get_secret_value() for secret in (self.metrics_token, self.admin_api_key)
+                if secret is not None and secret.get_secret_value()]
+
+    @property
+    def password_reset_available(self) -> bool:
+        """Reset links go by e-mail. Without SMTP they would be written to the log, where in
+        production anyone reading logs could take over any account: reset is off there."""
+        return bool(self.smtp_host) or self.environment != Environment.production
+
+    @property
     def runs_workers(self) -> bool:
         """Whether readiness should insist on a live job worker."""
         if self.health_require_workers is not None:
@@ -335,28 +364,7 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError("\n".join(
             ["casework refuses to start in production: the configuration is unsafe.",
              *(f"  {p}" for p in problems)]))
+    if settings.secret_key.get_secret_value() == DEV_SECRET_KEY:
+        key = install_secret_key(settings.data_dir)
+        settings = settings.model_copy(update={"secret_key": SecretStr(key)})
     return settings
-
-
-def production_problems(settings: Settings) -> list[str]:
-    """What must change before ENVIRONMENT=production may start; empty when all is well."""
-    problems: list[str] = []
-    if bool(settings.admin_email) != bool(settings.admin_password):
-        problems.append("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
-    if settings.environment != Environment.production:
-        return problems
-    secret = settings.secret_key.get_secret_value()
-    if secret == DEV_SECRET_KEY or len(secret) < 32:
-        problems.append("SECRET_KEY: set a random value of at least 32 characters, e.g. "
-                        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
-    if "*" in settings.cors_origins:
-        problems.append("CORS_ORIGINS: list the allowed origins; '*' is not allowed")
-    if settings.debug:
-        problems.append("DEBUG: must be false")
-    api_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
-    if len(api_key) < 32:
-        problems.append("ADMIN_API_KEY: set a random operator key of at least 32 characters")
-    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
-    if settings.admin_email and len(password) < settings.password_min_length:
-        problems.append(f"ADMIN_PASSWORD: at least {settings.password_min_length} characters")
-    return problems

@@ -50,9 +50,13 @@ async def prometheus_metrics(
     settings = runtime.settings
     if not settings.metrics_enabled:
         raise NotFound("metrics are turned off (METRICS_ENABLED=false)")
-    if settings.metrics_token:
-        expected = f"Bearer {settings.metrics_token}"
-        if not hmac.compare_digest((authorization or "").encode(), expected.encode()):
-            raise MetricsUnauthorized("metrics need 'Authorization: Bearer <METRICS_TOKEN>'")
+    tokens = settings.metrics_tokens
+    if tokens:
+        sent = (authorization or "").encode()
+        # Every token is compared, so the time taken does not say which one nearly matched.
+        matches = [hmac.compare_digest(sent, f"Bearer {token}".encode()) for token in tokens]
+        if not any(matches):
+            raise MetricsUnauthorized("metrics need 'Authorization: Bearer <METRICS_TOKEN>' "
+                                      "(or the ADMIN_API_KEY)")
     body = await run_in_threadpool(metrics.render_metrics, runtime)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

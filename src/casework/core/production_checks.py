@@ -1,0 +1,113 @@
+"""What ENVIRONMENT=production refuses to start with, and the development signing key.
+
+Kept apart from the Settings class so the list of checks can grow without it; every check
+reads a built `Settings` and returns readable lines naming the variable to change.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from casework.core.settings import Settings
+
+# Stands for "unset": it is public, so it never signs anything. Outside production
+# `load_settings` swaps it for the per-install key in DATA_DIR/SECRET_KEY_FILE; production
+# refuses to start with it (see `production_problems`).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
+SECRET_KEY_FILE = "secret-key"  # noqa: S105  # a file name
+# Values the files in deploy/ show as examples (tests/deploy/test_placeholders.py reads them
+# from there and fails when one is missing here). Production refuses each, and anything
+# starting with CHANGE-ME / changeme, in every secret setting: an example copied into a real
+# deployment is a password the whole internet knows.
+EXAMPLE_SECRETS = frozenset({
+    DEV_SECRET_KEY, "dev-only-compose-secret-key-0123456789abcdef", "minioadmin", "casework",
+    "dev-only-compose-metrics-token",
+})
+PLACEHOLDER_PREFIXES = ("change-me", "changeme", "change_me")
+
+
+def install_secret_key(data_dir: Path) -> str:
+    """This installation's own signing key, made once and kept in DATA_DIR (mode 0600).
+
+    A development server without SECRET_KEY must not accept tokens signed with a key anyone
+    can read in the source. Written under a temporary name and linked into place, so
+    processes starting together (`serve --workers N`) all end up with the same key.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def is_placeholder(value: str) -> bool:
+    """An example value from deploy/ or a CHANGE-ME marker, not a real secret."""
+    return value in EXAMPLE_SECRETS or value.strip().lower().startswith(PLACEHOLDER_PREFIXES)
+
+
+def _url_password(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except ArgumentError:  # not a SQLAlchemy URL (e.g. memory://): no password in it
+        return None
+
+
+def secret_values(settings: Settings) -> dict[str, str]:
+    """Every secret the settings hold, by the variable that sets it (passwords inside URLs
+    included), for the placeholder check."""
+    values = {name.upper(): value.get_secret_value()
+              for name, value in settings if isinstance(value, SecretStr)}
+    if settings.s3_access_key_id:
+        values["S3_ACCESS_KEY_ID"] = settings.s3_access_key_id
+    for name in ("database_url", "redis_url", "rate_limit_storage_url"):
+        password = _url_password(getattr(settings, name))
+        if password:
+            values[f"{name.upper()} (its password)"] = password
+    return values
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What must change before ENVIRONMENT=production may start; empty when all is well."""
+    problems: list[str] = []
+    if bool(settings.admin_email) != bool(settings.admin_password):
+        problems.append("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
+    if settings.environment != "production":
+        return problems
+    for name, value in secret_values(settings).items():
+        if is_placeholder(value):
+            problems.append(f"{name}: still the example value from the deploy files or a "
+                            "CHANGE-ME placeholder; set a real secret")
+    secret = settings.secret_key.get_secret_value()
+    if secret == DEV_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY: set a random value of at least 32 characters, e.g. "
+                        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    if "*" in settings.cors_origins:
+        problems.append("CORS_ORIGINS: list the allowed origins; '*' is not allowed")
+    if settings.debug:
+        problems.append("DEBUG: must be false")
+    api_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    if len(api_key) < 32:
+        problems.append("ADMIN_API_KEY: set a random operator key of at least 32 characters")
+    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    if settings.admin_email and len(password) < settings.password_min_length:
+        problems.append(f"ADMIN_PASSWORD: at least {settings.password_min_length} characters")
+    return problems
