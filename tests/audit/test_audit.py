@@ -92,3 +92,31 @@ def test_the_log_is_append_only_in_the_database(client, settings):
             else:
                 raise AssertionError(f"{statement} was allowed")
     engine.dispose()
+
+
+def _downloads(client, document_id):
+    return [e for e in client.get("/api/v1/audit", params={"action": "document.download",
+                                                            "limit": 200}).json()["items"]
+            if e["target_id"] == document_id]
+
+
+def test_a_ranged_download_is_audited_once_per_user_and_window(client):
+    """A player seeking sends many ranges: one event per user per document per window,
+    and a client skipping byte 0 is audited all the same."""
+    collection = create_collection(client)
+    data = b"".join(b"line %05d of an audited text file\n" % n for n in range(300))
+    first, second = ingest(client, collection["id"], ("a.txt", data), ("b.txt", data + b"."))
+    url = f"/api/v1/documents/{first['id']}/original"
+    for ranges in ("bytes=0-1023", "bytes=1024-2047", "bytes=0-", "bytes=5000-", None):
+        response = client.get(url, headers={"Range": ranges} if ranges else {})
+        assert response.status_code in (200, 206)
+    assert len(_downloads(client, first["id"])) == 1
+    member = add_member(client, "viewer", "viewer@example.test")
+    member.get(url, headers={"Range": "bytes=0-99"})
+    assert {e["actor_label"] for e in _downloads(client, first["id"])} == {
+        OWNER_EMAIL, "viewer@example.test"}
+    # Everything but byte 0, in one request: still a download.
+    skipped = client.get(f"/api/v1/documents/{second['id']}/original",
+                         headers={"Range": "bytes=1-"})
+    assert skipped.status_code == 206 and len(skipped.content) == len(data)
+    assert len(_downloads(client, second["id"])) == 1

@@ -19,6 +19,7 @@ from casework.audit.models import AuditEvent
 from casework.core.database import transaction
 from casework.core.origin import RequestOrigin
 from casework.core.scoping import scoped
+from casework.security.ratelimit import RateLimiter
 
 CSV_COLUMNS = ("id", "created_at", "workspace_id", "action", "outcome", "actor_user_id",
                "actor_api_key_id", "actor_label", "target_type", "target_id", "ip",
@@ -123,3 +124,21 @@ def record_read(*, sessions: sessionmaker[Session], principal: Principal, action
     with transaction(sessions) as session:
         record_by(session=session, principal=principal, action=action,
                   target_type=target_type, target_id=target_id, details=details)
+
+
+def record_download(*, sessions: sessionmaker[Session], limiter: RateLimiter,
+                    window_seconds: int, principal: Principal, document_id: str) -> bool:
+    """One `document.download` per (actor, document) per window, whatever byte ranges the
+    client asks for; True when this request wrote the event.
+
+    Every request is considered, not only the one starting at byte 0: a client that skips
+    byte 0 (`Range: bytes=1-`) would otherwise take the whole file unaudited, while a video
+    player seeking sends dozens of ranges and a player replaying re-asks for `bytes=0-`.
+    """
+    actor = principal.api_key_id or principal.user_id or principal.label or "anonymous"
+    if not limiter.first_in_window("audit-download", f"{actor}|{document_id}",
+                                   window_seconds=window_seconds):
+        return False
+    record_read(sessions=sessions, principal=principal, action="document.download",
+                target_type="document", target_id=document_id)
+    return True

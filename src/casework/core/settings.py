@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     # Sign-up attempts per client IP: each may learn whether an address has an account.
     signups_per_ip_per_hour: Annotated[int, Field(ge=1)] = 10
     upload_rate_limit_per_hour: Annotated[int, Field(ge=1)] = 1000
+    download_audit_window_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=900, description="A document's original fetched by the same user or key "
+        "again within this window (a player seeking, a download resumed in ranges) is one "
+        "`document.download` audit event, not one per request.")
 
     # HTTP hardening. Lists are comma-separated in the environment.
     cors_origins: CommaList = Field(default_factory=list)

@@ -115,10 +115,9 @@ def download_original(
                                     document_id=document_id)
     etag = f'"{document.sha256}"'
     wanted = parse_range(range_, document.size_bytes, if_range=if_range, etag=etag)
-    if wanted is None or wanted.start == 0:  # not every seek of a video player
-        audit.record_read(sessions=runtime.sessions, principal=principal,
-                          action="document.download", target_type="document",
-                          target_id=document.id)
+    audit.record_download(sessions=runtime.sessions, limiter=runtime.limiter,
+                          window_seconds=runtime.settings.download_audit_window_seconds,
+                          principal=principal, document_id=document.id)
     chunks = service.read_original(
         runtime=runtime, document=document,
         start=wanted.start if wanted else 0,

@@ -69,6 +69,11 @@ class RateLimiter:
                               details={"retry_after": int(state.headers()["Retry-After"])})
         return state
 
+    def first_in_window(self, namespace: str, key: str, *, window_seconds: int) -> bool:
+        """True for the first call per key in a fixed window (shared through Redis when
+        the storage is Redis, per process on memory://); used to deduplicate events."""
+        return self.storage.incr(f"{namespace}/{key}", window_seconds) == 1
+
     # Growing delays after failed logins: n failures beyond the free ones lock the key for
     # 2^(n-1) seconds (1, 2, 4 ... 60). Logins key it by account AND client IP, so a
     # stranger's failures never lock the owner out from the owner's own address.
