@@ -1,10 +1,10 @@
 """Audit routes: a workspace's admins read its log (JSON or CSV); operators read all of it."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 
 from casework.api.deps import CanReadAudit, OperatorDep, ReadSessionDep
 from casework.api.pagination import Page, PagingDep
@@ -21,8 +21,10 @@ def get_filters(
     outcome: Annotated[str | None, Query(max_length=16)] = None,
     actor_user_id: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    # With a time zone (2024-05-01T00:00:00Z): a naive time is ambiguous, and comparing it
+    # with the stored aware times failed with a 500.
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
 ) -> service.AuditFilters:
     return service.AuditFilters(action=action, outcome=outcome, actor_user_id=actor_user_id,
                                 target_id=target_id, since=since, until=until)

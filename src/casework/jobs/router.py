@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from casework.api.deps import PrincipalDep, ReadSessionDep
+from casework.api.ids import IntIdPath
 from casework.api.pagination import PagingDep
 from casework.jobs import service
 from casework.jobs.models import JobStatus
@@ -22,6 +23,6 @@ def list_jobs(session: ReadSessionDep, principal: PrincipalDep, paging: PagingDe
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(job_id: int, session: ReadSessionDep, principal: PrincipalDep) -> JobOut:
+def get_job(job_id: IntIdPath, session: ReadSessionDep, principal: PrincipalDep) -> JobOut:
     return JobOut.model_validate(
         service.get_job(session=session, workspace_id=principal.workspace_id, job_id=job_id))

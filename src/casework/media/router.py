@@ -49,7 +49,8 @@ def gallery(
             responses={200: {"content": {"image/webp": {}, "image/jpeg": {}}}})
 def thumbnail(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
               principal: PrincipalDep, if_none_match: IfNoneMatch = None,
-              size: Annotated[int, Query(description="320 or 1280")] = GRID) -> Response:
+              size: Annotated[int, Query(ge=1, le=10_000, description="320 or 1280")] = GRID,
+              ) -> Response:
     """320 px grid thumbnails are WebP; previews (size 1280: at most 1280 px, a JPEG photo's
     from 1000) are JPEG for photos, else WebP."""
     return _serve(service.get_thumbnail(

@@ -17,6 +17,7 @@ from casework.accounts.permissions import Scope
 from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep
 from casework.apikeys import service as apikeys_service
 from casework.audit import service as audit_service
+from casework.core.errors import InvalidInput
 from casework.usage import service as usage_service
 from casework.web.deps import AuditReaderDep, KeyManagerDep, MemberManagerDep, Viewer
 from casework.web.router import render
@@ -32,7 +33,10 @@ def _admin_page(request: Request, viewer: Viewer, session: ReadSessionDep, *,
     workspace_id = viewer.principal.workspace_id
     since_at = None
     if since:
-        since_at = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        try:  # the pattern lets 2024-13-45 through; the calendar does not
+            since_at = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        except ValueError:
+            raise InvalidInput(f"{since!r} is not a date (YYYY-MM-DD)") from None
     events, total = audit_service.list_events(
         session=session, workspace_id=workspace_id,
         filters=audit_service.AuditFilters(action=action or None, outcome=outcome or None,

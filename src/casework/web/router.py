@@ -165,7 +165,7 @@ def edit_collection(
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, viewer: ViewerDep,
                   session: ReadSessionDep,
-                  page: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+                  page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None) -> HTMLResponse:
     workspace_id = viewer.principal.workspace_id
     document = documents_service.get_document(session=session, workspace_id=workspace_id,
                                               document_id=document_id)
