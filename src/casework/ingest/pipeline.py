@@ -271,14 +271,23 @@ def document_failed(ctx: JobContext, reason: str) -> None:
 def embed_document(ctx: JobContext) -> None:
     workspace_id = ctx.workspace_id or ""
     document_id = ctx.payload["document_id"]
+    if not ctx.runtime.settings.semantic_search:
+        # Queued while semantic search was on: with it off no model may load. `skipped`
+        # is what the backlog re-queues once it is on again (ingest/backlog.py).
+        _mark_embedding(ctx, EmbeddingStatus.skipped)
+        return
     with ctx.runtime.metrics.time_stage("embed"):
         indexing.embed_chunks(runtime=ctx.runtime, workspace_id=workspace_id,
                               document_id=document_id, progress=ctx.report_progress)
+    _mark_embedding(ctx, EmbeddingStatus.ready)
+
+
+def _mark_embedding(ctx: JobContext, status: EmbeddingStatus) -> None:
     with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, workspace_id).where(
-            Document.id == document_id)).first()
+        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
+            Document.id == ctx.payload["document_id"])).first()
         if document is not None:
-            document.embedding_status = EmbeddingStatus.ready
+            document.embedding_status = status
 
 
 def embedding_failed(ctx: JobContext, reason: str) -> None:
@@ -292,6 +301,8 @@ def embedding_failed(ctx: JobContext, reason: str) -> None:
 
 
 def embed_note(ctx: JobContext) -> None:
+    if not ctx.runtime.settings.semantic_search:
+        return  # queued while it was on; the backlog queues the note again once it is
     indexing.embed_chunks(runtime=ctx.runtime, workspace_id=ctx.workspace_id or "",
                           note_id=ctx.payload["note_id"], progress=ctx.report_progress)
 
