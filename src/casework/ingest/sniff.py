@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from casework.ingest.archives import check_zip_archive
+from casework.ingest.byte_order import bom_encoding, decode_sample
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,10 +120,39 @@ def _looks_like_email(head: bytes) -> bool:
     return b"from" in seen and len(seen & _MAIL_HEADERS) >= 3
 
 
+def _wide_text_head(head: bytes) -> bytes | None:
+    """A UTF-16 or UTF-32 file's first bytes as UTF-8, when its byte-order mark is followed
+    by text; None otherwise (an MP3 frame also starts FF FE, and is not text)."""
+    encoding = bom_encoding(head)
+    if encoding not in ("utf-16", "utf-32"):
+        return None
+    text = decode_sample(head, encoding)
+    if text is None:
+        return None
+    encoded = text.encode("utf-8")
+    return encoded if _looks_like_text(encoded) else None
+
+
+def _text_media_type(head: bytes, filename: str, *, mail: bool = True) -> str:
+    if mail and _looks_like_email(head):
+        return EML
+    lowered = head.lstrip().lower()
+    if any(marker in lowered[:1024] for marker in _HTML_MARKERS):
+        return "text/html"
+    if Path(filename).suffix.lower() in _MARKDOWN_SUFFIXES:
+        return "text/markdown"
+    return "text/plain"
+
+
 def sniff_media_type(path: Path, filename: str) -> str | None:
     """Return the media type casework would parse this file as, or None if unsupported."""
     with open(path, "rb") as fh:
         head = fh.read(_HEAD_BYTES)
+    wide_text = _wide_text_head(head)
+    if wide_text is not None:
+        # Text in UTF-16/32 (the parsers decode it by its mark); the e-mail parser reads
+        # raw bytes, so such a file is never taken for a message.
+        return _text_media_type(wide_text, filename, mail=False)
     for magic, media_type in _MAGIC:
         if head.startswith(magic):
             return media_type
@@ -135,11 +165,4 @@ def sniff_media_type(path: Path, filename: str) -> str | None:
         return "audio/mpeg"
     if not head or not _looks_like_text(head):
         return None
-    if _looks_like_email(head):
-        return EML
-    lowered = head.lstrip().lower()
-    if any(marker in lowered[:1024] for marker in _HTML_MARKERS):
-        return "text/html"
-    if Path(filename).suffix.lower() in _MARKDOWN_SUFFIXES:
-        return "text/markdown"
-    return "text/plain"
+    return _text_media_type(head, filename)

@@ -10,6 +10,7 @@ import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
+from casework.ingest.byte_order import bom_encoding
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument
 
 SECTION_CHARS = 100_000
@@ -17,7 +18,12 @@ _READ_BYTES = 64 * 1024
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as such, else Latin-1."""
+    """UTF-16 or UTF-32 when the file starts with their byte-order mark; else UTF-8 (with
+    or without BOM) when the file decodes as such, else Latin-1."""
+    with open(path, "rb") as fh:
+        declared = bom_encoding(fh.read(4))
+    if declared in ("utf-16", "utf-32"):
+        return declared
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as fh:
