@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from casework.core.errors import CaseworkError
+from casework.core.errors import CaseworkError, ClientDisconnected
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         headers=getattr(exc, "headers", None))
 
 
+async def _client_disconnected(request: Request, exc: Exception) -> Response:
+    """One line, no traceback: a client going away is routine (a closed tab, a cancelled
+    upload), and a traceback per disconnect once flooded the log and stalled the server."""
+    if not isinstance(exc, ClientDisconnected):
+        exc = ClientDisconnected("the client disconnected before the request was complete")
+    log.warning("client disconnected mid-request: %s %s", request.method, request.url.path)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     # This handler runs outside the request middleware, so it adds the request id itself:
@@ -82,6 +92,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnected, _client_disconnected)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(CaseworkError, _casework_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

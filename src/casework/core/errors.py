@@ -57,6 +57,17 @@ class InvalidInput(CaseworkError):
     code = "invalid_input"
 
 
+class ClientDisconnected(CaseworkError):
+    """The client went away mid-request (a cancelled upload): a normal event, not a fault.
+
+    499 is the status proxies (nginx) record for it; the client never reads the answer,
+    but access logs and metrics tell it apart from real errors.
+    """
+
+    status_code = 499
+    code = "client_disconnected"
+
+
 class ServiceUnavailable(CaseworkError):
     status_code = 503
     code = "service_unavailable"

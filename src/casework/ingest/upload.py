@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
+from starlette.requests import ClientDisconnect
 
-from casework.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from casework.core.errors import (
+    ClientDisconnected,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 10_000
@@ -167,8 +173,16 @@ async def receive_multipart(
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
+        if parser.state != MultipartState.END:
+            # python-multipart does not check this: the last part would be dropped, and
+            # its temp file left behind, as if the upload had been whole.
+            raise InvalidInput("the multipart body ended before its closing boundary: the "
+                               "upload was cut short")
     except BaseException as exc:
         receiver.abort()
+        if isinstance(exc, ClientDisconnect):
+            raise ClientDisconnected("the client disconnected before the upload was "
+                                     "complete; nothing was stored") from None
         if isinstance(exc, ValueError) and not isinstance(exc, InvalidInput):
             raise InvalidInput(f"malformed multipart body: {exc}") from None
         raise
