@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from casework.core.errors import CaseworkError, ClientDisconnected
+from casework.core.redaction import data_roots, redact_paths
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,23 @@ def _body(code: str, message: str, details: object | None = None) -> dict[str, o
     return {"error": error}
 
 
+def _redact(request: Request, text: str) -> str:
+    """Messages carry library text, which names files on the server: never answer with it."""
+    runtime = getattr(request.app.state, "runtime", None)
+    roots = data_roots(runtime.settings.data_dir) if runtime is not None else ()
+    return redact_paths(text, roots=roots)
+
+
 async def _casework_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CaseworkError)
-    page = _page(request, exc.status_code, exc.code, exc.message)
+    message = _redact(request, exc.message)
+    page = _page(request, exc.status_code, exc.code, message)
     if page is not None:
         return page
-    return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers or None)
+    details = {key: _redact(request, value) if isinstance(value, str) else value
+               for key, value in exc.details.items()}
+    return JSONResponse(_body(exc.code, message, details), status_code=exc.status_code,
+                        headers=exc.headers or None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -63,10 +75,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
-    page = _page(request, exc.status_code, code, str(exc.detail))
+    detail = _redact(request, str(exc.detail))
+    page = _page(request, exc.status_code, code, detail)
     if page is not None:
         return page
-    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
+    return JSONResponse(_body(code, detail), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
 

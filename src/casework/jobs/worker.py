@@ -14,10 +14,12 @@ import socket
 import threading
 import traceback
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from casework.core.database import transaction
+from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import heartbeats, schedule, service
 from casework.jobs.handlers import JobContext, JobHandler, PermanentJobError
 
@@ -60,9 +62,10 @@ class WorkerLock:
         return True
 
 
-def describe_error(exc: BaseException) -> str:
-    """A readable one-line reason for users; the traceback goes to the log only."""
-    message = str(exc).strip() or exc.__class__.__name__
+def describe_error(exc: BaseException, *, roots: Iterable[Path | str] = ()) -> str:
+    """A readable one-line reason for users, without server paths (it is shown on the
+    document and the job); the traceback, paths included, goes to the log only."""
+    message = redact_paths(str(exc).strip(), roots=roots) or exc.__class__.__name__
     return message if isinstance(exc, PermanentJobError) else f"{exc.__class__.__name__}: {message}"
 
 
@@ -155,7 +158,7 @@ class WorkerPool:
         except Exception as exc:
             log.warning("job %s (%s) attempt %s failed:\n%s", ctx.job_id, ctx.kind,
                         ctx.attempt, traceback.format_exc())
-            reason = describe_error(exc)
+            reason = describe_error(exc, roots=data_roots(settings.data_dir))
             with transaction(self.runtime.sessions) as session:
                 from casework.jobs.models import Job
 

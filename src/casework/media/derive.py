@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from casework.core.redaction import data_roots, redact_paths
 from casework.core.settings import Settings
 from casework.media import pdf_previews, thumbnails, video
 from casework.media.images import ImageRejected
@@ -101,7 +102,7 @@ def _derive_video(ctx: DeriveContext) -> dict[str, Any]:
                                 "tile_height": sheet.tile_height}
     except video.VideoError as exc:
         # Metadata and the original still serve; say why there is no picture.
-        out["preview_error"] = str(exc)
+        out["preview_error"] = redact_paths(str(exc), roots=data_roots(ctx.settings.data_dir))
     return out
 
 
@@ -119,7 +120,8 @@ def _derive_pdf(ctx: DeriveContext) -> dict[str, Any]:
                 if number == 1:
                     _store_thumbnails(ctx, thumbnails.thumbnails_from(page))
     except pdf_previews.PreviewError as exc:
-        return {"preview_error": str(exc)}
+        return {"preview_error": redact_paths(str(exc),
+                                              roots=data_roots(ctx.settings.data_dir))}
     return {**_thumbnail_facts(_DRAWN_TYPES), "page_previews": count} if count else {}
 
 

@@ -31,6 +31,10 @@ _TRANSPOSED = {5, 6, 7, 8}
 class ImageRejected(Exception):
     """The image cannot be accepted (too many pixels, unreadable); the message says why."""
 
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
 
 def apply_pixel_limit(max_pixels: int) -> None:
     """Pillow's own decompression-bomb guard, set from MAX_IMAGE_PIXELS (process-wide)."""
@@ -46,7 +50,7 @@ def open_image(path: Path, *, max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise ImageRejected(
             f"the image has more pixels than MAX_IMAGE_PIXELS allows; refused as a possible "
-            f"decompression bomb ({exc})") from None
+            f"decompression bomb ({exc})", too_large=True) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ImageRejected(f"not a readable image: {exc}") from None
     pixels = image.width * image.height
@@ -55,7 +59,7 @@ def open_image(path: Path, *, max_pixels: int) -> Image.Image:
         raise ImageRejected(
             f"the image is {image.width}x{image.height} = {pixels / 1e6:.0f} megapixels, "
             f"above the limit of {max_pixels / 1e6:.0f} megapixels (MAX_IMAGE_PIXELS); "
-            "refused as a possible decompression bomb")
+            "refused as a possible decompression bomb", too_large=True)
     return image
 
 

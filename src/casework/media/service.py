@@ -34,8 +34,10 @@ def check_upload(*, path: Path, media_type: str, settings: Settings) -> None:
         try:
             check_image(path, max_pixels=settings.max_image_pixels)
         except ImageRejected as exc:
+            # Not every refusal is a pixel bomb: an unreadable file is said to be one.
+            reason = "image_too_large" if exc.too_large else "unreadable_image"
             raise InvalidInput(str(exc), details={"limit_pixels": settings.max_image_pixels,
-                                                  "reason": "image_too_large"}) from None
+                                                  "reason": reason}) from None
 
 
 @dataclass(frozen=True, slots=True)

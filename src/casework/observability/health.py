@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from casework.core.database import transaction
+from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import heartbeats
 from casework.search.filters import SearchFilters
 from casework.search.query import parse_query
@@ -143,7 +144,9 @@ def _timed(check: Callable[[Runtime], str | None], runtime: Runtime) -> CheckRes
     except CheckSkipped as exc:
         status, detail = "skipped", str(exc)
     except Exception as exc:
-        status, detail = "failing", f"{exc.__class__.__name__}: {str(exc)[:300]}"
+        # Readiness may be public (load balancers): no server paths in what it says.
+        message = redact_paths(str(exc), roots=data_roots(runtime.settings.data_dir))
+        status, detail = "failing", f"{exc.__class__.__name__}: {message[:300]}"
     return CheckResult(status, round((time.perf_counter() - started) * 1000, 2), detail)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.core.errors import InvalidInput, ServiceUnavailable
+from casework.core.redaction import redact_paths
 from casework.documents.models import Document
 from casework.notes.models import Note
 from casework.runtime import Runtime
@@ -258,7 +259,8 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
         except EmbeddingUnavailable as exc:
             if mode == SearchMode.semantic:
                 raise ServiceUnavailable(f"semantic search is off: {exc}") from None
-            warnings.append(f"semantic search is off ({exc}); showing keyword results")
+            reason = redact_paths(str(exc))  # EMBEDDING_MODEL may be a folder on the server
+            warnings.append(f"semantic search is off ({reason}); showing keyword results")
 
     if mode == SearchMode.keyword:
         ranked = keyword
