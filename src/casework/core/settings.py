@@ -369,6 +369,12 @@ def load_settings(**overrides: object) -> Settings:
             ["casework refuses to start in production: the configuration is unsafe.",
              *(f"  {p}" for p in problems)]))
     if settings.secret_key.get_secret_value() == DEV_SECRET_KEY:
-        key = install_secret_key(settings.data_dir)
+        try:
+            key = install_secret_key(settings.data_dir)
+        except OSError as exc:
+            raise SettingsError(
+                "casework cannot start: SECRET_KEY is unset and its stand-in, "
+                f"DATA_DIR/secret-key, cannot be kept ({exc.strerror}); set SECRET_KEY or "
+                "make DATA_DIR writable") from None
         settings = settings.model_copy(update={"secret_key": SecretStr(key)})
     return settings
