@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from typer.testing import CliRunner
 
 from casework.accounts.mail import build_mailer
-from tests.conftest import OWNER_EMAIL, test_settings
+from casework.cli.main import app as cli
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, login, test_settings
 from tests.fixtures.accounts import anonymous
 
 API_KEY = "k" * 40
@@ -74,3 +76,25 @@ def test_the_log_mailer_never_writes_a_body_in_production(tmp_path, caplog, envi
         mailer.send(to="a@example.test", subject="s", body="the-body-with-a-token")
     assert ("the-body-with-a-token" in caplog.text) is shown
     assert "a@example.test" in caplog.text
+
+
+def test_an_operator_sets_a_password_from_the_command_line(tmp_path, make_client, monkeypatch):
+    """The way back in where reset by e-mail is off."""
+    data = tmp_path / "d"
+    client = make_client(test_settings(data))
+    old_token = login(client, OWNER_EMAIL, OWNER_PASSWORD)["access_token"]
+    monkeypatch.setenv("DATA_DIR", str(data))
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    result = CliRunner().invoke(cli, ["admin", "set-password", "--email", OWNER_EMAIL.upper(),
+                                      "--password", "a-brand-new-password"])
+    assert result.exit_code == 0, result.output
+    anon = anonymous(client)
+    assert anon.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {old_token}"}
+                    ).status_code == 401  # logged out everywhere
+    login(client, OWNER_EMAIL, "a-brand-new-password")
+    unknown = CliRunner().invoke(cli, ["admin", "set-password", "--email", "no@example.test",
+                                       "--password", "a-brand-new-password"])
+    assert unknown.exit_code == 1 and "no account" in unknown.output
+    short = CliRunner().invoke(cli, ["admin", "set-password", "--email", OWNER_EMAIL,
+                                     "--password", "short"])
+    assert short.exit_code == 1

@@ -166,6 +166,20 @@ def change_password(*, session: Session, settings: Settings, user: User, current
                  target_id=user.id)
 
 
+def set_password_by_operator(*, session: Session, settings: Settings, email: str,
+                             password: str, origin: RequestOrigin) -> User:
+    """An operator on the server sets a new password: how an account is recovered where
+    reset by e-mail is off (production without SMTP). Every session of it is revoked."""
+    user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        raise NotFound("no account has that e-mail address")
+    _set_password(session, settings, user, password)
+    audit.record(session=session, action="auth.password_set", origin=origin,
+                 actor_user_id=user.id, actor_label="operator (cli)", target_type="user",
+                 target_id=user.id)
+    return user
+
+
 def _set_password(session: Session, settings: Settings, user: User, password: str) -> None:
     check_password(settings, password)
     user.password_hash = credentials.hash_password(password)
@@ -179,8 +193,8 @@ def request_password_reset(*, session: Session, runtime: Runtime, email: str,
     settings = runtime.settings
     if not settings.password_reset_available:
         raise PasswordResetUnavailable(
-            "password reset by e-mail is off on this server (no SMTP_HOST is set); "
-            "ask its operator for help")
+            "password reset by e-mail is off on this server (no SMTP_HOST is set); its "
+            "operator can set a new password (`casework admin set-password`)")
     key = email.strip().lower()[:320]
     runtime.limiter.enforce("reset", f"{key}|{origin.ip}", limit=3, window_seconds=3600,
                             what="password reset requests")

@@ -77,6 +77,33 @@ def reinstate_user(email: Annotated[str, typer.Option(help="The account's e-mail
     _set_active(email, True)
 
 
+@app.command("set-password")
+def set_password(
+    email: Annotated[str, typer.Option(help="The account's e-mail address.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True,
+                                          help="Asked for when not given.")],
+) -> None:
+    """Set an account's password (and log it out everywhere): the way back in where
+    password reset by e-mail is off, in production without SMTP_HOST."""
+    from casework.accounts import service
+    from casework.cli.main import _runtime, _settings
+
+    runtime = _runtime(_settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            user = service.set_password_by_operator(
+                session=session, settings=runtime.settings, email=email, password=password,
+                origin=RequestOrigin.cli())
+            address = user.email
+    except CaseworkError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"password of [green]{address}[/green] set; its sessions were ended")
+
+
 @app.command("create-api-key")
 def create_api_key(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
