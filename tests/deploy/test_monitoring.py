@@ -84,3 +84,17 @@ def test_alerts_query_only_exported_metrics():
     expressions = [r["expr"] for g in rules["groups"] for r in g["rules"]]
     queried = {base_name(n) for e in expressions for n in metric_names(e)}
     assert queried <= set(EXPORTED_METRICS) | {"up"}, queried - set(EXPORTED_METRICS)
+
+
+def test_prometheus_scrapes_casework_with_the_compose_metrics_token():
+    """Production answers /metrics only with a bearer token: the scrape config sends one,
+    and in the development stack it is the token casework is given."""
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "casework"]
+    assert job["authorization"]["type"] == "Bearer"
+    token_file = MONITORING / job["authorization"]["credentials_file"]
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    env = compose["x-casework"]["environment"]
+    assert token_file.read_text().strip() == env["METRICS_TOKEN"]
+    mounts = compose["services"]["prometheus"]["volumes"]
+    assert any(m.startswith("./monitoring/casework-token:") for m in mounts)
