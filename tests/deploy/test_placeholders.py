@@ -29,12 +29,16 @@ def _env_file(path: Path) -> dict[str, str]:
 
 
 def _yaml_environments(node: Any) -> list[dict[str, Any]]:
-    """Every `environment:` / `stringData:` / `data:` / `env:` mapping in a YAML document."""
+    """Every `environment:` / `stringData:` / `data:` / `env:` mapping in a YAML document,
+    and Render's / Kubernetes' lists of {key or name, value}."""
     found: list[dict[str, Any]] = []
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("environment", "stringData", "data", "env") and isinstance(value, dict):
                 found.append(value)
+            elif key in ("envVars", "env") and isinstance(value, list):  # Render, Kubernetes
+                found.append({v.get("key", v.get("name")): v["value"] for v in value
+                              if isinstance(v, dict) and "value" in v})
             found += _yaml_environments(value)
     elif isinstance(node, list):
         for item in node:
