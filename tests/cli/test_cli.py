@@ -44,7 +44,14 @@ def test_ingest_a_folder_then_search_it(tmp_path):
 
 
 def test_invalid_settings_are_explained(tmp_path):
-    result = run(["migrate"], tmp_path / "data", PORT="99999", CHUNK_CHARS="abc")
+    result = run(["migrate"], tmp_path / "data", PORT="99999", CHUNK_TOKENS="abc")
     assert result.returncode == 2
     assert "configuration is invalid" in result.stderr
-    assert "PORT" in result.stderr and "CHUNK_CHARS" in result.stderr
+    assert "PORT" in result.stderr and "CHUNK_TOKENS" in result.stderr
+
+
+def test_the_old_character_chunk_sizes_are_refused_with_what_replaced_them(tmp_path):
+    result = run(["migrate"], tmp_path / "data", CHUNK_CHARS="1000")
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "CHUNK_CHARS is no longer read" in message and "CHUNK_TOKENS" in message

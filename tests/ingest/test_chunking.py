@@ -1,38 +1,121 @@
-"""Chunking keeps every passage inside the window, overlapping, with true offsets."""
+"""Every token of a page reaches the model: passages fit its window, cover the page, and
+keep exact offsets; repeated running heads are left out of what the model reads."""
 
 import itertools
 
-from casework.ingest.chunking import chunk_page
+import pytest
 
-TEXT = " ".join(f"Sentence number {i} says something about topic {i % 7}." for i in range(400))
+from casework.ingest.boilerplate import repeated_lines
+from casework.ingest.chunking import Chunker, load_chunker, normalize_page_text
+from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
+
+MODEL = "all-MiniLM-L6-v2"
+PROSE = " ".join(f"Sentence number {i} says something about topic {i % 7}." for i in range(400))
+
+# A dense technical page: code, a table, a hex dump, CJK text, a long unbroken string.
+TECHNICAL = normalize_page_text("\n".join([
+    "Configuring the controller",
+    "",
+    "def checksum(frame: bytes) -> int:",
+    "    return sum(b ^ 0x5A for b in frame[4:-2]) & 0xFFFF  # see §4.2.1",
+    "",
+    "| Register | Offset | Reset  | Description                  |",
+    "|----------|--------|--------|------------------------------|",
+    *(f"| CTRL_{i:03d} | 0x{i * 4:04X} | 0x{i * 2654435761 % 2**32:08X} | "
+      f"mode={i % 3}, irq={i % 5}, dma={i % 2} |" for i in range(60)),
+    "",
+    *(f"{i * 16:08x}  " + " ".join(f"{(i * 31 + j * 7) % 256:02x}" for j in range(16))
+      + "  |" + "".join(chr(33 + (i + j) % 90) for j in range(16)) + "|" for i in range(80)),
+    "",
+    "設定ファイルを編集してから、サービスを再起動してください。" * 12,
+    "控制器在启动时读取配置文件，并校验每个寄存器的默认值。" * 12,  # noqa: RUF001
+    "sha512:" + "".join(f"{(i * 2654435761) % 2**32:08x}" for i in range(300)),
+    "Ende der Seite: Überprüfen Sie die Prüfsumme (CRC-16/CCITT) vor dem Schreiben.",
+]))
 
 
-def test_passages_are_bounded_overlapping_and_cover_the_page():
-    passages = list(chunk_page(TEXT, page=4, size=500, overlap=80))
-    assert len(passages) > 10
-    assert all(len(p.text) <= 500 for p in passages)
-    assert all(p.page == 4 for p in passages)
+@pytest.fixture(scope="module")
+def chunker() -> Chunker:
+    return load_chunker(MODEL, MODEL_WINDOW_TOKENS, 16)
+
+
+def _model_tokens(text: str) -> int:
+    return len(load_tokenizer(MODEL).encode(text, add_special_tokens=True).ids)
+
+
+def _uncovered_tokens(text: str, passages) -> list[tuple[int, int]]:
+    offsets = load_tokenizer(MODEL).encode(text, add_special_tokens=False).offsets
+    return [(s, e) for s, e in offsets
+            if not any(p.start_char <= s and e <= p.end_char for p in passages)]
+
+
+@pytest.mark.parametrize("text", [PROSE, TECHNICAL], ids=["prose", "technical"])
+def test_every_passage_fits_the_window_and_together_they_cover_every_token(chunker, text):
+    passages = chunker.chunk_page(text, page=4)
+    assert len(passages) > 3
+    assert max(_model_tokens(p.text) for p in passages) <= MODEL_WINDOW_TOKENS  # [CLS]/[SEP]
+    assert _uncovered_tokens(text, passages) == []
+    assert all(text[p.start_char:p.end_char] == p.text for p in passages)
     assert [p.ordinal for p in passages] == list(range(len(passages)))
-    for passage in passages:
-        assert TEXT[passage.start_char:passage.end_char] == passage.text
+    assert all(p.page == 4 for p in passages)
     for before, after in itertools.pairwise(passages):
-        assert after.start_char < before.end_char  # overlap
-        assert after.start_char > before.start_char  # progress
-    assert passages[0].start_char == 0
-    assert passages[-1].end_char == len(TEXT.rstrip())
+        assert before.start_char < after.start_char < before.end_char  # progress, overlap
+
+
+def test_overlap_stays_small(chunker):
+    passages = chunker.chunk_page(TECHNICAL, page=1)
+    total = sum(_model_tokens(p.text) - 2 for p in passages)
+    page = _model_tokens(TECHNICAL) - 2
+    assert total / page < 1.15
 
 
 def test_passages_end_at_sentence_boundaries_when_possible():
-    passages = list(chunk_page(TEXT, page=1, size=500, overlap=0))
+    passages = load_chunker(MODEL, 128, 0).chunk_page(PROSE, page=1)
     assert all(p.text.endswith(".") for p in passages[:-1])
 
 
-def test_text_without_spaces_is_still_cut():
-    blob = "x" * 2500
-    passages = list(chunk_page(blob, page=1, size=1000, overlap=100))
-    assert all(len(p.text) <= 1000 for p in passages)
-    assert passages[-1].end_char == 2500
+def test_a_long_unbroken_string_is_cut_between_word_pieces_and_still_fits(chunker):
+    blob = "/".join(f"seg{i:x}q{i * 7:x}z" for i in range(3000))  # a path without spaces
+    passages = chunker.chunk_page(blob, page=1)
+    assert len(passages) > 5
+    assert max(_model_tokens(p.text) for p in passages) <= MODEL_WINDOW_TOKENS
+    assert _uncovered_tokens(blob, passages) == []
+    assert passages[0].start_char == 0 and passages[-1].end_char == len(blob)
 
 
-def test_blank_page_gives_no_passage():
-    assert list(chunk_page("   \n\n  ", page=1, size=1000, overlap=100)) == []
+def test_a_word_past_the_tokenizers_word_limit_is_one_unknown_token(chunker):
+    """WordPiece reads a word of over 100 characters as one [UNK]: no cut could show the
+    model more of it, so it stays whole (and keyword-searchable)."""
+    blob = "".join(f"{i:x}g" for i in range(3000))
+    [passage] = chunker.chunk_page(f"digest {blob} end", page=1)
+    assert _model_tokens(passage.text) == 5  # [CLS] digest [UNK] end [SEP]
+
+
+def test_blank_page_gives_no_passage(chunker):
+    assert chunker.chunk_page("   \n\n  ", page=1) == []
+
+
+def test_running_heads_stay_in_the_text_but_not_in_what_the_model_reads(chunker):
+    pages = [normalize_page_text(
+        f"ACME X200 Service Manual - Confidential\nSection {n}: the pump seals wear out "
+        f"after {n * 100} hours; replace seal kit {n} and check the pressure.\nPage {n} of 9")
+        for n in range(1, 10)]
+    repeated = repeated_lines(pages)
+    passages = [p for n, text in enumerate(pages, 1)
+                for p in chunker.chunk_page(text, page=n, repeated=repeated)]
+    assert all("Confidential" in p.text and "Page" in p.text for p in passages)  # displayed
+    assert all("Confidential" not in p.model_text and "Page" not in p.model_text
+               for p in passages)
+    assert passages[2].model_text.startswith("Section 3: the pump seals")
+    # and a document too short to tell boilerplate from content keeps everything
+    assert repeated_lines(pages[:2]) == frozenset()
+
+
+def test_a_page_of_nothing_but_running_heads_has_nothing_to_embed(chunker):
+    pages = ["Quarterly report\nDraft", "Quarterly report\nDraft", "Quarterly report\nDraft",
+             "Quarterly report\nrevenue grew in every region\nDraft"]
+    repeated = repeated_lines(pages)
+    [blank] = chunker.chunk_page(pages[0], page=1, repeated=repeated)
+    assert blank.text == "Quarterly report\nDraft" and blank.model_text == ""
+    [last] = chunker.chunk_page(pages[3], page=4, repeated=repeated)
+    assert last.model_text == "revenue grew in every region"

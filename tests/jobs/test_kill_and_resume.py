@@ -55,7 +55,7 @@ def test_queued_jobs_survive_a_kill(tmp_path):
 def test_a_job_killed_midway_runs_again_and_duplicates_nothing(tmp_path):
     data_dir = tmp_path / "data"
     env = {"WORKER_THREADS": "1", "SEMANTIC_SEARCH": "true", "JOB_LEASE_SECONDS": "2",
-           "JOB_POLL_SECONDS": "0.1", "CHUNK_CHARS": "300", "CHUNK_OVERLAP_CHARS": "0"}
+           "JOB_POLL_SECONDS": "0.1", "CHUNK_TOKENS": "64", "CHUNK_OVERLAP_TOKENS": "0"}
     # ~400 distinct passages: long enough to embed that we can kill in the middle.
     text = "\n\n".join(
         f"Entry {i}: the inspector visited warehouse {i} and counted {i * 7} crates of "

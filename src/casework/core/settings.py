@@ -61,8 +61,16 @@ class Settings(BaseSettings):
     job_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
 
     # Text processing and embeddings.
-    chunk_chars: Annotated[int, Field(ge=200, le=20_000)] = 1000
-    chunk_overlap_chars: Annotated[int, Field(ge=0, le=5_000)] = 120
+    # Passages are measured in the embedding model's tokens, [CLS]/[SEP] included, so every
+    # token of a page reaches the model: at most the model's window (256 for the default
+    # model; more is cut off by the model, so it is refused), overlapping a little so a
+    # sentence cut in two is whole in one of them (ingest/chunking.py).
+    chunk_tokens: Annotated[int, Field(ge=32, le=8192)] = 256
+    chunk_overlap_tokens: Annotated[int, Field(ge=0, le=1024)] = 16
+    # The character sizes of casework before tokens: refused with a message saying what
+    # replaced them, rather than silently ignored.
+    chunk_chars: str | None = Field(default=None, exclude=True)
+    chunk_overlap_chars: str | None = Field(default=None, exclude=True)
     semantic_search: bool = Field(
         default=True, description="Embed passages for semantic and hybrid search. Off: "
         "keyword search only, and no model is ever loaded.")
@@ -270,8 +278,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_chunking(self) -> Self:
-        if self.chunk_overlap_chars >= self.chunk_chars:
-            raise ValueError("CHUNK_OVERLAP_CHARS must be smaller than CHUNK_CHARS")
+        for old in ("chunk_chars", "chunk_overlap_chars"):
+            if getattr(self, old) is not None:
+                raise ValueError(
+                    f"{old.upper()} is no longer read: passages are sized in the embedding "
+                    f"model's tokens now. Remove it and set CHUNK_TOKENS (at most the "
+                    f"model's window, default 256) or CHUNK_OVERLAP_TOKENS (default 16).")
+        if self.chunk_tokens > self.embedding_max_seq_length:
+            raise ValueError("CHUNK_TOKENS must not exceed EMBEDDING_MAX_SEQ_LENGTH: the "
+                             "model would cut every longer passage off unembedded")
+        if self.chunk_overlap_tokens * 2 >= self.chunk_tokens - 2:
+            raise ValueError("CHUNK_OVERLAP_TOKENS must be under half of CHUNK_TOKENS")
         return self
 
     @property

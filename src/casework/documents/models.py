@@ -62,6 +62,9 @@ class Document(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str | None] = mapped_column(String(500), default=None)
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Which chunker wrote the document's chunks (ingest.chunking.CHUNKER_VERSION); older
+    # ones are re-chunked by a background job. Rows from before the column were version 1.
+    chunker_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     # Media facts in columns, not only in metadata: the gallery sorts and filters on them.

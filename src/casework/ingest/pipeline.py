@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.core.database import transaction, utcnow
@@ -26,7 +26,14 @@ from casework.core.errors import CaseworkError
 from casework.core.scoping import scoped
 from casework.core.settings import Settings
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
-from casework.ingest.chunking import Passage, chunk_page, normalize_page_text
+from casework.ingest.boilerplate import repeated_lines
+from casework.ingest.chunking import (
+    CHUNKER_VERSION,
+    Chunker,
+    Passage,
+    chunker_for,
+    normalize_page_text,
+)
 from casework.ingest.pagespool import PageSpool
 from casework.ingest.parsers import ParsedDocument, ParseError, Parser, parser_for
 from casework.jobs import service as jobs_service
@@ -167,9 +174,11 @@ def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> in
     """
     settings = runtime.settings
     workspace_id, document_id = document.workspace_id, document.id
+    repeated = repeated_lines(normalize_page_text(text) for _, text in spool.read())
+    chunker = chunker_for(settings)
     pages = spool.read()
     chunks = 0
-    batch = _next_batch(pages, settings)
+    batch = _next_batch(pages, chunker, repeated)
     first = True  # the earlier attempt goes in the first batch (most documents have one)
     while first or batch:
         with transaction(runtime.sessions) as session:
@@ -177,6 +186,8 @@ def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> in
                 return None
             if first:
                 _remove_pages(session, runtime, document)
+                session.execute(update(Document).where(Document.id == document_id)
+                                .values(chunker_version=CHUNKER_VERSION))
                 first = False
             for number, text, passages in batch:
                 session.add(DocumentPage(workspace_id=workspace_id, document_id=document_id,
@@ -184,11 +195,11 @@ def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> in
                 chunks += indexing.write_chunks(
                     session=session, workspace_id=workspace_id, document_id=document_id,
                     passages=passages)
-        batch = _next_batch(pages, settings)
+        batch = _next_batch(pages, chunker, repeated)
     return chunks
 
 
-def _next_batch(pages: Iterator[tuple[int, str]], settings: Settings
+def _next_batch(pages: Iterator[tuple[int, str]], chunker: Chunker, repeated: frozenset[str]
                 ) -> list[tuple[int, str, list[Passage]]]:
     """The next pages to commit together, normalised and split before any lock is taken.
 
@@ -199,8 +210,7 @@ def _next_batch(pages: Iterator[tuple[int, str]], settings: Settings
     in_batch = 0
     for number, raw in pages:
         text = normalize_page_text(raw)
-        passages = list(chunk_page(text, page=number, size=settings.chunk_chars,
-                                   overlap=settings.chunk_overlap_chars))
+        passages = chunker.chunk_page(text, page=number, repeated=repeated)
         batch.append((number, text, passages))
         in_batch += len(passages)
         if in_batch >= COMMIT_CHUNKS or len(batch) >= COMMIT_PAGES:

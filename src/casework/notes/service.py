@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from casework.collections import service as collections_service
 from casework.core.scoping import get_scoped, scoped
-from casework.ingest.chunking import chunk_page
+from casework.ingest.chunking import chunker_for
 from casework.ingest.pipeline import EMBED_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.models import JobPriority
@@ -24,8 +24,7 @@ def _reindex(session: Session, runtime: Runtime, note: Note) -> None:
     text = f"{note.title}\n\n{note.body}".strip()
     count = indexing.write_chunks(
         session=session, workspace_id=note.workspace_id, note_id=note.id,
-        passages=chunk_page(text, page=1, size=runtime.settings.chunk_chars,
-                            overlap=runtime.settings.chunk_overlap_chars))
+        passages=chunker_for(runtime.settings).chunk_page(text, page=1))
     if count and runtime.settings.semantic_search:
         jobs_service.enqueue(session=session, kind=EMBED_NOTE, payload={"note_id": note.id},
                              workspace_id=note.workspace_id, priority=JobPriority.bulk,

@@ -27,6 +27,7 @@ INSERT_BATCH = 500
 EMBED_GROUP = 64  # texts per embed call; stored after each group so a crash keeps progress
 EMBED_READ_PAGE = 1024  # chunks read at a time when looking for texts to embed
 INDEX_PAGE = 4096  # vectors read and added to the ANN index at a time (6 MB of float32)
+_MODEL_TEXT = func.coalesce(Chunk.embed_text, Chunk.text)  # what the model reads
 
 
 def _batched(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -65,7 +66,8 @@ def write_chunks(*, session: Session, workspace_id: str, passages: Iterable[Pass
     _owner(document_id, note_id)
     rows = ({"workspace_id": workspace_id, "document_id": document_id, "note_id": note_id,
              "page": p.page, "ordinal": p.ordinal, "start_char": p.start_char,
-             "end_char": p.end_char, "text": p.text, "content_hash": p.content_hash}
+             "end_char": p.end_char, "text": p.text, "embed_text": p.embed_text,
+             "content_hash": p.content_hash}
             for p in passages)
     count = 0
     for batch in _batched(rows, INSERT_BATCH):
@@ -89,6 +91,9 @@ def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, 
                 ) -> Iterator[list[tuple[int, str, str]]]:
     """The owner's chunks whose text has no stored vector: (id, hash, text), a page at a time.
 
+    The text is what the model reads (`embed_text` when set); a chunk of nothing but
+    running heads has none and is never embedded (keyword search still finds it).
+
     Keyset pages by chunk id, read lazily: the caller stores each page's vectors before the
     next page is read, so a text repeated further on is no longer missing by then. Reading
     every missing hash first held them all (1.5 million 64-character strings, about 200 MB
@@ -98,9 +103,9 @@ def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, 
     while True:
         with transaction(runtime.read_sessions) as session:
             rows = session.execute(
-                select(Chunk.id, Chunk.content_hash, Chunk.text)
+                select(Chunk.id, Chunk.content_hash, _MODEL_TEXT)
                 .where(Chunk.workspace_id == workspace_id, owner, Chunk.id > after,
-                       ~has_vector(model))
+                       _MODEL_TEXT != "", ~has_vector(model))
                 .order_by(Chunk.id).limit(EMBED_READ_PAGE)).all()
         if not rows:
             return
@@ -146,12 +151,31 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
             progress(min(1.0, (page[-1][0] - before) / (last - before)))
     if progress is not None:
         progress(1.0)  # the chunks after the last missing text repeat stored ones
+    _index_stored(runtime, workspace_id, owner, after=before)
+    return embedded
+
+
+def index_stored_vectors(*, runtime: Runtime, workspace_id: str, document_id: str) -> int:
+    """Put the document's chunks whose text already has a stored vector in the ANN index.
+
+    For chunks rewritten in place (re-chunking): what was embedded before is searchable
+    again at once, before the embed job gets to the rest. Returns how many were added.
+    """
+    owner = _owner(document_id, None)
+    with transaction(runtime.read_sessions) as session:
+        first = session.scalar(select(func.min(Chunk.id)).where(
+            Chunk.workspace_id == workspace_id, owner))
+    return 0 if first is None else _index_stored(runtime, workspace_id, owner,
+                                                 after=first - 1)
+
+
+def _index_stored(runtime: Runtime, workspace_id: str, owner: Any, *, after: int) -> int:
     added = 0
     for keys, vectors in vector_pages(runtime.read_sessions, workspace_id=workspace_id,
-                                      model=model, size=INDEX_PAGE, owner=owner,
-                                      after=before):
+                                      model=runtime.embedder.name, size=INDEX_PAGE,
+                                      owner=owner, after=after):
         runtime.vector_index.add(workspace_id, keys, vectors)
         added += len(keys)
     if added:
         runtime.content_changed({workspace_id})
-    return embedded
+    return added

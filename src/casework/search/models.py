@@ -34,6 +34,9 @@ class Chunk(Base):
     start_char: Mapped[int] = mapped_column(Integer)
     end_char: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # What the model reads when it is not `text` (running heads left out); "" for nothing.
+    # `content_hash` hashes what the model reads, so it keys the stored vector.
+    embed_text: Mapped[str | None] = mapped_column(Text, default=None)
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
