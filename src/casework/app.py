@@ -23,6 +23,7 @@ from casework.db import migrate
 from casework.db.pgvector import VectorTable
 from casework.documents.router import router as documents_router
 from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
+from casework.ingest.rechunk import queue_rechunking
 from casework.jobs.router import router as jobs_router
 from casework.media.router import router as media_router
 from casework.notes.router import router as notes_router
@@ -65,7 +66,10 @@ def prepare(runtime: Runtime) -> Prepared:
     with transaction(runtime.sessions) as session:
         workspaces_service.ensure_default_workspace(
             session=session, name=runtime.settings.default_workspace_name)
+        rechunking = queue_rechunking(session=session, runtime=runtime)
         queued = queue_skipped_embeddings(session=session, runtime=runtime)
+    if rechunking:
+        log.info("queued re-chunking of %d documents cut by an older chunker", rechunking)
     if queued.documents or queued.notes:
         log.info("semantic search is on: queued embedding of %d documents and %d notes "
                  "indexed while it was off", queued.documents, queued.notes)

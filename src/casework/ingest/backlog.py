@@ -16,6 +16,7 @@ from sqlalchemy import exists, select, text, update
 from sqlalchemy.orm import Session
 
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
+from casework.ingest.chunking import CHUNKER_VERSION
 from casework.ingest.pipeline import EMBED_DOCUMENT, EMBED_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.models import Job, JobPriority, JobStatus
@@ -42,6 +43,8 @@ def queue_skipped_embeddings(*, session: Session, runtime: Runtime) -> QueuedEmb
         update(Document)
         .where(Document.status == DocumentStatus.ready,
                Document.embedding_status == EmbeddingStatus.skipped,
+               # re-chunking queues their embedding once their new chunks are written
+               Document.chunker_version >= CHUNKER_VERSION,
                exists().where(Chunk.document_id == Document.id))
         .values(embedding_status=EmbeddingStatus.pending)
         .returning(Document.id, Document.workspace_id)

@@ -1,7 +1,7 @@
 """Every job kind and its handler, in one table."""
 
 from casework.backup import tasks as backup_tasks
-from casework.ingest import pipeline
+from casework.ingest import pipeline, rechunk
 from casework.jobs import schedule
 from casework.jobs.handlers import JobHandler
 
@@ -9,5 +9,6 @@ HANDLERS: dict[str, JobHandler] = {
     pipeline.PROCESS_DOCUMENT: JobHandler(pipeline.process_document, pipeline.document_failed),
     pipeline.EMBED_DOCUMENT: JobHandler(pipeline.embed_document, pipeline.embedding_failed),
     pipeline.EMBED_NOTE: JobHandler(pipeline.embed_note),
+    rechunk.RECHUNK_DOCUMENT: JobHandler(rechunk.rechunk_document),
     schedule.BACKUP: JobHandler(backup_tasks.run_scheduled_backup),
 }

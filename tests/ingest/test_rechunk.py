@@ -1,0 +1,179 @@
+"""Documents cut by the old character chunker are re-cut by tokens in the background.
+
+An installation upgraded from character chunks has passages whose tail the model never
+read. At start a `rechunk_document` job is queued per such document; it swaps the chunks
+in one transaction, so search keeps answering from the old chunks until then, and a crash
+part-way leaves the rest queued, never queued twice.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from casework.app import create_app
+from casework.core.database import transaction
+from casework.documents.models import Document, DocumentPage
+from casework.ingest import rechunk
+from casework.ingest.chunking import CHUNKER_VERSION, Passage
+from casework.jobs.handlers import JobContext
+from casework.search import indexing
+from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
+from casework.search.models import Chunk
+from tests.conftest import create_collection, ingest, login, test_settings
+
+
+def _manual(name: str) -> tuple[str, bytes]:
+    """A text dense in tokens: 1,000 characters of it are far more than 256 word pieces."""
+    lines = [f"{name} register map"]
+    lines += [f"0x{i * 4:04X} CTRL_{i:03d} reset=0x{i * 2654435761 % 2**32:08X} "
+              f"mode={i % 3} irq={i % 5} {name}_{i}" for i in range(120)]
+    lines.append(f"End of the {name} map: the {name}zeppelin checksum follows.")
+    return f"{name}.txt", "\n".join(lines).encode()
+
+
+def _start(settings, embedder=None) -> TestClient:
+    client = TestClient(create_app(settings, embedder=embedder), raise_server_exceptions=False)
+    client.__enter__()
+    token = login(client, settings.admin_email,
+                  settings.admin_password.get_secret_value())["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def _cut_by_characters(client: TestClient, document_id: str) -> None:
+    """Put the document back as the character chunker (version 1) left it: 1,000
+    characters a passage, whatever the model could read of them."""
+    runtime = client.app.state.runtime
+    with transaction(runtime.sessions) as session:
+        document = session.get(Document, document_id)
+        text = session.scalar(select(DocumentPage.text).where(
+            DocumentPage.document_id == document_id, DocumentPage.number == 1))
+        indexing.remove_chunks(session=session, runtime=runtime,
+                               workspace_id=document.workspace_id, document_id=document_id)
+        indexing.write_chunks(
+            session=session, workspace_id=document.workspace_id, document_id=document_id,
+            passages=[Passage(1, n, start, min(start + 1000, len(text)),
+                              text[start:start + 1000])
+                      for n, start in enumerate(range(0, len(text), 1000))])
+        session.execute(update(Document).where(Document.id == document_id)
+                        .values(chunker_version=1))
+
+
+def _chunks(client: TestClient, document_id: str) -> list[Chunk]:
+    with client.app.state.runtime.sessions() as session:
+        return list(session.scalars(select(Chunk).where(Chunk.document_id == document_id)
+                                    .order_by(Chunk.ordinal)))
+
+
+def _version(client: TestClient, document_id: str) -> int:
+    with client.app.state.runtime.sessions() as session:
+        return session.get(Document, document_id).chunker_version
+
+
+def _rechunk_jobs(client: TestClient) -> list[dict]:
+    jobs = client.get("/api/v1/jobs", params={"limit": 100}).json()
+    return [j for j in jobs if j["kind"] == rechunk.RECHUNK_DOCUMENT]
+
+
+def _window_tokens(text: str) -> int:
+    return len(load_tokenizer("all-MiniLM-L6-v2").encode(text).ids)
+
+
+def _wait_rechunked(client: TestClient, ids: list[str]) -> None:
+    deadline = time.monotonic() + 60
+    while any(_version(client, i) != CHUNKER_VERSION for i in ids):
+        assert time.monotonic() < deadline, "documents were never re-chunked"
+        time.sleep(0.05)
+
+
+def _hits(client: TestClient, word: str) -> list[dict]:
+    return client.get("/api/v1/search", params={"q": word, "mode": "keyword"}).json()["hits"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_character_chunks_are_recut_by_tokens_after_an_upgrade(tmp_path, database_url):
+    settings = test_settings(tmp_path / "data", database_url)
+    first = _start(settings)
+    collection = create_collection(first)
+    [doc] = ingest(first, collection["id"], _manual("pump"))
+    _cut_by_characters(first, doc["id"])
+    old = _chunks(first, doc["id"])
+    assert max(_window_tokens(c.text) for c in old) > MODEL_WINDOW_TOKENS  # the defect
+    first.__exit__(None, None, None)
+
+    upgraded = _start(settings)
+    try:
+        _wait_rechunked(upgraded, [doc["id"]])
+        new = _chunks(upgraded, doc["id"])
+        assert max(_window_tokens(c.text) for c in new) <= MODEL_WINDOW_TOKENS
+        assert [c.ordinal for c in new] == list(range(len(new)))  # each chunk once
+        assert len(new) > len(old)
+        # the last register, beyond the old first chunk's window, is found and cited exactly
+        [hit] = _hits(upgraded, "pumpzeppelin")
+        assert hit["document_id"] == doc["id"] and "pumpzeppelin" in hit["snippet"]
+        assert [j["status"] for j in _rechunk_jobs(upgraded)] == ["succeeded"]
+    finally:
+        upgraded.__exit__(None, None, None)
+
+    again = _start(settings)  # nothing left: no job is queued twice
+    try:
+        assert len(_rechunk_jobs(again)) == 1
+    finally:
+        again.__exit__(None, None, None)
+
+
+def test_a_crash_part_way_keeps_old_chunks_searchable_and_resumes(tmp_path, monkeypatch):
+    settings = test_settings(tmp_path / "data")
+    first = _start(settings)
+    collection = create_collection(first)
+    docs = ingest(first, collection["id"], _manual("valve"), _manual("gauge"),
+                  _manual("relay"))
+    ids = [d["id"] for d in docs]
+    for document_id in ids:
+        _cut_by_characters(first, document_id)
+    first.__exit__(None, None, None)
+
+    # Started without workers: the jobs are queued at start, then the process "dies" after
+    # re-cutting one document and failing half-way through the next.
+    stalled = _start(test_settings(tmp_path / "data", worker_threads=0))
+    runtime = stalled.app.state.runtime
+    jobs = _rechunk_jobs(stalled)
+    with runtime.sessions() as session:
+        workspace_id = session.get(Document, ids[0]).workspace_id
+    assert sorted(j["status"] for j in jobs) == ["queued"] * 3
+
+    def context(document_id: str) -> JobContext:
+        job = next(j for j in jobs if j["payload"]["document_id"] == document_id)
+        return JobContext(runtime=runtime, job_id=job["id"], kind=rechunk.RECHUNK_DOCUMENT,
+                          payload={"document_id": document_id},
+                          workspace_id=workspace_id, attempt=1, max_attempts=5)
+
+    rechunk.rechunk_document(context(ids[0]))
+    assert _version(stalled, ids[0]) == CHUNKER_VERSION
+
+    def crash(**_: object) -> int:
+        raise RuntimeError("killed while writing chunks")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(indexing, "write_chunks", crash)
+        with pytest.raises(RuntimeError):
+            rechunk.rechunk_document(context(ids[1]))
+    assert _version(stalled, ids[1]) == 1  # rolled back: the old chunks are all there
+    assert [h["document_id"] for h in _hits(stalled, "gaugezeppelin")] == [ids[1]]
+    stalled.__exit__(None, None, None)
+
+    resumed = _start(settings)
+    try:
+        _wait_rechunked(resumed, ids)
+        assert len(_rechunk_jobs(resumed)) == 3  # the queued ones ran; none was added
+        for document_id in ids:
+            chunks = _chunks(resumed, document_id)
+            assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+            assert max(_window_tokens(c.text) for c in chunks) <= MODEL_WINDOW_TOKENS
+        assert [h["document_id"] for h in _hits(resumed, "gaugezeppelin")] == [ids[1]]
+    finally:
+        resumed.__exit__(None, None, None)
