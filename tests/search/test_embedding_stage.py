@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from casework.collections.models import Collection
 from casework.core.database import transaction
 from casework.documents.models import Document
-from casework.ingest.chunking import Passage
+from casework.ingest.boilerplate import repeated_lines
+from casework.ingest.chunking import Passage, load_chunker
 from casework.runtime import Runtime, build_runtime
 from casework.search import indexing
 from casework.search.models import Chunk, Embedding
@@ -150,3 +151,38 @@ def test_a_crash_part_way_keeps_what_was_stored_and_the_rerun_does_the_rest(
                                  document_id=document_id) == 12 - kept
     assert sorted(crashing.asked + rerun.asked) == sorted(set(TEXTS))  # none twice
     assert stored_vectors(runtime, ws) == 12
+
+
+def test_running_heads_are_searchable_but_the_model_reads_each_page_without_them(
+        make_runtime) -> None:
+    """A document's repeated page heads and feet are not embedded again with every page:
+    the model reads the body; a page of nothing but heads is not embedded at all."""
+    embedder = RecordingEmbedder()
+    runtime = make_runtime(embedder)
+    ws = workspace(runtime, "heads")
+    pages = [f"Harbour Authority - Annual Report\nBerth {n} was dredged to {n + 9} metres "
+             f"and reopened.\nPage {n}" for n in range(1, 7)] + [
+        "Harbour Authority - Annual Report\nPage 7"]
+    repeated = repeated_lines(pages)
+    chunker = load_chunker("all-MiniLM-L6-v2", 256, 16)
+    with transaction(runtime.sessions) as session:
+        collection_id = session.scalar(select(Collection.id).where(
+            Collection.workspace_id == ws))
+        document = Document(workspace_id=ws, collection_id=collection_id,
+                            filename="report.pdf", media_type="application/pdf",
+                            size_bytes=1000, sha256="b" * 64)
+        session.add(document)
+        session.flush()
+        document_id = document.id
+        indexing.write_chunks(
+            session=session, workspace_id=ws, document_id=document_id,
+            passages=[p for n, text in enumerate(pages, 1)
+                      for p in chunker.chunk_page(text, page=n, repeated=repeated)])
+    assert indexing.embed_chunks(runtime=runtime, workspace_id=ws,
+                                 document_id=document_id) == 6
+    assert sorted(embedder.asked) == sorted(
+        f"Berth {n} was dredged to {n + 9} metres and reopened." for n in range(1, 7))
+    with transaction(runtime.read_sessions) as session:
+        texts = list(session.scalars(select(Chunk.text).where(
+            Chunk.document_id == document_id).order_by(Chunk.page)))
+    assert texts == pages  # what the keyword index and citations see: every page, whole

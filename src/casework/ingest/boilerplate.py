@@ -5,9 +5,9 @@ finds it, and every page cites correctly), but the embedding model does not read
 every passage they would be the same tokens embedded again, and they pull unrelated pages'
 vectors together. Only page edges are looked at (the first and last `EDGE_LINES`
 non-empty lines): a line repeated inside the body (code such as "}", a table header) is
-content. Digits are ignored when comparing short lines, so "Page 3 of 40" repeats
-"Page 4 of 40"; in longer lines they count, so templated content ("Entry 3: pump seal
-replaced after 300 hours") is not mistaken for a running head.
+content. Digits are ignored when comparing lines of a few words, so "Page 3 of 40" repeats
+"Page 4 of 40"; in longer lines they count, so templated content ("Berth 3 was dredged to
+12 metres") is not mistaken for a running head.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ EDGE_LINES = 3  # lines looked at on each edge of a page
 MIN_PAGES = 3  # a line must repeat on at least this many pages...
 MIN_SHARE = 0.2  # ...and on at least this share of the document's pages
 MAX_LINE_CHARS = 120  # longer lines are prose, not a running head
-NUMBERED_LINE_CHARS = 48  # lines up to this long are compared without their digits
+NUMBERED_LINE_WORDS = 6  # lines of up to this many words are compared without digits
 
 _LINE = re.compile(r"[^\n]+")
 _DIGITS = re.compile(r"\d+")
@@ -30,7 +30,7 @@ _SPACES = re.compile(r"\s+")
 
 def _key(line: str) -> str:
     key = _SPACES.sub(" ", line.strip().lower())
-    return _DIGITS.sub("#", key) if len(key) <= NUMBERED_LINE_CHARS else key
+    return _DIGITS.sub("#", key) if key.count(" ") < NUMBERED_LINE_WORDS else key
 
 
 def _edge_lines(text: str) -> list[tuple[int, int, str]]:
