@@ -69,7 +69,8 @@ def prepare(runtime: Runtime) -> Prepared:
         rechunking = queue_rechunking(session=session, runtime=runtime)
         queued = queue_skipped_embeddings(session=session, runtime=runtime)
     if rechunking:
-        log.info("queued re-chunking of %d documents cut by an older chunker", rechunking)
+        log.info("queued re-chunking of %d documents and notes cut by an older chunker",
+                 rechunking)
     if queued.documents or queued.notes:
         log.info("semantic search is on: queued embedding of %d documents and %d notes "
                  "indexed while it was off", queued.documents, queued.notes)

@@ -20,6 +20,7 @@ from casework.documents.models import Document, DocumentPage
 from casework.ingest import rechunk
 from casework.ingest.chunking import CHUNKER_VERSION, Passage
 from casework.jobs.handlers import JobContext
+from casework.notes.models import Note
 from casework.search import indexing
 from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
 from casework.search.models import Chunk
@@ -63,6 +64,27 @@ def _cut_by_characters(client: TestClient, document_id: str) -> None:
                         .values(chunker_version=1))
 
 
+def _note_cut_by_characters(client: TestClient, note_id: str) -> None:
+    runtime = client.app.state.runtime
+    with transaction(runtime.sessions) as session:
+        note = session.get(Note, note_id)
+        text = f"{note.title}\n\n{note.body}"
+        indexing.remove_chunks(session=session, runtime=runtime,
+                               workspace_id=note.workspace_id, note_id=note_id)
+        indexing.write_chunks(
+            session=session, workspace_id=note.workspace_id, note_id=note_id,
+            passages=[Passage(1, n, start, min(start + 1000, len(text)),
+                              text[start:start + 1000])
+                      for n, start in enumerate(range(0, len(text), 1000))])
+        session.execute(update(Note).where(Note.id == note_id).values(
+            chunker_version=1, updated_at=Note.updated_at))
+
+
+def _note_chunks(client: TestClient, note_id: str) -> list[Chunk]:
+    with client.app.state.runtime.sessions() as session:
+        return list(session.scalars(select(Chunk).where(Chunk.note_id == note_id)))
+
+
 def _chunks(client: TestClient, document_id: str) -> list[Chunk]:
     with client.app.state.runtime.sessions() as session:
         return list(session.scalars(select(Chunk).where(Chunk.document_id == document_id)
@@ -76,7 +98,7 @@ def _version(client: TestClient, document_id: str) -> int:
 
 def _rechunk_jobs(client: TestClient) -> list[dict]:
     jobs = client.get("/api/v1/jobs", params={"limit": 100}).json()
-    return [j for j in jobs if j["kind"] == rechunk.RECHUNK_DOCUMENT]
+    return [j for j in jobs if j["kind"] in (rechunk.RECHUNK_DOCUMENT, rechunk.RECHUNK_NOTE)]
 
 
 def _window_tokens(text: str) -> int:
@@ -85,7 +107,8 @@ def _window_tokens(text: str) -> int:
 
 def _wait_rechunked(client: TestClient, ids: list[str]) -> None:
     deadline = time.monotonic() + 60
-    while any(_version(client, i) != CHUNKER_VERSION for i in ids):
+    while any(_version(client, i) != CHUNKER_VERSION for i in ids) or any(
+            j["status"] != "succeeded" for j in _rechunk_jobs(client)):
         assert time.monotonic() < deadline, "documents were never re-chunked"
         time.sleep(0.05)
 
@@ -101,6 +124,10 @@ def test_character_chunks_are_recut_by_tokens_after_an_upgrade(tmp_path, databas
     collection = create_collection(first)
     [doc] = ingest(first, collection["id"], _manual("pump"))
     _cut_by_characters(first, doc["id"])
+    note = first.post("/api/v1/notes", json={
+        "title": "Pump log", "body": _manual("impeller")[1].decode(),
+        "collection_id": collection["id"]}).json()
+    _note_cut_by_characters(first, note["id"])
     old = _chunks(first, doc["id"])
     assert max(_window_tokens(c.text) for c in old) > MODEL_WINDOW_TOKENS  # the defect
     first.__exit__(None, None, None)
@@ -115,13 +142,18 @@ def test_character_chunks_are_recut_by_tokens_after_an_upgrade(tmp_path, databas
         # the last register, beyond the old first chunk's window, is found and cited exactly
         [hit] = _hits(upgraded, "pumpzeppelin")
         assert hit["document_id"] == doc["id"] and "pumpzeppelin" in hit["snippet"]
-        assert [j["status"] for j in _rechunk_jobs(upgraded)] == ["succeeded"]
+        assert sorted(j["status"] for j in _rechunk_jobs(upgraded)) == ["succeeded"] * 2
+        note_chunks = _note_chunks(upgraded, note["id"])
+        assert max(_window_tokens(c.text) for c in note_chunks) <= MODEL_WINDOW_TOKENS
+        assert upgraded.get(f"/api/v1/notes/{note['id']}").json()["updated_at"] == \
+            note["updated_at"]  # re-chunking is not an edit
+        assert [h["note_id"] for h in _hits(upgraded, "impellerzeppelin")] == [note["id"]]
     finally:
         upgraded.__exit__(None, None, None)
 
     again = _start(settings)  # nothing left: no job is queued twice
     try:
-        assert len(_rechunk_jobs(again)) == 1
+        assert len(_rechunk_jobs(again)) == 2
     finally:
         again.__exit__(None, None, None)
 

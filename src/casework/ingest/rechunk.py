@@ -1,4 +1,4 @@
-"""Re-chunking documents an older chunker cut, in the background, one document per job.
+"""Re-chunking documents and notes an older chunker cut, in the background, one per job.
 
 Documents ingested before passages were measured in the model's tokens have chunks whose
 tail the model never read (ingest/chunking.py). At every start (after migrating) each ready
@@ -8,9 +8,13 @@ never a job twice. The job re-cuts the stored page text (no re-parsing, no OCR) 
 the document's chunks in one transaction: until it commits the old chunks answer searches,
 after it the new ones do (keyword search at once; semantic search once the embed job it
 queues has run - chunks whose text was embedded before get their vector back at once).
+Notes get a `rechunk_note` job the same way; they are short, so the note service re-cuts
+one in a single transaction as an edit would, keeping its `updated_at`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
@@ -24,31 +28,55 @@ from casework.ingest.pipeline import EMBED_DOCUMENT
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext
 from casework.jobs.models import Job, JobPriority, JobStatus
+from casework.notes import service as notes_service
+from casework.notes.models import Note
 from casework.runtime import Runtime
 from casework.search import indexing
 
 RECHUNK_DOCUMENT = "rechunk_document"
+RECHUNK_NOTE = "rechunk_note"
 LOCK_KEY = 0x63617365_72636E6B  # "casercnk": one process queues re-chunking at a time
 
 
 def queue_rechunking(*, session: Session, runtime: Runtime) -> int:
-    """Queue a job for each ready document an older chunker cut; returns how many."""
+    """Queue a job for each ready document and note an older chunker cut; how many."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     documents = session.execute(
         select(Document.id, Document.workspace_id)
         .where(Document.status == DocumentStatus.ready,
-               Document.chunker_version < CHUNKER_VERSION,
-               ~exists().where(Job.kind == RECHUNK_DOCUMENT,
-                               Job.status.in_([JobStatus.queued, JobStatus.running]),
-                               Job.payload["document_id"].as_string() == Document.id))
+               Document.chunker_version < CHUNKER_VERSION, ~_queued(RECHUNK_DOCUMENT,
+                                                                     "document_id",
+                                                                     Document.id))
         .order_by(Document.id)).all()
-    for document_id, workspace_id in documents:
-        jobs_service.enqueue(
-            session=session, kind=RECHUNK_DOCUMENT, payload={"document_id": document_id},
-            workspace_id=workspace_id, priority=JobPriority.bulk,
-            max_attempts=runtime.settings.job_max_attempts, notify=runtime.notify_jobs)
-    return len(documents)
+    notes = session.execute(
+        select(Note.id, Note.workspace_id)
+        .where(Note.chunker_version < CHUNKER_VERSION,
+               ~_queued(RECHUNK_NOTE, "note_id", Note.id))
+        .order_by(Note.id)).all()
+    for kind, key, rows in ((RECHUNK_DOCUMENT, "document_id", documents),
+                            (RECHUNK_NOTE, "note_id", notes)):
+        for owner_id, workspace_id in rows:
+            jobs_service.enqueue(
+                session=session, kind=kind, payload={key: owner_id},
+                workspace_id=workspace_id, priority=JobPriority.bulk,
+                max_attempts=runtime.settings.job_max_attempts, notify=runtime.notify_jobs)
+    return len(documents) + len(notes)
+
+
+def _queued(kind: str, key: str, owner_id: Any) -> Any:
+    """A job of `kind` for this owner is waiting or running: do not queue another."""
+    return exists().where(Job.kind == kind,
+                          Job.status.in_([JobStatus.queued, JobStatus.running]),
+                          Job.payload[key].as_string() == owner_id)
+
+
+def rechunk_note(ctx: JobContext) -> None:
+    """Notes are short: re-cut and swapped in one transaction, as an edit would."""
+    with transaction(ctx.runtime.sessions) as session:
+        notes_service.rechunk_note(session=session, runtime=ctx.runtime,
+                                   workspace_id=ctx.workspace_id or "",
+                                   note_id=ctx.payload["note_id"])
 
 
 def rechunk_document(ctx: JobContext) -> None:

@@ -10,5 +10,6 @@ HANDLERS: dict[str, JobHandler] = {
     pipeline.EMBED_DOCUMENT: JobHandler(pipeline.embed_document, pipeline.embedding_failed),
     pipeline.EMBED_NOTE: JobHandler(pipeline.embed_note),
     rechunk.RECHUNK_DOCUMENT: JobHandler(rechunk.rechunk_document),
+    rechunk.RECHUNK_NOTE: JobHandler(rechunk.rechunk_note),
     schedule.BACKUP: JobHandler(backup_tasks.run_scheduled_backup),
 }

@@ -1,6 +1,6 @@
 """Note table."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.database import Base, Timestamped
@@ -19,3 +19,5 @@ class Note(Timestamped, Base):
     )
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
+    # Which chunker wrote the note's chunks (ingest.chunking.CHUNKER_VERSION), as on documents.
+    chunker_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casework.collections import service as collections_service
 from casework.core.scoping import get_scoped, scoped
-from casework.ingest.chunking import chunker_for
+from casework.ingest.chunking import CHUNKER_VERSION, chunker_for
 from casework.ingest.pipeline import EMBED_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.models import JobPriority
@@ -25,11 +25,25 @@ def _reindex(session: Session, runtime: Runtime, note: Note) -> None:
     count = indexing.write_chunks(
         session=session, workspace_id=note.workspace_id, note_id=note.id,
         passages=chunker_for(runtime.settings).chunk_page(text, page=1))
+    # Core update: re-chunking is not an edit, so `updated_at` keeps its value.
+    session.execute(update(Note).where(Note.id == note.id).values(
+        chunker_version=CHUNKER_VERSION, updated_at=Note.updated_at))
     if count and runtime.settings.semantic_search:
         jobs_service.enqueue(session=session, kind=EMBED_NOTE, payload={"note_id": note.id},
                              workspace_id=note.workspace_id, priority=JobPriority.bulk,
                              max_attempts=runtime.settings.job_max_attempts,
                              notify=runtime.notify_jobs)
+
+
+def rechunk_note(*, session: Session, runtime: Runtime, workspace_id: str,
+                 note_id: str) -> bool:
+    """Re-cut a note an older chunker cut (ingest/rechunk.py); False if there was none."""
+    note = session.scalars(scoped(Note, workspace_id).where(
+        Note.id == note_id, Note.chunker_version < CHUNKER_VERSION).with_for_update()).first()
+    if note is None:
+        return False
+    _reindex(session, runtime, note)
+    return True
 
 
 def get_note(*, session: Session, workspace_id: str, note_id: str) -> Note:

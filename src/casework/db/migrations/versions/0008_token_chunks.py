@@ -1,9 +1,9 @@
 """Chunks cut by the model's tokens: what the model reads, and which chunker wrote them.
 
 `chunk.embed_text` holds a passage's text without the document's running heads and
-footers when they differ (NULL: the model reads `text`). `document.chunker_version` says
-which chunker wrote a document's chunks; every existing document was cut by characters
-(version 1) and is re-chunked by the `rechunk_document` job queued at start.
+footers when they differ (NULL: the model reads `text`). `document.chunker_version` and
+`note.chunker_version` say which chunker wrote the chunks; everything existing was cut by
+characters (version 1) and is re-chunked by the jobs queued at start (ingest/rechunk.py).
 
 Revision ID: 0008_token_chunks
 Revises: 0007_chunk_workspace
@@ -24,13 +24,15 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("chunk") as batch:
         batch.add_column(sa.Column("embed_text", sa.Text(), nullable=True))
-    with op.batch_alter_table("document") as batch:
-        batch.add_column(sa.Column("chunker_version", sa.Integer(), nullable=False,
-                                   server_default="1"))
+    for table in ("document", "note"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("chunker_version", sa.Integer(), nullable=False,
+                                       server_default="1"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("document") as batch:
-        batch.drop_column("chunker_version")
+    for table in ("note", "document"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("chunker_version")
     with op.batch_alter_table("chunk") as batch:
         batch.drop_column("embed_text")
