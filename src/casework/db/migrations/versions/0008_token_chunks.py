@@ -21,18 +21,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ADD/DROP COLUMN, never a batch copy: on SQLite a copy of `chunk` would drop the
+# triggers that keep its FTS5 index in step (DROP COLUMN needs SQLite 3.35).
 def upgrade() -> None:
-    with op.batch_alter_table("chunk") as batch:
-        batch.add_column(sa.Column("embed_text", sa.Text(), nullable=True))
+    op.add_column("chunk", sa.Column("embed_text", sa.Text(), nullable=True))
     for table in ("document", "note"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("chunker_version", sa.Integer(), nullable=False,
+        op.add_column(table, sa.Column("chunker_version", sa.Integer(), nullable=False,
                                        server_default="1"))
 
 
 def downgrade() -> None:
     for table in ("note", "document"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("chunker_version")
-    with op.batch_alter_table("chunk") as batch:
-        batch.drop_column("embed_text")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN chunker_version")
+    op.execute("ALTER TABLE chunk DROP COLUMN embed_text")
