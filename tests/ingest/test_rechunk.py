@@ -8,8 +8,13 @@ part-way leaves the rest queued, never queued twice.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sqlite3
+import threading
 import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -25,13 +30,14 @@ from casework.search import indexing
 from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
 from casework.search.models import Chunk
 from tests.conftest import create_collection, ingest, login, test_settings
+from tests.fixtures.server import ServerProcess
 
 
-def _manual(name: str) -> tuple[str, bytes]:
+def _manual(name: str, registers: int = 120) -> tuple[str, bytes]:
     """A text dense in tokens: 1,000 characters of it are far more than 256 word pieces."""
     lines = [f"{name} register map"]
     lines += [f"0x{i * 4:04X} CTRL_{i:03d} reset=0x{i * 2654435761 % 2**32:08X} "
-              f"mode={i % 3} irq={i % 5} {name}_{i}" for i in range(120)]
+              f"mode={i % 3} irq={i % 5} {name}_{i}" for i in range(registers)]
     lines.append(f"End of the {name} map: the {name}zeppelin checksum follows.")
     return f"{name}.txt", "\n".join(lines).encode()
 
@@ -111,6 +117,13 @@ def _wait_rechunked(client: TestClient, ids: list[str]) -> None:
             j["status"] != "succeeded" for j in _rechunk_jobs(client)):
         assert time.monotonic() < deadline, "documents were never re-chunked"
         time.sleep(0.05)
+
+
+def _wait(predicate, timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.2)
 
 
 def _hits(client: TestClient, word: str) -> list[dict]:
@@ -209,3 +222,70 @@ def test_a_crash_part_way_keeps_old_chunks_searchable_and_resumes(tmp_path, monk
         assert [h["document_id"] for h in _hits(resumed, "gaugezeppelin")] == [ids[1]]
     finally:
         resumed.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_a_server_killed_while_rechunking_resumes_where_it_stopped(tmp_path):
+    """SIGKILL part-way: what was swapped stays, the rest runs after restart, no job twice."""
+    data_dir = tmp_path / "data"
+    settings = test_settings(data_dir)
+    first = _start(settings)
+    collection = create_collection(first)
+    names = [f"unit{n}" for n in range(30)]
+    docs = ingest(first, collection["id"], *(_manual(name, registers=600) for name in names))
+    ids = [d["id"] for d in docs]
+    for document_id in ids:
+        _cut_by_characters(first, document_id)
+    first.__exit__(None, None, None)
+
+    def rechunked() -> int:
+        db = sqlite3.connect(data_dir / "casework.db", timeout=30)
+        try:
+            return db.execute("select count(*) from document where chunker_version = ?",
+                              (CHUNKER_VERSION,)).fetchone()[0]
+        finally:
+            db.close()
+
+    env = {"WORKER_THREADS": "1", "SEMANTIC_SEARCH": "false", "JOB_LEASE_SECONDS": "2",
+           "JOB_POLL_SECONDS": "0.1"}
+    server = ServerProcess(data_dir, **env)
+    killed = threading.Event()
+
+    def kill_after_the_first() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not rechunked():
+            time.sleep(0.01)
+        if server.process is not None:  # SIGKILL: no shutdown code runs, as in a crash
+            server.process.send_signal(signal.SIGKILL)
+            killed.set()
+
+    killer = threading.Thread(target=kill_after_the_first)
+    killer.start()
+    with contextlib.suppress(RuntimeError, httpx.HTTPError):
+        server.start()  # may die before it answers: the kill is the point
+    killer.join()
+    server.kill()  # reaps it
+    assert killed.is_set()
+    done = rechunked()
+    assert 0 < done < len(ids), f"the kill should land part-way ({done} done)"
+
+    server = ServerProcess(data_dir, **env)
+    client = server.start()
+    try:
+        _wait(lambda: rechunked() == len(ids), 120, "re-chunking never finished")
+        jobs = [j for j in client.get("/api/v1/jobs", params={"limit": 200}).json()
+                if j["kind"] == rechunk.RECHUNK_DOCUMENT]
+        assert len(jobs) == len(ids)  # queued once; the killed one ran again
+        db = sqlite3.connect(data_dir / "casework.db")
+        try:
+            for document_id in ids:
+                ordinals = [row[0] for row in db.execute(
+                    "select ordinal from chunk where document_id = ? order by ordinal",
+                    (document_id,))]
+                assert ordinals == list(range(len(ordinals)))  # every chunk once
+        finally:
+            db.close()
+        hits = client.get("/api/v1/search", params={"q": "unit29zeppelin"}).json()["hits"]
+        assert [h["document_id"] for h in hits] == [ids[-1]]
+    finally:
+        server.stop()
