@@ -20,6 +20,7 @@ from casework.accounts.mail import LogMailer, Mailer, build_mailer
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
+from casework.ingest.sandbox import SandboxPool
 from casework.media.images import apply_pixel_limit
 from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
@@ -54,6 +55,8 @@ class Runtime:
     vector_index: VectorIndex
     embedder: Embedder
     usage: UsageMeter
+    # Parser processes for untrusted files (ingest/sandbox.py); started on first use.
+    sandbox: SandboxPool
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     workers: WorkerPool | None = None
     redis: Any = None
@@ -145,6 +148,7 @@ class Runtime:
         if self.job_queue is not None:
             self.job_queue.close()
         self.query_threads.shutdown(wait=True)
+        self.sandbox.close()
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
         self.usage.flush()
         if self.redis is not None:
@@ -285,6 +289,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         semantic_off_reason=semantic_off, semantic_requested=requested_semantic,
         planner_statistics=PlannerStatistics(engine),
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
+        sandbox=SandboxPool(settings),
     )
     if search_cache is not None:
         from casework.search.cache import track_changes

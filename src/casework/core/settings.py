@@ -111,6 +111,36 @@ class Settings(BaseSettings):
     contact_sheet_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
     contact_sheet_max_frames: Annotated[int, Field(ge=1, le=200)] = 24
 
+    # Parsing untrusted files: every parser runs in a sandboxed child process with these
+    # limits, and each limit ends the document as `failed` with a reason naming it
+    # (ingest/sandbox.py; docs/security.md, "Hostile files").
+    sandbox_processes: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=2, description="Long-lived parser processes kept per server or worker "
+        "process; a document waits for a free one. One per job thread is enough.")
+    sandbox_documents_per_process: Annotated[int, Field(ge=1)] = Field(
+        default=200, description="A parser process is replaced after this many documents, "
+        "so what a library leaks or fragments is given back.")
+    sandbox_memory_mb: Annotated[int, Field(ge=256)] = Field(
+        default=2048, description="Address space of a parser process (RLIMIT_AS): a file "
+        "that needs more fails instead of growing the server.")
+    sandbox_cpu_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=1800.0, description="CPU time one document may use in its parser process "
+        "(RLIMIT_CPU); OCR runs in Tesseract processes, each held to the same figure.")
+    max_document_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=1800.0, description="Wall time to open, extract (with OCR) and derive "
+        "previews of one document; past it the parser process is killed.")
+    max_pages: Annotated[int, Field(ge=1)] = Field(
+        default=5000, description="Pages (sheets, slides, frames, text sections) a document "
+        "may have.")
+    max_ocr_pages: Annotated[int, Field(ge=0)] = Field(
+        default=1000, description="Pages of one document that may be OCRed (scans, TIFF "
+        "frames); a document needing more fails rather than hold a worker for hours.")
+    max_text_bytes: Annotated[int, Field(ge=MiB)] = Field(
+        default=1024 * MiB, description="Text (UTF-8) extracted from one document; also "
+        "the largest file a parser process may write.")
+    max_preview_bytes: Annotated[int, Field(ge=MiB)] = Field(
+        default=64 * MiB, description="Thumbnails, posters and page previews of one document.")
+
     # Search.
     search_max_limit: Annotated[int, Field(ge=1, le=1000)] = 100
     search_max_offset: Annotated[int, Field(ge=0)] = 10_000

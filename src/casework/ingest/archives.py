@@ -1,10 +1,19 @@
-"""Zip-bomb guard for ZIP-based formats (DOCX): judged from the central directory, before
-anything is decompressed. Python's zipfile never inflates a member past its declared size,
-so checking the declared sizes bounds what a parser can be made to read."""
+"""Zip-bomb guard for ZIP-based formats (DOCX, XLSX, PPTX), judged before anything is
+decompressed, in two steps:
+
+1. `check_zip_directory` reads the end-of-central-directory record (and its ZIP64 form)
+   itself and walks the central directory's records without building anything, so an
+   archive listing 1.5 million members is refused after reading MAX_MEMBERS + 1 records
+   (zipfile.ZipFile builds an object per member first: +826 MB of RSS in the request).
+2. `check_zip_archive` judges the declared sizes. Python's zipfile never inflates a member
+   past its declared size, so checking them bounds what a parser can be made to read.
+"""
 
 from __future__ import annotations
 
+import struct
 import zipfile
+from pathlib import Path
 
 from casework.core.errors import InvalidInput
 
@@ -15,16 +24,88 @@ MAX_MEMBERS = 10_000
 MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 16 * MiB
 
+_EOCD = struct.Struct("<IHHHHIIH")  # end of central directory
+_ZIP64_LOCATOR = struct.Struct("<IIQI")
+_ZIP64_EOCD = struct.Struct("<IQHHIIQQQQ")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # one central-directory record, fixed part
+_EOCD_SEARCH = _EOCD.size + 65535  # the record, then a comment of at most 64 KiB
+_READ_BYTES = 256 * 1024
+
 
 class UnsafeArchive(InvalidInput):
     code = "unsafe_archive"
 
 
+def _too_many(name: str, count: int | str) -> UnsafeArchive:
+    return UnsafeArchive(f"{name!r} holds {count} files (limit {MAX_MEMBERS:,}): refused as "
+                         "a zip bomb", details={"filename": name})
+
+
+def _directory_location(fh: object, size: int) -> tuple[int, int, int] | None:
+    """(declared members, directory size, directory offset), or None if not a ZIP."""
+    start = max(size - _EOCD_SEARCH, 0)
+    fh.seek(start)  # type: ignore[attr-defined]
+    tail = fh.read(size - start)  # type: ignore[attr-defined]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return None
+    _, _, _, _, members, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, at)
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at:locator_at + 4] == b"PK\x06\x07":
+        _, _, zip64_offset, _ = _ZIP64_LOCATOR.unpack_from(tail, locator_at)
+        fh.seek(zip64_offset)  # type: ignore[attr-defined]
+        record = fh.read(_ZIP64_EOCD.size)  # type: ignore[attr-defined]
+        if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+            fields = _ZIP64_EOCD.unpack(record)
+            members, cd_size, cd_offset = fields[7], fields[8], fields[9]
+    return members, cd_size, cd_offset
+
+
+def check_zip_directory(path: Path, *, name: str) -> None:
+    """Refuse an archive with more than MAX_MEMBERS members, before zipfile lists them.
+
+    Both the declared count and the records really there are checked: zipfile reads the
+    whole directory whatever the count says. Cost: one read of the tail, and at most
+    MAX_MEMBERS + 1 records (~0.5 MB) walked. A file that is not a ZIP passes untouched.
+    """
+    with open(path, "rb") as fh:
+        size = fh.seek(0, 2)
+        location = _directory_location(fh, size)
+        if location is None:
+            return
+        members, cd_size, cd_offset = location
+        if members > MAX_MEMBERS:
+            raise _too_many(name, f"{members:,}")
+        fh.seek(min(cd_offset, size))
+        buffer = b""
+        seen = consumed = 0
+        while consumed < cd_size:
+            if len(buffer) < _CENTRAL.size:
+                more = fh.read(_READ_BYTES)
+                if not more:
+                    return  # a truncated directory: zipfile will say it is broken
+                buffer += more
+                continue
+            if buffer[:4] != b"PK\x01\x02":
+                return
+            fields = _CENTRAL.unpack_from(buffer)
+            length = _CENTRAL.size + fields[10] + fields[11] + fields[12]
+            seen += 1
+            if seen > MAX_MEMBERS:
+                raise _too_many(name, f"more than {MAX_MEMBERS:,}")
+            consumed += length
+            while len(buffer) < length:
+                more = fh.read(_READ_BYTES)
+                if not more:
+                    return
+                buffer += more
+            buffer = buffer[length:]
+
+
 def check_zip_archive(archive: zipfile.ZipFile, *, name: str) -> None:
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise UnsafeArchive(f"{name!r} holds {len(members)} files: refused as a zip bomb",
-                            details={"filename": name})
+        raise _too_many(name, f"{len(members):,}")
     total = sum(m.file_size for m in members)
     packed = sum(m.compress_size for m in members) or 1
     if total > MAX_UNCOMPRESSED_BYTES:
@@ -35,3 +116,10 @@ def check_zip_archive(archive: zipfile.ZipFile, *, name: str) -> None:
         raise UnsafeArchive(
             f"{name!r} expands {total // packed}x (limit {MAX_RATIO}x): refused as a zip bomb",
             details={"filename": name, "ratio": total // packed})
+
+
+def check_office_file(path: Path, *, name: str) -> None:
+    """Both checks, for parsers of ZIP-based formats (raises UnsafeArchive or BadZipFile)."""
+    check_zip_directory(path, name=name)
+    with zipfile.ZipFile(path) as archive:
+        check_zip_archive(archive, name=name)

@@ -1,7 +1,7 @@
 """The ingestion pipeline, top to bottom.
 
     upload → sniff → dedupe → store original        (ingest.service, at request time)
-    check → open → extract (text layer, else OCR) → derive previews
+    check → [open → extract (text layer, else OCR) → derive previews]  (parser sandbox)
           → chunk → keyword index → attachments → ready   (process_document, interactive job)
     embed → vector index → embedding ready          (embed_document, bulk job)
 
@@ -35,16 +35,15 @@ from casework.ingest.chunking import (
     normalize_page_text,
 )
 from casework.ingest.pagespool import PageSpool
-from casework.ingest.parsers import ParsedDocument, ParseError, Parser, parser_for
+from casework.ingest.parsers import EmbeddedFile, parser_for
+from casework.ingest.sandbox import ExtractionResult, SandboxFailure
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, PermanentJobError
 from casework.jobs.models import JobPriority
-from casework.media import derive
 from casework.media import service as media_service
-from casework.media.ocr import TesseractOcr
 from casework.runtime import Runtime
 from casework.search import indexing
-from casework.storage.blobstore import BlobStore, original_key
+from casework.storage.blobstore import BlobStore, derived_key, original_key
 
 PROCESS_DOCUMENT = "process_document"
 EMBED_DOCUMENT = "embed_document"
@@ -84,44 +83,47 @@ def _load(runtime: Runtime, workspace_id: str, document_id: str) -> Document | N
 
 
 def process_document(ctx: JobContext) -> None:
-    """Extract every page (OCR where there is no text layer), derive previews, index; ready."""
+    """Extract every page (OCR where there is no text layer), derive previews, index; ready.
+
+    Opening, extracting and deriving run in a sandboxed parser process (ingest/sandbox.py):
+    a file built to exhaust memory or time fails with a reason instead of taking the
+    server down. The server then stores the previews and indexes the spooled pages.
+    """
     runtime = ctx.runtime
     workspace_id = ctx.workspace_id or ""
     document_id = ctx.payload["document_id"]
     document = _load(runtime, workspace_id, document_id)
     if document is None:
         return
-    parser = parser_for(document.media_type)
-    if parser is None:
+    if parser_for(document.media_type) is None:
         raise PermanentJobError(f"casework cannot read {document.media_type} files")
     settings = runtime.settings
     key = original_key(workspace_id, document.sha256)
     stage = runtime.metrics.time_stage
     with local_copy(runtime.blobs, key, settings.tmp_dir) as path, \
-            PageSpool(settings.tmp_dir) as spool:
+            PageSpool(settings.tmp_dir) as spool, \
+            tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made:
         _check_original(path, document.media_type, settings)
-        with stage("open"):
-            parsed = _parse(parser, path)
-        ocr = TesseractOcr(settings)
         with stage("extract"):
-            _extract_pages(parsed, spool, ocr)
+            extracted = _extract(runtime, document, path, spool, Path(made))
         with stage("previews"):
-            previews = _derive_previews(runtime, document, path, parsed)
+            previews = _store_previews(runtime, document, Path(made), extracted)
         with stage("index"):
             chunks = _replace_pages(runtime, document, spool)
         if chunks is None:
             return  # deleted meanwhile; deleting took the pages written so far with it
         with stage("index"), transaction(runtime.sessions) as session:
-            attachments = _ingest_attachments(session, runtime, document, parsed)
+            attachments = _ingest_attachments(session, runtime, document, extracted,
+                                              Path(made))
             stored = session.get(Document, document_id)
             if stored is None:
                 return  # deleted meanwhile; rolling back would be equivalent
-            metadata = {**parsed.metadata, **previews, "chunks": chunks}
-            if ocr.report.status != "not_needed":
-                metadata["ocr"] = ocr.report.as_metadata()
+            metadata = {**extracted.metadata, **previews, "chunks": chunks}
+            if extracted.ocr is not None:
+                metadata["ocr"] = extracted.ocr
             if attachments:
                 metadata["attachments"] = attachments
-            _mark_ready(session, runtime, stored, parsed, spool.count, metadata)
+            _mark_ready(session, runtime, stored, extracted, spool.count, metadata)
 
 
 # --- the stages, in the order process_document runs them --------------------------------
@@ -134,31 +136,29 @@ def _check_original(path: Path, media_type: str, settings: Settings) -> None:
         raise PermanentJobError(exc.message) from None
 
 
-def _parse(parser: Parser, path: Path) -> ParsedDocument:
+def _extract(runtime: Runtime, document: Document, path: Path, spool: PageSpool,
+             made: Path) -> ExtractionResult:
+    """Open, extract every page (OCR), derive previews: in a parser process, with limits.
+
+    Every failure is permanent: the same bytes break the same limit on every attempt.
+    """
     try:
-        return parser.parse(path)
-    except ParseError as exc:
+        extracted = runtime.sandbox.extract(path=path, media_type=document.media_type,
+                                            spool=spool.path, out_dir=made)
+    except SandboxFailure as exc:
         raise PermanentJobError(str(exc)) from None
+    spool.count = extracted.pages
+    return extracted
 
 
-def _extract_pages(parsed: ParsedDocument, spool: PageSpool, ocr: TesseractOcr) -> None:
-    """Text layer per page, else OCR; spooled, outside any transaction (OCR is slow)."""
-    try:
-        spool.fill(parsed.pages, ocr=ocr)
-    except ParseError as exc:
-        raise PermanentJobError(str(exc)) from None
-
-
-def _derive_previews(runtime: Runtime, document: Document, path: Path,
-                     parsed: ParsedDocument) -> dict[str, Any]:
-    """Thumbnails, posters, contact sheets, page previews: whatever this media type gets."""
-    try:
-        return derive.derive_previews(
-            blobs=runtime.blobs, settings=runtime.settings, workspace_id=document.workspace_id,
-            sha256=document.sha256, media_type=document.media_type, path=path,
-            duration_seconds=parsed.duration_seconds)
-    except derive.DeriveError as exc:
-        raise PermanentJobError(str(exc)) from None
+def _store_previews(runtime: Runtime, document: Document, made: Path,
+                    extracted: ExtractionResult) -> dict[str, Any]:
+    """Copy what the parser process made into the blob store (skipping what a rerun has)."""
+    for name in extracted.previews.files:
+        key = derived_key(document.workspace_id, document.sha256, name)
+        if not runtime.blobs.exists(key):
+            runtime.blobs.put_bytes(key, (made / name).read_bytes())
+    return extracted.previews.metadata
 
 
 def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> int | None:
@@ -233,20 +233,21 @@ def _remove_pages(session: Session, runtime: Runtime, document: Document) -> Non
 
 
 def _ingest_attachments(session: Session, runtime: Runtime, document: Document,
-                        parsed: ParsedDocument) -> list[dict[str, Any]]:
+                        extracted: ExtractionResult, made: Path) -> list[dict[str, Any]]:
     """Files inside this one (e-mail attachments) become documents linked to it."""
-    if not parsed.attachments:
+    if not extracted.attachments:
         return []
     from casework.ingest import service as ingest_service  # it imports this module
 
+    files = [EmbeddedFile(filename=attached.filename, data=(made / attached.file).read_bytes())
+             for attached in extracted.attachments]
     return ingest_service.accept_attachments(
         session=session, runtime=runtime, workspace_id=document.workspace_id,
-        collection_id=document.collection_id, parent_document_id=document.id,
-        files=parsed.attachments)
+        collection_id=document.collection_id, parent_document_id=document.id, files=files)
 
 
-def _mark_ready(session: Session, runtime: Runtime, stored: Document, parsed: ParsedDocument,
-                pages: int, metadata: dict[str, Any]) -> None:
+def _mark_ready(session: Session, runtime: Runtime, stored: Document,
+                parsed: ExtractionResult, pages: int, metadata: dict[str, Any]) -> None:
     settings = runtime.settings
     stored.status = DocumentStatus.ready
     stored.page_count = parsed.page_count or pages

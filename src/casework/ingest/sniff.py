@@ -11,7 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from casework.ingest.archives import check_zip_archive
+from casework.ingest.archives import check_zip_archive, check_zip_directory
 from casework.ingest.byte_order import bom_encoding, decode_sample
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -61,6 +61,7 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _zip_media_type(path: Path, filename: str) -> str | None:
+    check_zip_directory(path, name=filename)  # before zipfile builds its member list
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())

@@ -1,8 +1,9 @@
 """The pipeline's "derive previews" stage: thumbnails, posters, contact sheets, page images.
 
-Each artefact is made once, from the original, and stored in the blob store under a key
-derived from the original's SHA-256, so a rerun (or a duplicate upload) finds it done.
-The pipeline calls `derive_previews` for every document; the table at the bottom says
+Each artefact is made from the original and handed to a `PreviewSink` by name. The
+pipeline runs this inside the parser sandbox (ingest/sandbox.py), where the sink is a
+folder the server then copies into the blob store under keys derived from the original's
+SHA-256, so a rerun (or a duplicate upload) finds it done. The table at the bottom says
 which media types get which artefacts, so the pipeline never branches on file types.
 """
 
@@ -12,13 +13,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from casework.core.redaction import data_roots, redact_paths
 from casework.core.settings import Settings
 from casework.media import pdf_previews, thumbnails, video
 from casework.media.images import ImageRejected
-from casework.storage.blobstore import BlobStore, derived_key
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +30,26 @@ class DeriveError(Exception):
     """The original cannot be turned into previews (e.g. an undecodable image)."""
 
 
+class PreviewSink(Protocol):
+    """Where derived artefacts go, by name; `has` lets a rerun skip what is already made."""
+
+    def put(self, name: str, data: bytes) -> None: ...
+
+    def has(self, name: str) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DeriveContext:
-    blobs: BlobStore
+    sink: PreviewSink
     settings: Settings
-    workspace_id: str
-    sha256: str
     path: Path
     duration_seconds: float | None
 
-    def key(self, name: str) -> str:
-        return derived_key(self.workspace_id, self.sha256, name)
-
     def store(self, name: str, data: bytes) -> None:
-        self.blobs.put_bytes(self.key(name), data)
+        self.sink.put(name, data)
 
     def have(self, *names: str) -> bool:
-        return all(self.blobs.exists(self.key(name)) for name in names)
+        return all(self.sink.has(name) for name in names)
 
 
 # What a photo gets (see thumbnails): a rerun that finds these stored makes nothing.
@@ -132,13 +135,12 @@ _DERIVERS: tuple[tuple[str, Callable[[DeriveContext], dict[str, Any]]], ...] = (
 )
 
 
-def derive_previews(*, blobs: BlobStore, settings: Settings, workspace_id: str, sha256: str,
-                    media_type: str, path: Path,
+def derive_previews(*, sink: PreviewSink, settings: Settings, media_type: str, path: Path,
                     duration_seconds: float | None = None) -> dict[str, Any]:
-    """Make and store the artefacts this media type gets; return what to add to metadata."""
+    """Make the artefacts this media type gets into `sink`; return what to add to metadata."""
     for prefix, derive in _DERIVERS:
         if media_type.startswith(prefix):
-            ctx = DeriveContext(blobs=blobs, settings=settings, workspace_id=workspace_id,
-                                sha256=sha256, path=path, duration_seconds=duration_seconds)
+            ctx = DeriveContext(sink=sink, settings=settings, path=path,
+                                duration_seconds=duration_seconds)
             return derive(ctx)
     return {}

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from casework.media.ocr import OCR_DPI_KEY
@@ -41,6 +42,24 @@ def open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
             pdf.close()
 
 
+def _check_images(page: pdfium.PdfPage, number: int) -> None:
+    """Refuse a page showing an image with more pixels than MAX_IMAGE_PIXELS.
+
+    Rendering decodes every image in full: a 1.6 MB page of one deflated 40,000 px square
+    decodes to 1.6 GB. The size is read from each image's dictionary, undecoded.
+    """
+    limit = Image.MAX_IMAGE_PIXELS  # MAX_IMAGE_PIXELS, set by the runtime
+    if not limit:
+        return
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=8):
+        width, height = image.get_px_size()
+        if width * height > limit:
+            raise PreviewError(
+                f"page {number} shows an image of {width}x{height} = "
+                f"{width * height / 1e6:,.0f} megapixels, above the limit of "
+                f"{limit / 1e6:,.0f} megapixels (MAX_IMAGE_PIXELS)")
+
+
 def _render(pdf: pdfium.PdfDocument, number: int, *, grayscale: bool,
             scale_for: Callable[[float, float], float]) -> Image.Image:
     """Render one page under the PDFium lock into an image that owns its pixels.
@@ -53,6 +72,7 @@ def _render(pdf: pdfium.PdfDocument, number: int, *, grayscale: bool,
             raise PreviewError(f"the document has no page {number} (it has {len(pdf)})")
         page = pdf[number - 1]
         try:
+            _check_images(page, number)
             scale = scale_for(*page.get_size())
             bitmap = page.render(scale=scale, grayscale=grayscale)
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ from casework.core.errors import InvalidInput, NotFound
 from casework.core.scoping import get_scoped, scoped
 from casework.core.settings import Settings
 from casework.documents.models import Document, DocumentStatus
+from casework.ingest.sandbox import SandboxFailure
 from casework.media import pdf_previews, thumbnails
 from casework.media.derive import CONTACT_SHEET, POSTER
 from casework.media.images import ImageRejected, check_image
@@ -107,13 +109,16 @@ def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
     if data is None:
         from casework.ingest.pipeline import local_copy  # the pipeline imports this package
 
-        source = original_key(workspace_id, document.sha256)
-        try:
-            with local_copy(runtime.blobs, source, runtime.settings.tmp_dir) as path, \
-                    pdf_previews.open_pdf(path) as pdf:
-                data = pdf_previews.preview_bytes(pdf, number)
-        except pdf_previews.PreviewError as exc:
-            raise NotFound(str(exc)) from None
+        source, tmp_dir = original_key(workspace_id, document.sha256), runtime.settings.tmp_dir
+        # Rendered in a parser process: a page can be a bomb that the ingest never drew.
+        with local_copy(runtime.blobs, source, tmp_dir) as path, \
+                tempfile.TemporaryDirectory(dir=tmp_dir, prefix="preview-") as folder:
+            target = Path(folder) / name
+            try:
+                runtime.sandbox.render_page(path=path, number=number, out=target)
+            except SandboxFailure as exc:
+                raise NotFound(str(exc)) from None
+            data = target.read_bytes()
         runtime.blobs.put_bytes(key, data)
     return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
                     etag=f'"{document.sha256}-{name}"')

@@ -9,7 +9,7 @@ from pathlib import Path
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 
-from casework.ingest.archives import UnsafeArchive, check_zip_archive
+from casework.ingest.archives import UnsafeArchive, check_office_file
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 
 
@@ -18,8 +18,7 @@ class DocxParser:
 
     def parse(self, path: Path) -> ParsedDocument:
         try:
-            with zipfile.ZipFile(path) as archive:
-                check_zip_archive(archive, name=path.name)
+            check_office_file(path, name=path.name)
         except UnsafeArchive as exc:
             raise ParseError(exc.message) from None
         except zipfile.BadZipFile as exc:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
+from PIL.Image import Image
 
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
-from casework.media.pdf_previews import render_for_ocr
+from casework.media.pdf_previews import PreviewError, render_for_ocr
 from casework.media.pdfium_lock import PDFIUM
 
 _META_KEYS = {"Title": "title", "Author": "author", "Subject": "subject",
@@ -32,6 +33,13 @@ def _pdf_date(value: str) -> str:
     y, mo, d, h, mi, s = (g or default for g, default in
                           zip(match.groups(), ("", "01", "01", "00", "00", "00"), strict=True))
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+
+
+def _render_for_ocr(pdf: pdfium.PdfDocument, number: int) -> Image:
+    try:
+        return render_for_ocr(pdf, number)
+    except PreviewError as exc:  # an image bomb on the page: the document fails
+        raise ParseError(str(exc)) from None
 
 
 class PdfParser:
@@ -54,7 +62,12 @@ class PdfParser:
             try:
                 for index in range(page_count):
                     with PDFIUM:
-                        page = pdf[index]
+                        try:
+                            page = pdf[index]
+                        except pdfium.PdfiumError as exc:
+                            # A page-tree cycle, or a page PDFium gives up on.
+                            raise ParseError(f"page {index + 1} of the PDF cannot be read: "
+                                             f"{exc}") from None
                         textpage = page.get_textpage()
                         try:
                             text = textpage.get_text_bounded()
@@ -64,7 +77,7 @@ class PdfParser:
                     text = text.replace("\r\n", "\n")
                     scanned = not text.strip()
                     yield ExtractedPage(index + 1, text, render=(
-                        (lambda number=index + 1: render_for_ocr(pdf, number)) if scanned
+                        (lambda number=index + 1: _render_for_ocr(pdf, number)) if scanned
                         else None))
             finally:
                 with PDFIUM:

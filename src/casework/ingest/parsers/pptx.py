@@ -9,6 +9,7 @@ from pathlib import Path
 import pptx
 from pptx.exc import PackageNotFoundError
 
+from casework.ingest.archives import UnsafeArchive, check_office_file
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 
 
@@ -30,6 +31,12 @@ class PptxParser:
     media_types = ("application/vnd.openxmlformats-officedocument.presentationml.presentation",)
 
     def parse(self, path: Path) -> ParsedDocument:
+        try:
+            check_office_file(path, name=path.name)
+        except UnsafeArchive as exc:
+            raise ParseError(exc.message) from None
+        except zipfile.BadZipFile as exc:
+            raise ParseError(f"not a readable PPTX file: {exc}") from None
         try:
             deck = pptx.Presentation(str(path))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

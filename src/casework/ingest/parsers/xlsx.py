@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from casework.ingest.archives import UnsafeArchive, check_office_file
 from casework.ingest.parsers.base import ExtractedPage, ParsedDocument, ParseError
 
 
@@ -24,6 +25,12 @@ class XlsxParser:
     media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
 
     def parse(self, path: Path) -> ParsedDocument:
+        try:
+            check_office_file(path, name=path.name)
+        except UnsafeArchive as exc:
+            raise ParseError(exc.message) from None
+        except zipfile.BadZipFile as exc:
+            raise ParseError(f"not a readable XLSX file: {exc}") from None
         # A file object, not the path: openpyxl judges paths by their extension, and blobs
         # have none. Read-only mode streams rows from it until the workbook is closed.
         source = open(path, "rb")  # noqa: SIM115 - closed with the workbook, below
@@ -45,7 +52,11 @@ class XlsxParser:
             try:
                 for number, name in enumerate(names, start=1):
                     lines = [f"Sheet: {name}"]
-                    for row in workbook[name].iter_rows(values_only=True):
+                    sheet = workbook[name]
+                    # The declared dimension is the writer's claim: A1:XFD1048576 made
+                    # openpyxl pad 17 billion cells. Without it, rows hold what is there.
+                    sheet.reset_dimensions()
+                    for row in sheet.iter_rows(values_only=True):
                         cells = [text for text in map(_cell, row) if text]
                         if cells:
                             lines.append(" | ".join(cells))

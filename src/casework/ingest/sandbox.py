@@ -1,0 +1,268 @@
+"""Parsing untrusted files in sandboxed child processes, so a file cannot hurt the server.
+
+A crafted PDF took one server past 15 GB of RSS; others held a worker for hours. Every
+parser of uploaded bytes (PDFium, Pillow, PyAV, lxml, openpyxl, Tesseract) therefore runs
+in a child process (ingest/sandbox_child.py) that has no network, an address-space cap
+(SANDBOX_MEMORY_MB), a CPU budget per document (SANDBOX_CPU_SECONDS) and a file-size cap
+(MAX_TEXT_BYTES), while the server enforces the wall time (MAX_DOCUMENT_SECONDS) and the
+size of each reply. A file that breaks a limit ends as `SandboxFailure` with a reason
+naming the limit; the child is killed and replaced, and the server's own memory is
+untouched.
+
+Children are long-lived and reused (a start costs ~0.8 s of imports): `SandboxPool`
+keeps up to SANDBOX_PROCESSES of them, replacing one after SANDBOX_DOCUMENTS_PER_PROCESS
+documents or whenever it dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+import casework
+from casework.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$"  # what a child may name a file it made
+MAX_REPLY_BYTES = 16 * MiB  # metadata only: pages, previews and attachments are files
+START_SECONDS = 30.0  # a child not ready by then is broken
+CHILD_MODULE = "casework.ingest.sandbox_child"
+# What a child gets of the server's settings: never secrets, URLs or credentials.
+CHILD_SETTINGS = (
+    "data_dir", "max_image_pixels", "ocr_enabled", "ocr_images", "ocr_languages",
+    "ocr_page_timeout_seconds", "tesseract_command", "pdf_preview_pages",
+    "contact_sheet_interval_seconds", "contact_sheet_max_frames", "max_pages",
+    "max_ocr_pages", "max_text_bytes", "max_preview_bytes", "sandbox_cpu_seconds",
+)
+# What a child gets of the server's environment: enough to run Python and Tesseract.
+CHILD_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "TESSDATA_PREFIX",
+                     "PYTHONPATH")
+_STAGES = {"start": "starting", "open": "opening the file",
+           "extract": "extracting page {page}", "previews": "making previews"}
+
+
+class SandboxFailure(Exception):
+    """The document could not be read in the sandbox; the message is the user's reason."""
+
+
+def _describe_death(returncode: int | None, settings: Settings, stage: str) -> str:
+    """Why a child died, in the words a user can act on."""
+    if returncode == -signal.SIGXCPU:
+        return (f"reading the file used more than {settings.sandbox_cpu_seconds:g} s of CPU "
+                f"while {stage} (SANDBOX_CPU_SECONDS)")
+    if returncode == -signal.SIGXFSZ:
+        return (f"the file's text is larger than {settings.max_text_bytes // MiB:,} MiB "
+                "(MAX_TEXT_BYTES)")
+    if returncode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS, -signal.SIGKILL):
+        name = signal.Signals(-returncode).name
+        return (f"the parser stopped ({name}) while {stage}: the file needs more than "
+                f"{settings.sandbox_memory_mb:,} MB of memory (SANDBOX_MEMORY_MB) or is "
+                "built to crash its reader")
+    return f"the parser process ended unexpectedly (exit {returncode}) while {stage}"
+
+
+class SandboxChild:
+    """One parser process and its two pipes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.documents = 0
+        self.usage: dict[str, float] = {}
+        memory = settings.sandbox_memory_mb * MiB
+        file_bytes = settings.max_text_bytes + 64 * MiB
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", CHILD_MODULE, str(to_child_r), str(from_child_w),
+             str(memory), str(file_bytes)],
+            pass_fds=(to_child_r, from_child_w), env=_child_environment(settings),
+            cwd=settings.tmp_dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._requests = Connection(to_child_w, readable=False)
+        self._replies = Connection(from_child_r, writable=False)
+        ready = self._receive(time.monotonic() + START_SECONDS, "start")
+        self.network = ready.get("ready", {}).get("network")
+
+    def run(self, request: dict[str, Any], *, deadline: float) -> dict[str, Any]:
+        """Send one request; return the child's result or raise SandboxFailure."""
+        self.documents += 1
+        self.usage = {}
+        self._requests.send_bytes(json.dumps(request).encode())
+        stage = "open"
+        page: int | None = None
+        while True:
+            message = self._receive(deadline, stage, page)
+            if "progress" in message:
+                stage, page = message["progress"]
+                continue
+            self.usage = message.get("usage", {})
+            if message.get("exit"):
+                self.kill()
+            if "failed" in message:
+                raise SandboxFailure(str(message["failed"]))
+            return dict(message["done"])
+
+    def _receive(self, deadline: float, stage: str, page: int | None = None
+                 ) -> dict[str, Any]:
+        doing = _STAGES.get(stage, stage).format(page=page)
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0 or not self._replies.poll(remaining):
+                self.kill()
+                raise SandboxFailure(
+                    f"reading the file took longer than {self.settings.max_document_seconds:g}"
+                    f" s (MAX_DOCUMENT_SECONDS); stopped while {doing}")
+            raw = self._replies.recv_bytes(MAX_REPLY_BYTES)
+        except (EOFError, OSError):
+            self.kill()
+            raise SandboxFailure(
+                _describe_death(self.process.returncode, self.settings, doing)) from None
+        return dict(json.loads(raw))
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the child (and the Tesseract it may be running: its own session)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._requests.close()
+        self._replies.close()
+
+
+def _child_environment(settings: Settings) -> dict[str, str]:
+    """The few variables a child needs; the server's secrets stay in the server.
+
+    PYTHONPATH starts with the folder this casework was imported from, so a child runs the
+    same code as its server. TMPDIR keeps any library's temp files inside DATA_DIR.
+    """
+    env = {name: os.environ[name] for name in CHILD_ENVIRONMENT if name in os.environ}
+    source = str(Path(casework.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    env["TMPDIR"] = str(settings.tmp_dir.resolve())
+    env["OMP_THREAD_LIMIT"] = "1"
+    return env
+
+
+class SandboxPool:
+    """Up to SANDBOX_PROCESSES parser processes, started on demand and reused."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._slots = threading.BoundedSemaphore(settings.sandbox_processes)
+        self._idle: list[SandboxChild] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.last_usage: dict[str, float] = {}
+
+    def child_settings(self) -> dict[str, Any]:
+        values = self.settings.model_dump(include=set(CHILD_SETTINGS), mode="json")
+        values["data_dir"] = str(self.settings.data_dir.resolve())
+        return values
+
+    def extract(self, *, path: Path, media_type: str, spool: Path, out_dir: Path
+                ) -> ExtractionResult:
+        """Extract one document in a child; see ingest.extraction.extract_document."""
+        reply = self._run({"kind": "extract", "path": str(path.resolve()),
+                          "media_type": media_type, "spool": str(spool.resolve()),
+                          "out_dir": str(out_dir.resolve())})
+        try:
+            return ExtractionResult.model_validate(reply)
+        except ValidationError as exc:
+            raise SandboxFailure(f"the parser process sent a malformed reply ({exc.error_count()}"
+                                 " errors)") from None
+
+    def render_page(self, *, path: Path, number: int, out: Path) -> None:
+        """A PDF page's preview, rendered in a child (a page can be a bomb too)."""
+        self._run({"kind": "render_page", "path": str(path.resolve()), "number": number,
+                   "out": str(out.resolve())})
+
+    def _run(self, request: dict[str, Any]) -> dict[str, Any]:
+        request["settings"] = self.child_settings()
+        deadline = time.monotonic() + self.settings.max_document_seconds
+        with self._slots:
+            child = self._take()
+            try:
+                result = child.run(request, deadline=deadline)
+            finally:
+                self.last_usage = child.usage
+                self._give_back(child)
+        return result
+
+    def _take(self) -> SandboxChild:
+        with self._lock:
+            if self._closed:
+                raise SandboxFailure("the server is shutting down")
+            while self._idle:
+                child = self._idle.pop()
+                if child.alive:
+                    return child
+                child.kill()
+        return SandboxChild(self.settings)
+
+    def _give_back(self, child: SandboxChild) -> None:
+        if not child.alive or child.documents >= self.settings.sandbox_documents_per_process:
+            child.kill()
+            return
+        with self._lock:
+            if self._closed:
+                child.kill()
+            else:
+                self._idle.append(child)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for child in idle:
+            child.kill()
+
+
+class PreviewFiles(BaseModel):
+    metadata: dict[str, Any] = {}
+    files: list[Annotated[str, StringConstraints(pattern=FILE_NAME)]] = []
+
+
+class AttachmentFile(BaseModel):
+    filename: Annotated[str, StringConstraints(max_length=1000)]
+    file: Annotated[str, StringConstraints(pattern=FILE_NAME)]
+
+
+class ExtractionResult(BaseModel):
+    """What a child reports about one document, validated: the child read hostile bytes,
+    so its reply is input like any other (names are plain file names in its folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pages: Annotated[int, Field(ge=0)]
+    page_count: Annotated[int, Field(ge=0)] | None = None
+    title: str | None = None
+    metadata: dict[str, Any] = {}
+    captured_at: datetime | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    ocr: dict[str, Any] | None = None
+    previews: PreviewFiles = PreviewFiles()
+    attachments: list[AttachmentFile] = []
