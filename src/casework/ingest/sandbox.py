@@ -41,6 +41,7 @@ MiB = 1024 * 1024
 FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$"  # what a child may name a file it made
 MAX_REPLY_BYTES = 16 * MiB  # metadata only: pages, previews and attachments are files
 START_SECONDS = 30.0  # a child not ready by then is broken
+RENDER_SECONDS = 60.0  # one page preview, rendered while a person waits
 CHILD_MODULE = "casework.ingest.sandbox_child"
 # What a child gets of the server's settings: never secrets, URLs or credentials.
 CHILD_SETTINGS = (
@@ -83,6 +84,7 @@ class SandboxChild:
         self.settings = settings
         self.documents = 0
         self.usage: dict[str, float] = {}
+        self._budget, self._budget_name = START_SECONDS, "starting a parser process"
         memory = settings.sandbox_memory_mb * MiB
         file_bytes = settings.max_text_bytes + 64 * MiB
         to_child_r, to_child_w = os.pipe()
@@ -101,8 +103,13 @@ class SandboxChild:
         ready = self._receive(time.monotonic() + START_SECONDS, "start")
         self.network = ready.get("ready", {}).get("network")
 
-    def run(self, request: dict[str, Any], *, deadline: float) -> dict[str, Any]:
-        """Send one request; return the child's result or raise SandboxFailure."""
+    def run(self, request: dict[str, Any], *, seconds: float, limit: str) -> dict[str, Any]:
+        """Send one request; return the child's result or raise SandboxFailure.
+
+        `seconds` is the wall time allowed, `limit` the setting a timeout names.
+        """
+        deadline = time.monotonic() + seconds
+        self._budget, self._budget_name = seconds, limit
         self.documents += 1
         self.usage = {}
         self._requests.send_bytes(json.dumps(request).encode())
@@ -128,8 +135,8 @@ class SandboxChild:
             if remaining <= 0 or not self._replies.poll(remaining):
                 self.kill()
                 raise SandboxFailure(
-                    f"reading the file took longer than {self.settings.max_document_seconds:g}"
-                    f" s (MAX_DOCUMENT_SECONDS); stopped while {doing}")
+                    f"reading the file took longer than {self._budget:g} s "
+                    f"({self._budget_name}); stopped while {doing}")
             raw = self._replies.recv_bytes(MAX_REPLY_BYTES)
         except (EOFError, OSError):
             self.kill()
@@ -171,6 +178,9 @@ class SandboxPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._slots = threading.BoundedSemaphore(settings.sandbox_processes)
+        # Page previews are rendered while a person waits: they get a child of their own
+        # rather than queue behind documents that may take minutes.
+        self._preview_slot = threading.BoundedSemaphore(1)
         self._idle: list[SandboxChild] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -196,15 +206,18 @@ class SandboxPool:
     def render_page(self, *, path: Path, number: int, out: Path) -> None:
         """A PDF page's preview, rendered in a child (a page can be a bomb too)."""
         self._run({"kind": "render_page", "path": str(path.resolve()), "number": number,
-                   "out": str(out.resolve())})
+                   "out": str(out.resolve())}, slots=self._preview_slot,
+                  seconds=min(RENDER_SECONDS, self.settings.max_document_seconds))
 
-    def _run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, request: dict[str, Any], *, slots: threading.BoundedSemaphore | None = None,
+             seconds: float | None = None) -> dict[str, Any]:
         request["settings"] = self.child_settings()
-        deadline = time.monotonic() + self.settings.max_document_seconds
-        with self._slots:
+        limit = "MAX_DOCUMENT_SECONDS" if seconds is None else "a page preview's time"
+        with slots or self._slots:
             child = self._take()
             try:
-                result = child.run(request, deadline=deadline)
+                result = child.run(request, limit=limit,
+                                   seconds=seconds or self.settings.max_document_seconds)
             finally:
                 self.last_usage = child.usage
                 self._give_back(child)
