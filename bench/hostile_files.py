@@ -52,13 +52,15 @@ class Sampler:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.02):
+        while True:
             try:
                 self.server_peak = max(self.server_peak, self.process.memory_info().rss)
                 for child in self.process.children(recursive=True):
                     with contextlib.suppress(psutil.NoSuchProcess):
                         self.child_peak = max(self.child_peak, child.memory_info().rss)
             except psutil.NoSuchProcess:
+                return
+            if self._stop.wait(0.02):
                 return
 
     def stop(self) -> None:
