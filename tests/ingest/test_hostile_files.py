@@ -44,7 +44,7 @@ class Case:
     make: Callable[[], bytes]
     # "refused" (a JSON 4xx), "failed", "ready", or "any": a JSON 4xx, ready or failed
     outcome: str
-    reason: str = ""  # a part of the refusal message or the failure reason
+    reason: str = ""  # part of the refusal message, the failure reason or the text read
 
 
 CASES = [
@@ -57,7 +57,7 @@ CASES = [
     Case("huge-image.pdf", hostile.pdf_huge_image, "failed", "MAX_IMAGE_PIXELS"),
     Case("100000-blank-pages.pdf", hostile.pdf_blank_pages, "failed",
          "the document has 100,000 pages; the limit is 5,000 (MAX_PAGES)"),
-    Case("huge-dimension.xlsx", hostile.xlsx_huge_dimension, "ready"),
+    Case("huge-dimension.xlsx", hostile.xlsx_huge_dimension, "ready", "bottom right"),
     Case("10000-frames.tiff", hostile.tiff_many_frames, "failed",
          "the document has 10,000 pages; the limit is 5,000 (MAX_PAGES)"),
     Case("deep.html", hostile.html_deep_nesting, "failed", "nests elements more than 5,000"),
@@ -168,6 +168,9 @@ def test_a_hostile_file_ends_cleanly(hostile_client, case: Case, outside_data_di
             if doc["status"] == "failed":
                 assert doc["error"] and len(doc["error"]) < 1000, doc
                 assert case.reason in doc["error"], doc
+            if doc["status"] == "ready" and case.reason:  # the text was read after all
+                pages = client.get(f"/api/v1/documents/{doc['id']}/pages").json()
+                assert case.reason in " ".join(page["text"] for page in pages)
             name = doc["filename"]
             assert "/" not in name and "\\" not in name and "\x00" not in name
     elapsed = time.monotonic() - started
@@ -209,6 +212,19 @@ def test_a_slow_file_fails_at_the_wall_time_limit(tmp_path, make_client):
     doc = wait_for_documents(client, [doc_id], timeout=SETTLE_SECONDS)[0]
     assert doc["status"] == "failed"
     assert "longer than 1 s (MAX_DOCUMENT_SECONDS)" in doc["error"], doc
+
+
+def test_a_cpu_bomb_fails_at_the_cpu_limit(tmp_path, make_client):
+    """SANDBOX_CPU_SECONDS: RLIMIT_CPU, renewed for each document a reused child reads."""
+    client = make_client(test_settings(tmp_path / "data", sandbox_cpu_seconds=1))
+    collection = create_collection(client)
+    response = client.post(f"/api/v1/collections/{collection['id']}/documents", files=[
+        ("files", ("paths.pdf", hostile.pdf_many_paths(), "application/pdf"))])
+    doc_id = response.json()["documents"][0]["document"]["id"]
+    doc = wait_for_documents(client, [doc_id], timeout=SETTLE_SECONDS)[0]
+    assert doc["status"] == "failed"
+    assert "used more than 1 s of CPU while" in doc["error"], doc
+    assert "(SANDBOX_CPU_SECONDS)" in doc["error"]
 
 
 def test_ocr_pages_are_limited(tmp_path, make_client):

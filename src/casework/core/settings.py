@@ -124,14 +124,16 @@ class Settings(BaseSettings):
         default=2048, description="Address space of a parser process (RLIMIT_AS): a file "
         "that needs more fails instead of growing the server.")
     sandbox_cpu_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=1800.0, description="CPU time one document may use in its parser process "
-        "(RLIMIT_CPU); OCR runs in Tesseract processes, each held to the same figure.")
+        default=600.0, description="CPU time one document may use in its parser process "
+        "(RLIMIT_CPU, whole seconds). OCR runs in Tesseract processes, each held to the "
+        "same figure and to OCR_PAGE_TIMEOUT_SECONDS, so this bounds parsing and rendering: "
+        "a 37 KB PDF of 600,000 hairlines took 100+ s of CPU to load one page.")
     max_document_seconds: Annotated[float, Field(gt=0)] = Field(
         default=1800.0, description="Wall time to open, extract (with OCR) and derive "
         "previews of one document; past it the parser process is killed.")
     max_pages: Annotated[int, Field(ge=1)] = Field(
-        default=5000, description="Pages (sheets, slides, frames, text sections) a document "
-        "may have.")
+        default=5000, description="Pages (PDF pages, sheets, slides, image frames) a "
+        "document may have. Plain text has no pages: MAX_TEXT_BYTES bounds it.")
     max_ocr_pages: Annotated[int, Field(ge=0)] = Field(
         default=1000, description="Pages of one document that may be OCRed (scans, TIFF "
         "frames); a document needing more fails rather than hold a worker for hours.")

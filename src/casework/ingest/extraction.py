@@ -8,6 +8,7 @@ stay light - no database, no model - so a child starts in under a second.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
         raise ParseError(f"the document has {parsed.page_count:,} pages; the limit is "
                          f"{settings.max_pages:,} (MAX_PAGES)")
     ocr = TesseractOcr(settings)
-    limits = PageLimits(max_pages=settings.max_pages, max_ocr_pages=settings.max_ocr_pages,
+    # Text files have no pages, only sections of ~100,000 characters (a 512 MB upload has
+    # 5,243): MAX_TEXT_BYTES bounds them, not MAX_PAGES.
+    max_pages = settings.max_pages if parsed.page_count is not None else sys.maxsize
+    limits = PageLimits(max_pages=max_pages, max_ocr_pages=settings.max_ocr_pages,
                         max_text_bytes=settings.max_text_bytes)
     pages = fill_spool(spool_path, parsed.pages, ocr=ocr, limits=limits,
                        progress=lambda number: progress("extract", number))
