@@ -199,6 +199,22 @@ def test_the_server_survives_a_bomb_and_the_next_file_is_read(
     assert [h["document_id"] for h in hits.json()["hits"]] == [ready["id"]]
 
 
+def test_a_page_preview_of_a_bomb_page_is_refused_in_the_sandbox(hostile_client):
+    """Previews of later pages render on first view: in a parser process too, held to
+    MAX_IMAGE_PIXELS, answered as JSON."""
+    client = hostile_client
+    collection = create_collection(client)
+    response = client.post(f"/api/v1/collections/{collection['id']}/documents", files=[
+        ("files", ("image.pdf", hostile.pdf_huge_image(), "application/pdf"))])
+    doc_id = response.json()["documents"][0]["document"]["id"]
+    wait_for_documents(client, [doc_id], timeout=SETTLE_SECONDS)
+    with PeakRss() as rss:
+        preview = client.get(f"/api/v1/documents/{doc_id}/pages/1/preview")
+    assert preview.status_code == 404
+    assert "MAX_IMAGE_PIXELS" in preview.json()["error"]["message"]
+    assert rss.growth < 64 * MiB
+
+
 def test_a_slow_file_fails_at_the_wall_time_limit(tmp_path, make_client):
     """MAX_DOCUMENT_SECONDS ends a document whatever it is doing, with the stage named."""
     client = make_client(test_settings(tmp_path / "data", max_document_seconds=1,

@@ -61,6 +61,42 @@ class SandboxFailure(Exception):
     """The document could not be read in the sandbox; the message is the user's reason."""
 
 
+class SandboxUnavailable(Exception):
+    """No parser process could take the work (shutting down, or one would not start).
+
+    Not the document's fault: the job layer retries it like any other transient error.
+    """
+
+
+class PreviewFiles(BaseModel):
+    metadata: dict[str, Any] = {}
+    files: list[Annotated[str, StringConstraints(pattern=FILE_NAME)]] = []
+
+
+class AttachmentFile(BaseModel):
+    filename: Annotated[str, StringConstraints(max_length=1000)]
+    file: Annotated[str, StringConstraints(pattern=FILE_NAME)]
+
+
+class ExtractionResult(BaseModel):
+    """What a child reports about one document, validated: the child read hostile bytes,
+    so its reply is input like any other (names are plain file names in its folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pages: Annotated[int, Field(ge=0)]
+    page_count: Annotated[int, Field(ge=0)] | None = None
+    title: str | None = None
+    metadata: dict[str, Any] = {}
+    captured_at: datetime | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    ocr: dict[str, Any] | None = None
+    previews: PreviewFiles = PreviewFiles()
+    attachments: list[AttachmentFile] = []
+
+
 def _describe_death(returncode: int | None, settings: Settings, stage: str) -> str:
     """Why a child died, in the words a user can act on."""
     if returncode == -signal.SIGXCPU:
@@ -100,8 +136,15 @@ class SandboxChild:
         os.close(from_child_w)
         self._requests = Connection(to_child_w, readable=False)
         self._replies = Connection(from_child_r, writable=False)
-        ready = self._receive(time.monotonic() + START_SECONDS, "start")
+        try:
+            ready = self._receive(time.monotonic() + START_SECONDS, "start")
+        except SandboxFailure as exc:
+            raise SandboxUnavailable(f"a parser process did not start: {exc}") from None
         self.network = ready.get("ready", {}).get("network")
+        if self.network != "namespace":
+            log.warning("parser process %d has no network namespace of its own (%s): the "
+                        "kernel refused an unprivileged one", self.process.pid, self.network)
+        log.info("parser process %d started", self.process.pid)
 
     def run(self, request: dict[str, Any], *, seconds: float, limit: str) -> dict[str, Any]:
         """Send one request; return the child's result or raise SandboxFailure.
@@ -226,7 +269,7 @@ class SandboxPool:
     def _take(self) -> SandboxChild:
         with self._lock:
             if self._closed:
-                raise SandboxFailure("the server is shutting down")
+                raise SandboxUnavailable("the server is shutting down")
             while self._idle:
                 child = self._idle.pop()
                 if child.alive:
@@ -250,32 +293,3 @@ class SandboxPool:
             idle, self._idle = self._idle, []
         for child in idle:
             child.kill()
-
-
-class PreviewFiles(BaseModel):
-    metadata: dict[str, Any] = {}
-    files: list[Annotated[str, StringConstraints(pattern=FILE_NAME)]] = []
-
-
-class AttachmentFile(BaseModel):
-    filename: Annotated[str, StringConstraints(max_length=1000)]
-    file: Annotated[str, StringConstraints(pattern=FILE_NAME)]
-
-
-class ExtractionResult(BaseModel):
-    """What a child reports about one document, validated: the child read hostile bytes,
-    so its reply is input like any other (names are plain file names in its folder)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pages: Annotated[int, Field(ge=0)]
-    page_count: Annotated[int, Field(ge=0)] | None = None
-    title: str | None = None
-    metadata: dict[str, Any] = {}
-    captured_at: datetime | None = None
-    width: int | None = None
-    height: int | None = None
-    duration_seconds: float | None = None
-    ocr: dict[str, Any] | None = None
-    previews: PreviewFiles = PreviewFiles()
-    attachments: list[AttachmentFile] = []

@@ -16,11 +16,11 @@ from sqlalchemy import bindparam, or_, tuple_
 from sqlalchemy.orm import Session
 
 from casework.collections.models import Collection
-from casework.core.errors import InvalidInput, NotFound
+from casework.core.errors import InvalidInput, NotFound, ServiceUnavailable
 from casework.core.scoping import get_scoped, scoped
 from casework.core.settings import Settings
 from casework.documents.models import Document, DocumentStatus
-from casework.ingest.sandbox import SandboxFailure
+from casework.ingest.sandbox import SandboxFailure, SandboxUnavailable
 from casework.media import pdf_previews, thumbnails
 from casework.media.derive import CONTACT_SHEET, POSTER
 from casework.media.images import ImageRejected, check_image
@@ -118,6 +118,8 @@ def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
                 runtime.sandbox.render_page(path=path, number=number, out=target)
             except SandboxFailure as exc:
                 raise NotFound(str(exc)) from None
+            except SandboxUnavailable as exc:
+                raise ServiceUnavailable(str(exc)) from None
             data = target.read_bytes()
         runtime.blobs.put_bytes(key, data)
     return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
