@@ -147,6 +147,10 @@ PIPELINE_STAGES = {
     "_parse": "open",
     "_extract_pages": "extract",
     "_derive_previews": "previews",
+    # Since the parser sandbox: open + extract + previews in a parser process, then the
+    # server copies the previews into the blob store.
+    "_extract": "sandbox_extract",
+    "_store_previews": "store_previews",
     "_replace_pages": "replace_pages",
     "_ingest_attachments": "attachments",
     "_mark_ready": "mark_ready",
