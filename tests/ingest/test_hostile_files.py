@@ -243,6 +243,31 @@ def test_a_cpu_bomb_fails_at_the_cpu_limit(tmp_path, make_client):
     assert "(SANDBOX_CPU_SECONDS)" in doc["error"]
 
 
+def test_extracted_text_is_limited(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "data", max_text_bytes=MiB))
+    collection = create_collection(client)
+    text = b"words enough to pass a mebibyte of text\n" * 40_000
+    response = client.post(f"/api/v1/collections/{collection['id']}/documents",
+                           files=[("files", ("long.txt", text, "text/plain"))])
+    doc_id = response.json()["documents"][0]["document"]["id"]
+    doc = wait_for_documents(client, [doc_id], timeout=SETTLE_SECONDS)[0]
+    assert doc["status"] == "failed"
+    assert doc["error"].endswith("the limit is 1 MiB (MAX_TEXT_BYTES)"), doc
+
+
+def test_a_parser_process_starts_without_the_model_or_the_database(tmp_path):
+    """It must start fast: no torch, no sentence-transformers, no SQLAlchemy."""
+    source = str(Path(casework.__file__).resolve().parents[1])
+    probe = ("import sys, casework.ingest.sandbox_child\n"
+             "print(sorted(m for m in ('torch', 'sentence_transformers', 'sqlalchemy', "
+             "'fastapi') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": source})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_ocr_pages_are_limited(tmp_path, make_client):
     client = make_client(test_settings(tmp_path / "data", max_ocr_pages=3))
     collection = create_collection(client)
