@@ -62,6 +62,8 @@ CASES = [
          "the document has 10,000 pages; the limit is 5,000 (MAX_PAGES)"),
     Case("deep.html", hostile.html_deep_nesting, "failed", "nests elements more than 5,000"),
     Case("many-members.docx", hostile.docx_many_members, "refused", "zip bomb"),
+    Case("lying-count.docx", lambda: hostile.docx_many_members(declared=4), "refused",
+         "more than 10,000 files"),
     Case("many-members.pptx", hostile.pptx_many_members, "refused", "zip bomb"),
     Case("inflates.docx", hostile.docx_decompression_bomb, "refused", "zip bomb"),
     Case("pixels.png", hostile.png_pixel_bomb, "refused", "MAX_IMAGE_PIXELS"),

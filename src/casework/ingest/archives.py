@@ -36,7 +36,7 @@ class UnsafeArchive(InvalidInput):
     code = "unsafe_archive"
 
 
-def _too_many(name: str, count: int | str) -> UnsafeArchive:
+def _too_many(name: str, count: str) -> UnsafeArchive:
     return UnsafeArchive(f"{name!r} holds {count} files (limit {MAX_MEMBERS:,}): refused as "
                          "a zip bomb", details={"filename": name})
 
@@ -77,29 +77,27 @@ def check_zip_directory(path: Path, *, name: str) -> None:
         if members > MAX_MEMBERS:
             raise _too_many(name, f"{members:,}")
         fh.seek(min(cd_offset, size))
-        buffer = b""
+        buffer, at = b"", 0  # records are read from buffer[at:]
         seen = consumed = 0
         while consumed < cd_size:
-            if len(buffer) < _CENTRAL.size:
-                more = fh.read(_READ_BYTES)
-                if not more:
+            if len(buffer) - at < _CENTRAL.size:
+                buffer, at = buffer[at:] + fh.read(_READ_BYTES), 0
+                if len(buffer) < _CENTRAL.size:
                     return  # a truncated directory: zipfile will say it is broken
-                buffer += more
-                continue
-            if buffer[:4] != b"PK\x01\x02":
+            if buffer[at:at + 4] != b"PK\x01\x02":
                 return
-            fields = _CENTRAL.unpack_from(buffer)
+            fields = _CENTRAL.unpack_from(buffer, at)
             length = _CENTRAL.size + fields[10] + fields[11] + fields[12]
             seen += 1
             if seen > MAX_MEMBERS:
                 raise _too_many(name, f"more than {MAX_MEMBERS:,}")
             consumed += length
-            while len(buffer) < length:
+            while len(buffer) - at < length:
                 more = fh.read(_READ_BYTES)
                 if not more:
                     return
                 buffer += more
-            buffer = buffer[length:]
+            at += length
 
 
 def check_zip_archive(archive: zipfile.ZipFile, *, name: str) -> None:
