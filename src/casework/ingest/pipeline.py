@@ -104,9 +104,8 @@ def process_document(ctx: JobContext) -> None:
             PageSpool(settings.tmp_dir) as spool, \
             tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made:
         _check_original(path, document.media_type, settings)
-        with stage("extract"):
-            extracted = _extract(runtime, document, path, spool, Path(made))
-        with stage("previews"):
+        extracted = _extract(runtime, document, path, spool, Path(made))
+        with stage("store_previews"):
             previews = _store_previews(runtime, document, Path(made), extracted)
         with stage("index"):
             chunks = _replace_pages(runtime, document, spool)
@@ -146,9 +145,17 @@ def _extract(runtime: Runtime, document: Document, path: Path, spool: PageSpool,
         extracted = runtime.sandbox.extract(path=path, media_type=document.media_type,
                                             spool=spool.path, out_dir=made)
     except SandboxFailure as exc:
+        _observe_stages(runtime, exc.stage_seconds)
         raise PermanentJobError(str(exc)) from None
+    _observe_stages(runtime, extracted.stage_seconds)
     spool.count = extracted.pages
     return extracted
+
+
+def _observe_stages(runtime: Runtime, stage_seconds: dict[str, float]) -> None:
+    """The parser process's open, extract and previews stages, as the metrics know them."""
+    for name, seconds in stage_seconds.items():
+        runtime.metrics.observe_stage(name, seconds)
 
 
 def _store_previews(runtime: Runtime, document: Document, made: Path,

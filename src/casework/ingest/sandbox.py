@@ -60,6 +60,10 @@ _STAGES = {"start": "starting", "open": "opening the file",
 class SandboxFailure(Exception):
     """The document could not be read in the sandbox; the message is the user's reason."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.stage_seconds: dict[str, float] = {}  # how far it got, for the metrics
+
 
 class SandboxUnavailable(Exception):
     """No parser process could take the work (shutting down, or one would not start).
@@ -95,6 +99,8 @@ class ExtractionResult(BaseModel):
     ocr: dict[str, Any] | None = None
     previews: PreviewFiles = PreviewFiles()
     attachments: list[AttachmentFile] = []
+    # Set by the server from the child's progress messages: open, extract, previews.
+    stage_seconds: dict[str, float] = {}
 
 
 def _describe_death(returncode: int | None, settings: Settings, stage: str) -> str:
@@ -121,6 +127,7 @@ class SandboxChild:
         self.documents = 0
         self.usage: dict[str, float] = {}
         self._budget, self._budget_name = START_SECONDS, "starting a parser process"
+        self.stage_seconds: dict[str, float] = {}
         memory = settings.sandbox_memory_mb * MiB
         file_bytes = settings.max_text_bytes + 64 * MiB
         to_child_r, to_child_w = os.pipe()
@@ -151,24 +158,33 @@ class SandboxChild:
 
         `seconds` is the wall time allowed, `limit` the setting a timeout names.
         """
-        deadline = time.monotonic() + seconds
+        mark = time.monotonic()
+        deadline = mark + seconds
         self._budget, self._budget_name = seconds, limit
         self.documents += 1
         self.usage = {}
+        self.stage_seconds = {}
         self._requests.send_bytes(json.dumps(request).encode())
         stage = "open"
         page: int | None = None
-        while True:
-            message = self._receive(deadline, stage, page)
-            if "progress" in message:
-                stage, page = message["progress"]
-                continue
-            self.usage = message.get("usage", {})
-            if message.get("exit"):
-                self.kill()
-            if "failed" in message:
-                raise SandboxFailure(str(message["failed"]))
-            return dict(message["done"])
+        try:
+            while True:
+                message = self._receive(deadline, stage, page)
+                if "progress" in message:
+                    now = time.monotonic()
+                    self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + now - mark
+                    mark = now
+                    stage, page = message["progress"]
+                    continue
+                self.usage = message.get("usage", {})
+                if message.get("exit"):
+                    self.kill()
+                if "failed" in message:
+                    raise SandboxFailure(str(message["failed"]))
+                return dict(message["done"])
+        finally:
+            self.stage_seconds[stage] = (self.stage_seconds.get(stage, 0.0)
+                                         + time.monotonic() - mark)
 
     def _receive(self, deadline: float, stage: str, page: int | None = None
                  ) -> dict[str, Any]:
@@ -237,14 +253,16 @@ class SandboxPool:
     def extract(self, *, path: Path, media_type: str, spool: Path, out_dir: Path
                 ) -> ExtractionResult:
         """Extract one document in a child; see ingest.extraction.extract_document."""
-        reply = self._run({"kind": "extract", "path": str(path.resolve()),
+        reply, stage_seconds = self._run({"kind": "extract", "path": str(path.resolve()),
                           "media_type": media_type, "spool": str(spool.resolve()),
                           "out_dir": str(out_dir.resolve())})
         try:
-            return ExtractionResult.model_validate(reply)
+            result = ExtractionResult.model_validate(reply)
         except ValidationError as exc:
             raise SandboxFailure(f"the parser process sent a malformed reply ({exc.error_count()}"
                                  " errors)") from None
+        result.stage_seconds = stage_seconds
+        return result
 
     def render_page(self, *, path: Path, number: int, out: Path) -> None:
         """A PDF page's preview, rendered in a child (a page can be a bomb too)."""
@@ -253,7 +271,8 @@ class SandboxPool:
                   seconds=min(RENDER_SECONDS, self.settings.max_document_seconds))
 
     def _run(self, request: dict[str, Any], *, slots: threading.BoundedSemaphore | None = None,
-             seconds: float | None = None) -> dict[str, Any]:
+             seconds: float | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+        """The child's reply, and the seconds it spent in each stage it reported."""
         request["settings"] = self.child_settings()
         limit = "MAX_DOCUMENT_SECONDS" if seconds is None else "a page preview's time"
         with slots or self._slots:
@@ -261,10 +280,13 @@ class SandboxPool:
             try:
                 result = child.run(request, limit=limit,
                                    seconds=seconds or self.settings.max_document_seconds)
+            except SandboxFailure as exc:
+                exc.stage_seconds = child.stage_seconds
+                raise
             finally:
                 self.last_usage = child.usage
                 self._give_back(child)
-        return result
+        return result, child.stage_seconds
 
     def _take(self) -> SandboxChild:
         with self._lock:

@@ -95,6 +95,10 @@ class Metrics:
         finally:
             self.stage_seconds.labels(stage).observe(time.perf_counter() - started)
 
+    def observe_stage(self, stage: str, seconds: float) -> None:
+        """A stage timed elsewhere (in a parser process, seen from its progress messages)."""
+        self.stage_seconds.labels(stage).observe(seconds)
+
     def observe_query(self, mode: str, seconds: float) -> None:
         self.query_seconds.labels(mode).observe(seconds)
 
