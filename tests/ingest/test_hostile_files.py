@@ -55,6 +55,8 @@ CASES = [
     Case("deep-page-tree.pdf", hostile.pdf_deep_page_tree, "failed", "cannot be read"),
     Case("huge-content-stream.pdf", hostile.pdf_huge_content_stream, "failed",
          "SANDBOX_MEMORY_MB"),
+    Case("inflated-content.pdf", lambda: hostile.pdf_huge_content_stream(256 * MiB),
+         "failed", "needed more than 256 MB to load"),
     Case("huge-image.pdf", hostile.pdf_huge_image, "failed", "MAX_IMAGE_PIXELS"),
     Case("100000-blank-pages.pdf", hostile.pdf_blank_pages, "failed",
          "the document has 100,000 pages; the limit is 5,000 (MAX_PAGES)"),

@@ -6,6 +6,7 @@ A page without a text layer (a scan) is offered to the OCR stage as a 300 DPI im
 from __future__ import annotations
 
 import re
+import resource
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ _META_KEYS = {"Title": "title", "Author": "author", "Subject": "subject",
               "Creator": "creator", "Producer": "producer",
               "CreationDate": "created", "ModDate": "modified"}
 
+
+MiB = 1024 * 1024
+# Loading a page (its content, not its pictures: those are decoded when it is drawn, and
+# held to MAX_IMAGE_PIXELS) takes a few MB even for dense drawings. A content stream of
+# 256 MB of nothing, deflated to 260 KB, raised the peak by 500 MB and read as an empty
+# page. Measured as growth of the process's peak, so a page after a big one is judged
+# leniently, never harshly.
+MAX_PAGE_LOAD_BYTES = 256 * MiB
 
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
 
@@ -42,6 +51,11 @@ def _render_for_ocr(pdf: pdfium.PdfDocument, number: int) -> Image:
         raise ParseError(str(exc)) from None
 
 
+def _peak_rss() -> int:
+    """This process's peak RSS in bytes (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class PdfParser:
     media_types = ("application/pdf",)
 
@@ -61,6 +75,7 @@ class PdfParser:
             # One page at a time, closed as we go: memory stays flat for any page count.
             try:
                 for index in range(page_count):
+                    peak_before = _peak_rss()
                     with PDFIUM:
                         try:
                             page = pdf[index]
@@ -74,6 +89,11 @@ class PdfParser:
                         finally:
                             textpage.close()
                             page.close()
+                    if _peak_rss() - peak_before > MAX_PAGE_LOAD_BYTES:
+                        raise ParseError(
+                            f"page {index + 1} of the PDF needed more than "
+                            f"{MAX_PAGE_LOAD_BYTES // MiB} MB to load before it was drawn: "
+                            "its content inflates far beyond the file (a PDF bomb)")
                     text = text.replace("\r\n", "\n")
                     scanned = not text.strip()
                     yield ExtractedPage(index + 1, text, render=(
