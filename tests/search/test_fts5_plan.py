@@ -23,6 +23,7 @@ from casework.runtime import Runtime, build_runtime
 from casework.search import indexing
 from casework.search.filters import SearchFilters
 from casework.search.fts5_plan import Fts5Planner
+from casework.search.keyword_tables import create_keyword_table, keyword_table
 from casework.search.query import parse_query, to_fts5
 from casework.workspaces.models import Workspace
 from tests.conftest import test_settings
@@ -63,6 +64,7 @@ def workspace(runtime: Runtime, name: str) -> str:
         ws = Workspace(name=name, slug=name)
         session.add(ws)
         session.flush()
+        create_keyword_table(session=session, workspace_id=ws.id)
         session.add(Collection(workspace_id=ws.id, name="Case", kind=CollectionKind.case))
         return ws.id
 
@@ -70,10 +72,10 @@ def workspace(runtime: Runtime, name: str) -> str:
 def exact(session: Session, workspace_id: str, query: str, limit: int, *,
           match: str | None = None) -> list[int]:
     """Plain FTS5 BM25 over every matching row: what the plan must agree with."""
+    fts = keyword_table(workspace_id)
     rows = session.execute(text(
-        "SELECT chunk.id FROM chunk_fts JOIN chunk ON chunk.id = chunk_fts.rowid "
-        "WHERE chunk_fts MATCH :m AND chunk.workspace_id = :w ORDER BY bm25(chunk_fts) "
-        "LIMIT :k"), {"m": match or to_fts5(parse_query(query)), "w": workspace_id, "k": limit})
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH :m ORDER BY bm25({fts}) "
+        "LIMIT :k"), {"m": match or to_fts5(parse_query(query)), "k": limit})
     return [r[0] for r in rows]
 
 
@@ -93,7 +95,7 @@ def test_rare_words_choose_candidates_and_common_words_still_score(runtime: Runt
                                    *UNRELATED])
     planner = Fts5Planner(rare_rows=3, candidate_rows=3, broad_rows=100)
     with transaction(runtime.read_sessions) as session:
-        plan = planner.plan(session, parse_query("forklift archive ledger"))
+        plan = planner.plan(session, parse_query("forklift archive ledger"), workspace_id=ws)
         assert "forklift" in plan.primary and "archive" not in plan.primary
         hits = planner.search(session, workspace_id=ws, query=parse_query(
             "forklift archive ledger"), filters=SearchFilters(), limit=2)
@@ -101,8 +103,9 @@ def test_rare_words_choose_candidates_and_common_words_still_score(runtime: Runt
         # scores are exactly FTS5's BM25 over all three words.
         assert [h[0] for h in hits] == [ids[6], ids[5]]
         assert [h[0] for h in hits] == exact(session, ws, "forklift archive ledger", 2)
+        fts = keyword_table(ws)
         full = dict(session.execute(text(
-            "SELECT rowid, -bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH :m"),
+            f"SELECT rowid, -bm25({fts}) FROM {fts} WHERE {fts} MATCH :m"),
             {"m": to_fts5(parse_query("forklift archive ledger"))}).all())
         assert hits[0][1] == pytest.approx(full[ids[6]])
 
@@ -127,7 +130,7 @@ def test_a_query_of_common_words_ranks_their_conjunction(runtime: Runtime) -> No
     add_chunks(runtime, ws, FILLER)
     planner = Fts5Planner(rare_rows=2, candidate_rows=2, broad_rows=100)
     with transaction(runtime.read_sessions) as session:
-        plan = planner.plan(session, parse_query("archive ledger"))
+        plan = planner.plan(session, parse_query("archive ledger"), workspace_id=ws)
         assert plan.newest_rows is None  # three rows hold both: under the broad limit
         hits = planner.search(session, workspace_id=ws, query=parse_query("archive ledger"),
                               filters=SearchFilters(), limit=10)
@@ -159,32 +162,26 @@ def test_results_stay_inside_the_callers_workspace(runtime: Runtime) -> None:
     assert {h[0] for h in hits} <= set(own)
 
 
-def test_ranking_the_whole_index_first_keeps_each_workspace_exact(runtime: Runtime) -> None:
-    """FTS5 ranks every workspace's rows before the caller's are picked out of its top.
-
-    The large workspace finds its best rows among the index-wide top; the small one, whose
-    rows are outranked by the other's, is ranked on its own rows instead. Both must get
-    exactly what BM25 over their own rows gives, and nothing of the other.
-    """
+def test_each_workspace_ranks_exactly_its_own_rows(runtime: Runtime) -> None:
+    """A workspace whose rows would be outranked by another's gets BM25 over its own rows,
+    filtered or not, and nothing of the other."""
     large, small = workspace(runtime, "large"), workspace(runtime, "small")
-    # The large workspace's rows say "forklift" twice in short passages: they outrank
-    # every row of the small one, whose passages are longer.
+    # The large workspace's rows say "forklift" twice in short passages: in a shared index
+    # they would outrank every row of the small one, whose passages are longer.
     theirs = add_chunks(runtime, large, [f"forklift forklift {n}" for n in range(40)])
     own = add_chunks(runtime, small, [f"forklift seen near the ledger of box {n} in the hall"
                                       for n in range(3)])
     planner = Fts5Planner()
     query = parse_query("forklift")
     with transaction(runtime.read_sessions) as session:
-        for _ in range(2):  # the second time the small workspace goes straight to its rows
-            hits = planner.search(session, workspace_id=small, query=query,
-                                  filters=SearchFilters(), limit=2)
-            assert [h[0] for h in hits] == exact(session, small, "forklift", 2)
-            assert {h[0] for h in hits} <= set(own) and len(hits) == 2
+        hits = planner.search(session, workspace_id=small, query=query,
+                              filters=SearchFilters(), limit=2)
+        assert [h[0] for h in hits] == exact(session, small, "forklift", 2)
+        assert {h[0] for h in hits} <= set(own) and len(hits) == 2
         hits = planner.search(session, workspace_id=large, query=query,
                               filters=SearchFilters(), limit=5)
         assert [h[0] for h in hits] == exact(session, large, "forklift", 5)
         assert {h[0] for h in hits} <= set(theirs)
-        # Filtered searches always rank the workspace's own rows.
         collection_id = session.scalar(select(Collection.id).where(
             Collection.workspace_id == small))
         hits = planner.search(session, workspace_id=small, query=query,
@@ -203,9 +200,10 @@ def test_a_small_corpus_gets_exact_bm25(runtime: Runtime) -> None:
 
 
 def plan_of_keyword_statement(session: Session, workspace_id: str) -> str:
-    rows = session.execute(text(
-        "EXPLAIN QUERY PLAN SELECT chunk.id, bm25(chunk_fts) FROM chunk_fts JOIN chunk "
-        "ON chunk.id = chunk_fts.rowid WHERE chunk_fts MATCH 'forklift' "
+    fts = keyword_table(workspace_id)
+    rows = session.execute(text(  # the statement of a search filtered by collection
+        f"EXPLAIN QUERY PLAN SELECT chunk.id, bm25({fts}) FROM {fts} JOIN chunk "
+        f"ON chunk.id = {fts}.rowid WHERE {fts} MATCH 'forklift' "
         "AND chunk.workspace_id = :w"), {"w": workspace_id}).all()
     return " / ".join(row[-1] for row in rows)
 
@@ -222,7 +220,8 @@ def test_statistics_are_refreshed_when_the_chunks_double(runtime: Runtime) -> No
     add_chunks(runtime, ws, [f"entry {n} of the archive" for n in range(300)])
     assert stats.refresh() is True
     with transaction(runtime.read_sessions) as session:
-        assert plan_of_keyword_statement(session, ws).startswith("SCAN chunk_fts")
+        assert plan_of_keyword_statement(session, ws).startswith(
+            f"SCAN {keyword_table(ws)}")
     assert stats.refresh() is False  # nothing changed
     add_chunks(runtime, ws, [f"entry {n} of the boxes" for n in range(700)])
     assert stats.refresh() is True  # doubled since the last ANALYZE (600 -> 1300)

@@ -12,6 +12,7 @@ from casework.collections.models import Collection
 from casework.core.origin import RequestOrigin
 from casework.notes.models import Note
 from casework.runtime import Runtime
+from casework.search.keyword_tables import drop_keyword_table
 from casework.workspaces import service
 from casework.workspaces.models import Workspace
 
@@ -33,6 +34,7 @@ def delete_workspace(*, session: Session, runtime: Runtime, principal: Principal
     from casework.notes import service as notes_service
 
     workspace_id = principal.workspace_id
+    drop_keyword_table(session=session, workspace_id=workspace_id)
     for note_id in list(session.scalars(select(Note.id).where(Note.workspace_id == workspace_id))):
         notes_service.delete_note(session=session, runtime=runtime, workspace_id=workspace_id,
                                   note_id=note_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.core.errors import NotFound
+from casework.search.keyword_tables import create_keyword_table
 from casework.workspaces.models import Workspace
 
 DEFAULT_SLUG = "default"
@@ -28,6 +29,7 @@ def ensure_default_workspace(*, session: Session, name: str) -> Workspace:
         workspace = Workspace(name=name, slug=DEFAULT_SLUG)
         session.add(workspace)
         session.flush()
+        create_keyword_table(session=session, workspace_id=workspace.id)
     return workspace
 
 
@@ -44,6 +46,7 @@ def create_workspace(*, session: Session, name: str) -> Workspace:
     workspace = Workspace(name=name.strip(), slug=_free_slug(session, name))
     session.add(workspace)
     session.flush()
+    create_keyword_table(session=session, workspace_id=workspace.id)
     return workspace
 
 
