@@ -51,7 +51,8 @@ def analyze(runtime: Runtime) -> None:
 
 
 def small_planner() -> PostgresPlanner:
-    return PostgresPlanner(rare_rows=3, candidate_rows=3, broad_rows=100, stats_seconds=0)
+    return PostgresPlanner(rare_rows=3, candidate_rows=3, broad_rows=100, stats_seconds=0,
+                           df_seconds=0)
 
 
 def reference_bm25(session: Session, workspace_id: str, query: str, limit: int
@@ -116,12 +117,9 @@ def test_rare_words_choose_candidates_and_common_words_still_score(runtime: Runt
     with transaction(runtime.read_sessions) as session:
         terms = scored_terms(parse_query(query))
         n, _ = planner.statistics.workspace(session, ws)
-        lexemes = planner.statistics.lexemes(session)
-        assert lexemes is not None and "archiv" in lexemes.share
-        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms, n=n,
-                                           lexemes=lexemes)
-        # "archive" is in 7 chunks: estimated from the statistics, as exact as counting.
-        assert {t.word: round(df, 3) for t, df in dfs.items()} == {
+        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms)
+        # "archive" is in 7 chunks: past the cap (4), so counted exactly in the workspace.
+        assert {t.word: df for t, df in dfs.items()} == {
             "forklift": 2, "archive": 7, "ledger": 6}
         plan = planner.plan(parse_query(query), terms=terms, dfs=dfs, n=n)
         first = plan.candidates[0].tsquery
@@ -211,23 +209,29 @@ def test_a_small_workspace_gets_exact_bm25(runtime: Runtime) -> None:
             assert_same_ranking(hits, reference_bm25(session, ws, query, 10), query)
 
 
-def test_a_table_never_analyzed_is_ranked_exactly(runtime: Runtime) -> None:
-    """Without statistics there is no cheap df for common words: exact BM25, whatever
-    the size (autovacuum analyzes a growing table long before that costs much)."""
-    ws = workspace(runtime, "one")
-    add_chunks(runtime, ws, [*FILLER, "forklift report", *UNRELATED])
-    with transaction(runtime.read_sessions) as session:
-        assert small_planner().statistics.lexemes(session) is None
-        for query in ("forklift archive ledger", "archive ledger", "boxes"):
-            hits = search(small_planner(), session, ws, query, 20)
-            assert_same_ranking(hits, reference_bm25(session, ws, query, 20), query)
-
-
-def test_a_word_common_here_but_not_in_the_statistics_is_counted_up_to_the_cap(
+def test_another_workspaces_volume_never_moves_the_plan_or_the_scores(
         runtime: Runtime) -> None:
-    """A word that became common after the last ANALYZE (or is common in this workspace
-    only) is not in the statistics: its count stops at the cap and it stays out of the
-    candidates, so its posting list is never read whole."""
+    """Common words' df used to be the whole table's share (pg_stats) times the workspace's
+    size: another tenant's passages moved this workspace's scores and which of its rows a
+    query ranked."""
+    mine, theirs = workspace(runtime, "mine"), workspace(runtime, "theirs")
+    add_chunks(runtime, mine, [*FILLER, "forklift report", "forklift archive ledger",
+                               *UNRELATED])
+    analyze(runtime)
+    queries = ["forklift archive ledger", "archive ledger", "ledger boxes", "forklift"]
+    with transaction(runtime.read_sessions) as session:
+        before = {q: search(small_planner(), session, mine, q, 10) for q in queries}
+    add_chunks(runtime, theirs, [f"archive ledger boxes forklift {n}" for n in range(60)])
+    analyze(runtime)
+    with transaction(runtime.read_sessions) as session:
+        after = {q: search(small_planner(), session, mine, q, 10) for q in queries}
+    assert after == before
+
+
+def test_a_word_common_in_the_workspace_is_counted_exactly_past_the_cap(
+        runtime: Runtime) -> None:
+    """A word past the cap is common here: its exact count in the workspace is its df
+    (memoised for df_seconds), and it stays out of the candidates."""
     ws = workspace(runtime, "one")
     add_chunks(runtime, ws, [*FILLER, *UNRELATED])
     analyze(runtime)
@@ -236,13 +240,8 @@ def test_a_word_common_here_but_not_in_the_statistics_is_counted_up_to_the_cap(
     planner = small_planner()
     with transaction(runtime.read_sessions) as session:
         terms = scored_terms(parse_query("zeppelin forklift"))
-        n, _ = planner.statistics.workspace(session, ws)
-        lexemes = planner.statistics.lexemes(session)
-        assert lexemes is not None and "zeppelin" not in lexemes.share
-        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms, n=n,
-                                           lexemes=lexemes)
-        assert {t.word: df for t, df in dfs.items()}["forklift"] == 1
-        assert {t.word: df for t, df in dfs.items()}["zeppelin"] >= 4  # the cap
+        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms)
+        assert {t.word: df for t, df in dfs.items()} == {"zeppelin": 9, "forklift": 1}
         hits = search(planner, session, ws, "zeppelin forklift", 1)
     assert hits[0][0] == ids[-1]
 

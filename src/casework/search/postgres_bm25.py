@@ -13,10 +13,13 @@ and rank far worse than BM25 (bench/scaleout_quality.py measures both against FT
 - df: how many chunks of the workspace hold each term. `rank_exact` counts it over the
   matches (every chunk holding any query term matches the OR query, so the count is
   exact); `rank_candidates` is given it by the plan (search/postgres_plan.py), which
-  counts rare words and estimates common ones from the planner's statistics;
+  counts every word in the workspace: live up to a cap, and exactly, memoised for
+  `df_seconds`, for the words past it;
 - N and average length: per workspace, from one aggregate memoised for a few seconds (a
   change moves them by a fraction of a percent; matching itself is never stale).
 
+Every statistic is the caller's workspace's own: another tenant's passages never move a
+score (a score would otherwise tell how many passages elsewhere hold a word, issue #15).
 Nothing is maintained at write time, so concurrent ingest in one workspace never contends
 on shared counter rows. Document length is the tsvector's lexeme count (stop words are not
 indexed); k1/b as FTS5's; idf is Lucene's non-negative ln(1 + (N - df + .5)/(df + .5)).
@@ -39,6 +42,7 @@ from casework.search.query import ParsedQuery, to_tsquery
 
 K1 = 1.2
 B = 0.75
+COMMON_DF_CACHE_SIZE = 20_000  # memoised (workspace, word) counts before stale ones go
 
 # tf per (chunk, term) comes from ts_rank, idf from df: see the module docstring.
 _EXACT_SQL = """
@@ -94,25 +98,20 @@ def scored_terms(query: ParsedQuery) -> list[ScoredTerm]:
             for w, prefix in words]
 
 
-@dataclass(frozen=True, slots=True)
-class LexemeStatistics:
-    """The planner's most common lexemes of `chunk.tsv` (ANALYZE samples 30,000 rows).
+class Bm25Statistics:
+    """Per-workspace N and mean length, and the df of its common words, memoised briefly.
 
-    `share` is the fraction of chunks holding the lexeme, over the whole table; `floor`
-    the smallest share listed, above which no unlisted lexeme lies.
+    A common word's exact count reads most of its posting list and fetches every match
+    from the table (40-120 ms for a word in half of 100k chunks), so it is kept for
+    `df_seconds`: common words recur across queries, and their df drifts slowly (a word
+    in 50,000 chunks that gains 500 moves its IDF by 0.01).
     """
 
-    share: dict[str, float]
-    floor: float
-
-
-class Bm25Statistics:
-    """Per-workspace N and mean length, and the table's common lexemes, memoised briefly."""
-
-    def __init__(self, *, stats_seconds: float = 30.0) -> None:
+    def __init__(self, *, stats_seconds: float = 30.0, df_seconds: float = 600.0) -> None:
         self.stats_seconds = stats_seconds
+        self.df_seconds = df_seconds
         self._workspaces: dict[str, tuple[float, int, float]] = {}
-        self._lexemes: tuple[float, LexemeStatistics | None] | None = None
+        self._common: dict[tuple[str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def workspace(self, session: Session, workspace_id: str) -> tuple[int, float]:
@@ -129,26 +128,30 @@ class Bm25Statistics:
             self._workspaces[workspace_id] = (now, int(n), float(avgdl))
         return int(n), float(avgdl)
 
-    def lexemes(self, session: Session) -> LexemeStatistics | None:
-        """The most common lexemes from `pg_stats`; None before the first ANALYZE."""
+    def known_common(self, workspace_id: str, tsquery: str) -> int | None:
+        """The memoised df of a word counted as common in the workspace, if still fresh."""
+        with self._lock:
+            cached = self._common.get((workspace_id, tsquery))
+        if cached is None or time.monotonic() - cached[0] >= self.df_seconds:
+            return None
+        return cached[1]
+
+    def count_common(self, session: Session, workspace_id: str, tsqueries: list[str]
+                     ) -> list[int]:
+        """The exact df in the workspace of each tsquery, memoised for `df_seconds`."""
+        counts = session.execute(text(
+            "SELECT (SELECT count(*) FROM chunk WHERE workspace_id = :w "
+            "AND tsv @@ to_tsquery('english', t.q)) "
+            "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) ORDER BY t.i"),
+            {"w": workspace_id, "queries": tsqueries}).scalars().all()
         now = time.monotonic()
         with self._lock:
-            cached = self._lexemes
-        if cached is not None and now - cached[0] < self.stats_seconds:
-            return cached[1]
-        row = session.execute(text(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = 'chunk' "
-            "AND attname = 'tsv'")).first()
-        stats = None
-        if row is not None and row[0]:
-            elems, freqs = row[0], row[1]
-            # The frequencies are followed by their minimum, maximum and the null share.
-            stats = LexemeStatistics(dict(zip(elems, freqs[:len(elems)], strict=True)),
-                                     float(freqs[len(elems)]))
-        with self._lock:
-            self._lexemes = (now, stats)
-        return stats
+            if len(self._common) > COMMON_DF_CACHE_SIZE:
+                self._common = {key: value for key, value in self._common.items()
+                                if now - value[0] < self.df_seconds}
+            for tsquery, count in zip(tsqueries, counts, strict=True):
+                self._common[(workspace_id, tsquery)] = (now, int(count))
+        return [int(c) for c in counts]
 
 
 def _ranked(session: Session, sql: str, *, workspace_id: str, filters: SearchFilters,

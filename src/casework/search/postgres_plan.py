@@ -3,21 +3,15 @@
 Scoring every chunk that matches an OR of natural-language words took ~1 s per query at
 100,000 chunks (docs/benchmarks.md): such a query matches most of the workspace. The plan
 is the one search/fts5_plan.py follows (rare words choose the candidates, every word
-scores them, a query of common words only starts from a conjunction of its rarest words),
-with one difference that PostgreSQL forces: a common word is never counted. GIN reads a
-word's whole posting list even under LIMIT (~10 ms for a word in half of 100k chunks),
-and counting its matches in a workspace fetches every one of them from the table (40-120
-ms), where FTS5 counted as far as a cap for next to nothing. So:
+scores them, a query of common words only starts from a conjunction of its rarest words).
 
-* A common word's document frequency comes from the planner's statistics:
-  `pg_stats.most_common_elems` lists the most common lexemes of `chunk.tsv` (1,000 at the
-  default statistics target, from ANALYZE's sample of 30,000 rows) with the share of
-  chunks holding each, and that share times the workspace's chunk count is its df. For
-  the 282 common words of the latency bench's queries at 100k chunks this was 1 % off the
-  exact count at the median, 5 % at the 95th percentile, 11 % at worst, which moves the
-  word's IDF (about ln(N/df)) by 0.01 at the median, 0.1 at worst. Words not listed are
-  rarer than the rarest listed one; they are counted in the workspace, exactly, up to a
-  cap of `candidate_rows` + 1 (a word past the cap is common there, its df estimated).
+* Every word's document frequency is the caller's workspace's own (issue #15: another
+  tenant's passages must not move a score or the plan). Each word is counted in the
+  workspace up to a cap of `candidate_rows` + 1, live, in one statement; a word past the
+  cap is common there, and its exact count is taken once and memoised for `df_seconds`
+  (postgres_bm25.Bm25Statistics), as counting it reads its posting list and fetches every
+  match. Until 2026-12-06 common words were estimated from `pg_stats` (the whole table's
+  share times the workspace's size), which leaked other tenants' volume into scores.
 * Rare words (df up to `rare_rows`, together up to `candidate_rows`) choose the
   candidates: the chunks holding any of them. Each candidate is scored over **all** the
   words, so among candidates the order is exactly BM25's; common words are only tested
@@ -27,13 +21,11 @@ ms), where FTS5 counted as far as a cap for next to nothing. So:
   whose estimated conjunction (N x the product of their shares) is at most `rare_rows`.
   While that gives fewer hits than asked for, the most common chosen word is dropped,
   and a last resort is any of the words.
-* Every statement scores at most the newest `broad_rows` of its candidates; when it had
-  more, the response says so, as FTS5's plan does.
+* Every statement scores at most the workspace's newest `broad_rows` of its candidates;
+  when it had more, the response says so, as FTS5's plan does.
 
-A workspace of at most `candidate_rows` chunks, or a table never analyzed, is ranked
-exactly (`postgres_bm25.rank_exact`), so small corpora get exact BM25. The statistics are
-the table's: where tenants' vocabularies differ, a common word's df in one workspace is
-taken to be its share of the whole table times that workspace's size.
+A workspace of at most `candidate_rows` chunks is ranked exactly
+(`postgres_bm25.rank_exact`), so small corpora get exact BM25.
 """
 
 from __future__ import annotations
@@ -46,7 +38,6 @@ from sqlalchemy.orm import Session
 from casework.search.filters import SearchFilters
 from casework.search.postgres_bm25 import (
     Bm25Statistics,
-    LexemeStatistics,
     ScoredTerm,
     rank_candidates,
     rank_exact,
@@ -84,11 +75,12 @@ class PostgresPlanner:
     """Turns a parsed query into a bounded set of BM25 statements and runs them."""
 
     def __init__(self, *, rare_rows: int = RARE_ROWS, candidate_rows: int = CANDIDATE_ROWS,
-                 broad_rows: int = BROAD_ROWS, stats_seconds: float = 30.0) -> None:
+                 broad_rows: int = BROAD_ROWS, stats_seconds: float = 30.0,
+                 df_seconds: float = 600.0) -> None:
         self.rare_rows = rare_rows
         self.candidate_rows = candidate_rows
         self.broad_rows = broad_rows
-        self.statistics = Bm25Statistics(stats_seconds=stats_seconds)
+        self.statistics = Bm25Statistics(stats_seconds=stats_seconds, df_seconds=df_seconds)
 
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
                filters: SearchFilters, limit: int, notes: list[str] | None = None
@@ -101,13 +93,11 @@ class PostgresPlanner:
         if query.is_empty:
             return []
         n, avgdl = self.statistics.workspace(session, workspace_id)
-        lexemes = self.statistics.lexemes(session)
-        if n <= self.candidate_rows or lexemes is None:
+        if n <= self.candidate_rows:
             return rank_exact(session, workspace_id=workspace_id, query=query,
                               filters=filters, limit=limit, n=n, avgdl=avgdl)
         terms = scored_terms(query)
-        dfs = self.document_frequencies(session, workspace_id=workspace_id, terms=terms,
-                                        n=n, lexemes=lexemes)
+        dfs = self.document_frequencies(session, workspace_id=workspace_id, terms=terms)
         plan = self.plan(query, terms=terms, dfs=dfs, n=n)
         scores: dict[int, float] = {}
         broad = False
@@ -134,32 +124,32 @@ class PostgresPlanner:
         return ranked[:limit]
 
     def document_frequencies(self, session: Session, *, workspace_id: str,
-                             terms: list[ScoredTerm], n: int, lexemes: LexemeStatistics
-                             ) -> dict[ScoredTerm, float]:
-        """Each term's df in the workspace: estimated when common, else counted."""
-        words = session.execute(text(
-            "SELECT tsvector_to_array(to_tsvector('english', t.w)) "
-            "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, i) ORDER BY t.i"),
-            {"words": [t.word for t in terms]}).scalars().all()
+                             terms: list[ScoredTerm]) -> dict[ScoredTerm, float]:
+        """Each term's df in the workspace: counted live up to the cap, exactly past it."""
         dfs: dict[ScoredTerm, float] = {}
-        for term, found in zip(terms, words, strict=True):
-            share = _share(lexemes, term, list(found or []))
-            if share is not None and share * n > self.rare_rows:
-                dfs[term] = share * n
+        for term in terms:
+            known = self.statistics.known_common(workspace_id, term.tsquery)
+            if known is not None:
+                dfs[term] = float(known)
         uncounted = [t for t in terms if t not in dfs]
-        if uncounted:
-            cap = self.candidate_rows + 1
-            counts = session.execute(text(
-                "SELECT (SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w "
-                "AND tsv @@ to_tsquery('english', t.q) LIMIT :cap) AS s) "
-                "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) "
-                "ORDER BY t.i"),
-                {"w": workspace_id, "cap": cap,
-                 "queries": [t.tsquery for t in uncounted]}).scalars().all()
-            for term, count in zip(uncounted, counts, strict=True):
-                # Past the cap a word is common here though not in the whole table: its
-                # share is at most the statistics' floor, its count at least the cap.
-                dfs[term] = float(count) if count < cap else max(cap, lexemes.floor * n)
+        if not uncounted:
+            return dfs
+        cap = self.candidate_rows + 1
+        counts = session.execute(text(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w "
+            "AND tsv @@ to_tsquery('english', t.q) LIMIT :cap) AS s) "
+            "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) "
+            "ORDER BY t.i"),
+            {"w": workspace_id, "cap": cap,
+             "queries": [t.tsquery for t in uncounted]}).scalars().all()
+        common = [t for t, count in zip(uncounted, counts, strict=True) if count >= cap]
+        for term, count in zip(uncounted, counts, strict=True):
+            dfs[term] = float(count)
+        if common:
+            exact = self.statistics.count_common(session, workspace_id,
+                                                 [t.tsquery for t in common])
+            for term, count in zip(common, exact, strict=True):
+                dfs[term] = float(count)
         return dfs
 
     def plan(self, query: ParsedQuery, *, terms: list[ScoredTerm],
@@ -216,19 +206,3 @@ class PostgresPlanner:
             candidates.append(any_of(common))
         return _Plan(candidates)
 
-
-def _share(lexemes: LexemeStatistics, term: ScoredTerm, found: list[str]) -> float | None:
-    """The share of chunks holding the term per the statistics; None if not listed.
-
-    A prefix holds any listed lexeme it starts (taken as independent): an estimate from
-    below, as unlisted lexemes add to it.
-    """
-    if len(found) != 1:
-        return None  # a stop word (no lexeme) or a word PostgreSQL splits
-    if not term.is_prefix:
-        return lexemes.share.get(found[0])
-    missing = 1.0
-    for lexeme, share in lexemes.share.items():
-        if lexeme.startswith(found[0]):
-            missing *= 1.0 - share
-    return 1.0 - missing if missing < 1.0 else None
