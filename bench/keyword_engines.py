@@ -67,6 +67,7 @@ from casework.ingest.chunking import Passage
 from casework.search import indexing
 from casework.search.filters import SearchFilters
 from casework.search.fts5_plan import Fts5Planner
+from casework.search.keyword_tables import keyword_table
 from casework.search.models import Chunk
 from casework.search.query import ParsedQuery, parse_query, to_fts5
 from harness import BenchRuntime, mib, percentile, rss_bytes, write_results
@@ -182,7 +183,8 @@ class Engines:
             filters=SearchFilters(), limit=limit)]
 
     def exact(self, session: Session, parsed: ParsedQuery, limit: int) -> list[int]:
-        return [row[0] for row in session.execute(text(EXACT_SQL), {
+        fts = keyword_table(self.bench.workspace_id)
+        return [row[0] for row in session.execute(text(EXACT_SQL.format(fts=fts)), {
             "m": to_fts5(parsed), "w": self.bench.workspace_id, "k": limit})]
 
     def tantivy_filtered(self, parsed: ParsedQuery, limit: int) -> list[int]:
@@ -285,8 +287,9 @@ def match_counts(engines: Engines, queries: list[str]) -> dict[str, Any]:
     with transaction(engines.bench.runtime.read_sessions) as session:
         for query in queries:
             parsed = parse_query(query)
+            fts = keyword_table(engines.bench.workspace_id)
             found = session.execute(text(
-                "SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH :m"),
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :m"),
                 {"m": to_fts5(parsed)}).scalar_one()
             tantivy_query = engines.tantivy.query(searcher, parsed, None)
             other = searcher.search(tantivy_query, 1, count=True).count if tantivy_query else 0

@@ -30,6 +30,7 @@ from casework.core.database import transaction
 from casework.runtime import build_runtime
 from casework.search.embedder import SentenceTransformerEmbedder
 from casework.search.filters import SearchFilters
+from casework.search.keyword_tables import keyword_table
 from casework.search.query import parse_query, to_fts5
 from casework.search.service import SearchMode, search
 from harness import (
@@ -149,23 +150,24 @@ def time_components(bench: BenchRuntime, queries: list[str], *, depth: int) -> d
     return results
 
 
+# `{fts}` is the workspace's FTS5 table (search/keyword_tables.py; one shared `chunk_fts`
+# until 2026-12-06).
 KEYWORD_WHAT_IFS = {
-    # What Fts5KeywordIndex runs today (no filters): every match is joined to its chunk
-    # row for the workspace check, scored with bm25, sorted, cut to the candidates.
+    # Exact BM25 over every match: every match joined to its chunk row for the workspace
+    # check (redundant since the table is the workspace's), scored, sorted, cut.
     "exact OR (shipped until 2026-11-25)":
-        "SELECT chunk.id, bm25(chunk_fts) AS r FROM chunk_fts JOIN chunk "
-        "ON chunk.id = chunk_fts.rowid WHERE chunk_fts MATCH :m AND chunk.workspace_id = :w "
+        "SELECT chunk.id, bm25({fts}) AS r FROM {fts} JOIN chunk "
+        "ON chunk.id = {fts}.rowid WHERE {fts} MATCH :m AND chunk.workspace_id = :w "
         "ORDER BY r LIMIT :k",
-    # Rank inside FTS5 first and look up only the top k rows (needs the workspace in the
-    # FTS index, e.g. a workspace token ANDed into MATCH, to stay scoped).
+    # Rank inside FTS5 first and look up only the top k rows.
     "rank in FTS5 first, then join top k":
-        "SELECT chunk.id, t.r FROM (SELECT rowid, bm25(chunk_fts) AS r FROM chunk_fts "
-        "WHERE chunk_fts MATCH :m ORDER BY r LIMIT :k) AS t JOIN chunk ON chunk.id = t.rowid "
+        "SELECT chunk.id, t.r FROM (SELECT rowid, bm25({fts}) AS r FROM {fts} "
+        "WHERE {fts} MATCH :m ORDER BY r LIMIT :k) AS t JOIN chunk ON chunk.id = t.rowid "
         "WHERE chunk.workspace_id = :w ORDER BY t.r",
     # All words required instead of any word: far fewer rows to score.
     "all words required (AND), as shipped otherwise":
-        "SELECT chunk.id, bm25(chunk_fts) AS r FROM chunk_fts JOIN chunk "
-        "ON chunk.id = chunk_fts.rowid WHERE chunk_fts MATCH :a AND chunk.workspace_id = :w "
+        "SELECT chunk.id, bm25({fts}) AS r FROM {fts} JOIN chunk "
+        "ON chunk.id = {fts}.rowid WHERE {fts} MATCH :a AND chunk.workspace_id = :w "
         "ORDER BY r LIMIT :k",
 }
 
@@ -173,7 +175,7 @@ KEYWORD_WHAT_IFS = {
 COMMON_WORD_SHARE = 0.05
 
 
-def _without_common_words(session: Any, parsed: Any, total: int) -> str:
+def _without_common_words(session: Any, fts: str, parsed: Any, total: int) -> str:
     """The query minus words found in more than 5 % of chunks (their BM25 weight is ~0).
 
     Document frequencies are looked up per query here, so their cost is in the timing.
@@ -181,7 +183,7 @@ def _without_common_words(session: Any, parsed: Any, total: int) -> str:
     from sqlalchemy import text
 
     frequency = {term: session.execute(text(
-        "SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH :t"),
+        f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :t"),
         {"t": f'"{term}"'}).scalar_one() for term in parsed.terms}
     kept = [t for t in parsed.terms if frequency[t] <= COMMON_WORD_SHARE * total]
     kept = kept or sorted(parsed.terms, key=frequency.__getitem__)[:2]
@@ -197,7 +199,9 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
     """
     from sqlalchemy import text
 
-    shipped = KEYWORD_WHAT_IFS["exact OR (shipped until 2026-11-25)"]
+    fts = keyword_table(bench.workspace_id)
+    statements = {label: sql.format(fts=fts) for label, sql in KEYWORD_WHAT_IFS.items()}
+    shipped = statements["exact OR (shipped until 2026-11-25)"]
     labels = [*KEYWORD_WHAT_IFS, "drop words in >5% of chunks, as shipped otherwise"]
     watches = {label: Stopwatch() for label in labels}
     matches: list[int] = []
@@ -211,7 +215,7 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
             any_word = to_fts5(parsed)
             all_words = " AND ".join(f'"{t}"' for t in parsed.terms)
             params = {"m": any_word, "a": all_words, "w": bench.workspace_id, "k": depth}
-            for label, sql in KEYWORD_WHAT_IFS.items():
+            for label, sql in statements.items():
                 watches[label].time(lambda s=sql, p=params: session.execute(text(s), p).all())
             exact = {row[0] for row in session.execute(text(shipped), {**params, "k": 10})}
             planned = {chunk_id for chunk_id, _ in bench.runtime.keyword_index.search(
@@ -220,9 +224,9 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
             if exact:
                 overlap.append(len(exact & planned) / len(exact))
             watches[labels[-1]].time(lambda p=params, q=parsed: session.execute(
-                text(shipped), {**p, "m": _without_common_words(session, q, total)}).all())
+                text(shipped), {**p, "m": _without_common_words(session, fts, q, total)}).all())
             matches.append(session.execute(text(
-                "SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH :m"), params).scalar_one())
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :m"), params).scalar_one())
     results: dict[str, Any] = {label: watch.summary() for label, watch in watches.items()}
     for label, figures in results.items():
         _print(label[:22], figures)

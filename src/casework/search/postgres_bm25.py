@@ -128,6 +128,11 @@ class Bm25Statistics:
             self._workspaces[workspace_id] = (now, int(n), float(avgdl))
         return int(n), float(avgdl)
 
+    def forget_common(self) -> None:
+        """Drop the memoised common-word counts (benchmarks time queries from cold)."""
+        with self._lock:
+            self._common.clear()
+
     def known_common(self, workspace_id: str, tsquery: str) -> int | None:
         """The memoised df of a word counted as common in the workspace, if still fresh."""
         with self._lock:

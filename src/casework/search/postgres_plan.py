@@ -82,6 +82,10 @@ class PostgresPlanner:
         self.broad_rows = broad_rows
         self.statistics = Bm25Statistics(stats_seconds=stats_seconds, df_seconds=df_seconds)
 
+    def forget_counts(self) -> None:
+        """Drop the memoised common-word counts (benchmarks time each pass from cold)."""
+        self.statistics.forget_common()
+
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
                filters: SearchFilters, limit: int, notes: list[str] | None = None
                ) -> list[tuple[int, float]]:
