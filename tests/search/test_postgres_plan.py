@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from casework.core.database import transaction
 from casework.runtime import Runtime, build_runtime
 from casework.search.filters import SearchFilters
-from casework.search.postgres_bm25 import K1, B, rank_candidates, scored_terms
+from casework.search.postgres_bm25 import (
+    K1,
+    B,
+    Bm25Statistics,
+    rank_candidates,
+    sample_bound,
+    scored_terms,
+)
 from casework.search.postgres_plan import PostgresPlanner
 from casework.search.query import parse_query, to_tsquery
 from tests.conftest import test_settings
@@ -52,7 +59,7 @@ def analyze(runtime: Runtime) -> None:
 
 def small_planner() -> PostgresPlanner:
     return PostgresPlanner(rare_rows=3, candidate_rows=3, broad_rows=100, stats_seconds=0,
-                           df_seconds=0)
+                           lexeme_seconds=0)
 
 
 def reference_bm25(session: Session, workspace_id: str, query: str, limit: int
@@ -117,9 +124,13 @@ def test_rare_words_choose_candidates_and_common_words_still_score(runtime: Runt
     with transaction(runtime.read_sessions) as session:
         terms = scored_terms(parse_query(query))
         n, _ = planner.statistics.workspace(session, ws)
-        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms)
-        # "archive" is in 7 chunks: past the cap (4), so counted exactly in the workspace.
-        assert {t.word: df for t, df in dfs.items()} == {
+        lexemes = planner.statistics.lexemes(session, ws, n)
+        assert "archiv" in lexemes.share
+        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms, n=n,
+                                           lexemes=lexemes)
+        # "archive" is in 7 chunks: estimated from the workspace's sample (here all of its
+        # chunks, so exact), never counted.
+        assert {t.word: round(df, 3) for t, df in dfs.items()} == {
             "forklift": 2, "archive": 7, "ledger": 6}
         plan = planner.plan(parse_query(query), terms=terms, dfs=dfs, n=n)
         first = plan.candidates[0].tsquery
@@ -228,22 +239,47 @@ def test_another_workspaces_volume_never_moves_the_plan_or_the_scores(
     assert after == before
 
 
-def test_a_word_common_in_the_workspace_is_counted_exactly_past_the_cap(
+def test_a_word_common_here_but_not_in_the_sample_is_counted_up_to_the_cap(
         runtime: Runtime) -> None:
-    """A word past the cap is common here: its exact count in the workspace is its df
-    (memoised for df_seconds), and it stays out of the candidates."""
+    """A word that became common after the workspace's sample was taken is not in it: its
+    count stops at the cap and it stays out of the candidates, so its posting list is
+    never read whole."""
     ws = workspace(runtime, "one")
     add_chunks(runtime, ws, [*FILLER, *UNRELATED])
-    analyze(runtime)
+    planner = PostgresPlanner(rare_rows=3, candidate_rows=3, broad_rows=100, stats_seconds=0)
+    with transaction(runtime.read_sessions) as session:
+        n, _ = planner.statistics.workspace(session, ws)
+        planner.statistics.lexemes(session, ws, n)  # sampled now, kept 600 s
     ids = add_chunks(runtime, ws, [f"zeppelin hangar {n}" for n in range(8)]
                      + ["forklift zeppelin"])
-    planner = small_planner()
     with transaction(runtime.read_sessions) as session:
         terms = scored_terms(parse_query("zeppelin forklift"))
-        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms)
-        assert {t.word: df for t, df in dfs.items()} == {"zeppelin": 9, "forklift": 1}
+        n, _ = planner.statistics.workspace(session, ws)
+        lexemes = planner.statistics.lexemes(session, ws, n)
+        assert "zeppelin" not in lexemes.share
+        dfs = planner.document_frequencies(session, workspace_id=ws, terms=terms, n=n,
+                                           lexemes=lexemes)
+        assert {t.word: df for t, df in dfs.items()}["forklift"] == 1
+        assert {t.word: df for t, df in dfs.items()}["zeppelin"] >= 4  # the cap
         hits = search(planner, session, ws, "zeppelin forklift", 1)
     assert hits[0][0] == ids[-1]
+
+
+def test_a_workspace_is_sampled_by_its_own_texts(runtime: Runtime) -> None:
+    """Past `sample_rows` the common lexemes come from the chunks whose content hash falls
+    below a bound: the same sample every time, whatever other workspaces hold."""
+    mine, theirs = workspace(runtime, "mine"), workspace(runtime, "theirs")
+    add_chunks(runtime, mine, [f"archive ledger entry {n}" for n in range(40)]
+               + [f"tomatoes bed {n}" for n in range(40)])
+    statistics = Bm25Statistics(stats_seconds=0, lexeme_seconds=0, sample_rows=20)
+    with transaction(runtime.read_sessions) as session:
+        first = statistics.lexemes(session, mine, 80)
+    add_chunks(runtime, theirs, [f"archive tomatoes {n}" for n in range(60)])
+    with transaction(runtime.read_sessions) as session:
+        again = statistics.lexemes(session, mine, 80)
+    assert again == first
+    assert 0.2 < first.share["archiv"] < 0.8 and 0.2 < first.share["tomato"] < 0.8
+    assert sample_bound(80, 100) == "g" and sample_bound(80, 20) == "40000000"
 
 
 def test_walking_newest_first_and_reading_the_index_find_the_same_candidates(

@@ -13,8 +13,8 @@ and rank far worse than BM25 (bench/scaleout_quality.py measures both against FT
 - df: how many chunks of the workspace hold each term. `rank_exact` counts it over the
   matches (every chunk holding any query term matches the OR query, so the count is
   exact); `rank_candidates` is given it by the plan (search/postgres_plan.py), which
-  counts every word in the workspace: live up to a cap, and exactly, memoised for
-  `df_seconds`, for the words past it;
+  counts rare words in the workspace and estimates common ones from a sample of the
+  workspace's own chunks (`Bm25Statistics.lexemes`);
 - N and average length: per workspace, from one aggregate memoised for a few seconds (a
   change moves them by a fraction of a percent; matching itself is never stale).
 
@@ -42,7 +42,9 @@ from casework.search.query import ParsedQuery, to_tsquery
 
 K1 = 1.2
 B = 0.75
-COMMON_DF_CACHE_SIZE = 20_000  # memoised (workspace, word) counts before stale ones go
+SAMPLE_ROWS = 3000  # chunks of a workspace sampled for its common lexemes
+MIN_SAMPLED = 3  # a lexeme in fewer sampled chunks is not listed (rare: counted instead)
+LEXEME_CACHE_WORKSPACES = 1000  # workspaces whose lexemes are kept before all are dropped
 
 # tf per (chunk, term) comes from ts_rank, idf from df: see the module docstring.
 _EXACT_SQL = """
@@ -98,20 +100,47 @@ def scored_terms(query: ParsedQuery) -> list[ScoredTerm]:
             for w, prefix in words]
 
 
-class Bm25Statistics:
-    """Per-workspace N and mean length, and the df of its common words, memoised briefly.
+@dataclass(frozen=True, slots=True)
+class LexemeStatistics:
+    """The common lexemes of one workspace, from a sample of its chunks.
 
-    A common word's exact count reads most of its posting list and fetches every match
-    from the table (40-120 ms for a word in half of 100k chunks), so it is kept for
-    `df_seconds`: common words recur across queries, and their df drifts slowly (a word
-    in 50,000 chunks that gains 500 moves its IDF by 0.01).
+    `share` is the fraction of the workspace's chunks holding the lexeme; `floor` the
+    smallest share listed, above which no unlisted lexeme lies (within sampling error).
     """
 
-    def __init__(self, *, stats_seconds: float = 30.0, df_seconds: float = 600.0) -> None:
+    share: dict[str, float]
+    floor: float
+
+
+def sample_bound(n: int, rows: int) -> str:
+    """The `content_hash` bound below which about `rows` of `n` chunks lie.
+
+    A chunk's content_hash is the SHA-256 of its text, uniform over hex strings, so
+    `content_hash < bound` is a random sample that depends on the workspace's own texts
+    alone (never on ids, which other tenants' writes interleave), and the index
+    (workspace_id, content_hash) reads just the sampled rows.
+    """
+    if n <= rows:
+        return "g"  # above every hex digit: the whole workspace
+    return format(int(rows / n * 16**8), "08x")
+
+
+class Bm25Statistics:
+    """Per-workspace N and mean length, and its common lexemes, memoised.
+
+    N and the mean length are one aggregate, kept `stats_seconds`. The common lexemes come
+    from `ts_stat` over a sample of about `sample_rows` of the workspace's chunks (its own
+    ANALYZE, in effect), kept `lexeme_seconds`: a common word's share moves slowly, and
+    the sample costs tens of milliseconds (docs/benchmarks.md, 2026-12-06).
+    """
+
+    def __init__(self, *, stats_seconds: float = 30.0, lexeme_seconds: float = 600.0,
+                 sample_rows: int = SAMPLE_ROWS) -> None:
         self.stats_seconds = stats_seconds
-        self.df_seconds = df_seconds
+        self.lexeme_seconds = lexeme_seconds
+        self.sample_rows = sample_rows
         self._workspaces: dict[str, tuple[float, int, float]] = {}
-        self._common: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lexemes: dict[str, tuple[float, LexemeStatistics]] = {}
         self._lock = threading.Lock()
 
     def workspace(self, session: Session, workspace_id: str) -> tuple[int, float]:
@@ -128,35 +157,29 @@ class Bm25Statistics:
             self._workspaces[workspace_id] = (now, int(n), float(avgdl))
         return int(n), float(avgdl)
 
-    def forget_common(self) -> None:
-        """Drop the memoised common-word counts (benchmarks time queries from cold)."""
-        with self._lock:
-            self._common.clear()
-
-    def known_common(self, workspace_id: str, tsquery: str) -> int | None:
-        """The memoised df of a word counted as common in the workspace, if still fresh."""
-        with self._lock:
-            cached = self._common.get((workspace_id, tsquery))
-        if cached is None or time.monotonic() - cached[0] >= self.df_seconds:
-            return None
-        return cached[1]
-
-    def count_common(self, session: Session, workspace_id: str, tsqueries: list[str]
-                     ) -> list[int]:
-        """The exact df in the workspace of each tsquery, memoised for `df_seconds`."""
-        counts = session.execute(text(
-            "SELECT (SELECT count(*) FROM chunk WHERE workspace_id = :w "
-            "AND tsv @@ to_tsquery('english', t.q)) "
-            "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) ORDER BY t.i"),
-            {"w": workspace_id, "queries": tsqueries}).scalars().all()
+    def lexemes(self, session: Session, workspace_id: str, n: int) -> LexemeStatistics:
+        """The workspace's common lexemes, from its own sample (see `sample_bound`)."""
         now = time.monotonic()
         with self._lock:
-            if len(self._common) > COMMON_DF_CACHE_SIZE:
-                self._common = {key: value for key, value in self._common.items()
-                                if now - value[0] < self.df_seconds}
-            for tsquery, count in zip(tsqueries, counts, strict=True):
-                self._common[(workspace_id, tsquery)] = (now, int(count))
-        return [int(c) for c in counts]
+            cached = self._lexemes.get(workspace_id)
+        if cached is not None and now - cached[0] < self.lexeme_seconds:
+            return cached[1]
+        params = {"w": workspace_id, "bound": sample_bound(n, self.sample_rows)}
+        sampled = session.execute(text(
+            "SELECT count(*) FROM chunk WHERE workspace_id = :w AND content_hash < :bound"),
+            params).scalar_one()
+        rows = session.execute(text(
+            "SELECT word, ndoc FROM ts_stat(format('SELECT tsv FROM chunk "
+            "WHERE workspace_id = %L AND content_hash < %L', "
+            "CAST(:w AS text), CAST(:bound AS text))) WHERE ndoc >= :least"),
+            {**params, "least": MIN_SAMPLED}).all()
+        size = max(int(sampled), 1)
+        stats = LexemeStatistics({word: ndoc / size for word, ndoc in rows}, MIN_SAMPLED / size)
+        with self._lock:
+            if len(self._lexemes) > LEXEME_CACHE_WORKSPACES:
+                self._lexemes.clear()
+            self._lexemes[workspace_id] = (now, stats)
+        return stats
 
 
 def _ranked(session: Session, sql: str, *, workspace_id: str, filters: SearchFilters,

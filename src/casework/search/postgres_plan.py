@@ -6,12 +6,16 @@ is the one search/fts5_plan.py follows (rare words choose the candidates, every 
 scores them, a query of common words only starts from a conjunction of its rarest words).
 
 * Every word's document frequency is the caller's workspace's own (issue #15: another
-  tenant's passages must not move a score or the plan). Each word is counted in the
-  workspace up to a cap of `candidate_rows` + 1, live, in one statement; a word past the
-  cap is common there, and its exact count is taken once and memoised for `df_seconds`
-  (postgres_bm25.Bm25Statistics), as counting it reads its posting list and fetches every
-  match. Until 2026-12-06 common words were estimated from `pg_stats` (the whole table's
-  share times the workspace's size), which leaked other tenants' volume into scores.
+  tenant's passages must not move a score or the plan). GIN reads a word's whole posting
+  list even under LIMIT (~10 ms for a word in half of 100k chunks), and counting its
+  matches in a workspace fetches every one of them from the table (40-120 ms), so a
+  common word is never counted: its share comes from `ts_stat` over a sample of about
+  3,000 of the workspace's chunks (`Bm25Statistics.lexemes`, memoised 600 s; chosen by
+  content hash, so it depends on the workspace's texts alone), times the workspace's
+  chunk count. Words not listed (in fewer than 3 sampled chunks) are counted in the
+  workspace, exactly, up to a cap of `candidate_rows` + 1 (a word past the cap is common
+  there, its df estimated). Until 2026-12-06 the shares came from `pg_stats`, over the
+  whole table: another tenant's volume moved this workspace's scores and plan.
 * Rare words (df up to `rare_rows`, together up to `candidate_rows`) choose the
   candidates: the chunks holding any of them. Each candidate is scored over **all** the
   words, so among candidates the order is exactly BM25's; common words are only tested
@@ -38,6 +42,7 @@ from sqlalchemy.orm import Session
 from casework.search.filters import SearchFilters
 from casework.search.postgres_bm25 import (
     Bm25Statistics,
+    LexemeStatistics,
     ScoredTerm,
     rank_candidates,
     rank_exact,
@@ -76,15 +81,12 @@ class PostgresPlanner:
 
     def __init__(self, *, rare_rows: int = RARE_ROWS, candidate_rows: int = CANDIDATE_ROWS,
                  broad_rows: int = BROAD_ROWS, stats_seconds: float = 30.0,
-                 df_seconds: float = 600.0) -> None:
+                 lexeme_seconds: float = 600.0) -> None:
         self.rare_rows = rare_rows
         self.candidate_rows = candidate_rows
         self.broad_rows = broad_rows
-        self.statistics = Bm25Statistics(stats_seconds=stats_seconds, df_seconds=df_seconds)
-
-    def forget_counts(self) -> None:
-        """Drop the memoised common-word counts (benchmarks time each pass from cold)."""
-        self.statistics.forget_common()
+        self.statistics = Bm25Statistics(stats_seconds=stats_seconds,
+                                         lexeme_seconds=lexeme_seconds)
 
     def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
                filters: SearchFilters, limit: int, notes: list[str] | None = None
@@ -101,7 +103,9 @@ class PostgresPlanner:
             return rank_exact(session, workspace_id=workspace_id, query=query,
                               filters=filters, limit=limit, n=n, avgdl=avgdl)
         terms = scored_terms(query)
-        dfs = self.document_frequencies(session, workspace_id=workspace_id, terms=terms)
+        lexemes = self.statistics.lexemes(session, workspace_id, n)
+        dfs = self.document_frequencies(session, workspace_id=workspace_id, terms=terms,
+                                        n=n, lexemes=lexemes)
         plan = self.plan(query, terms=terms, dfs=dfs, n=n)
         scores: dict[int, float] = {}
         broad = False
@@ -128,32 +132,32 @@ class PostgresPlanner:
         return ranked[:limit]
 
     def document_frequencies(self, session: Session, *, workspace_id: str,
-                             terms: list[ScoredTerm]) -> dict[ScoredTerm, float]:
-        """Each term's df in the workspace: counted live up to the cap, exactly past it."""
+                             terms: list[ScoredTerm], n: int, lexemes: LexemeStatistics
+                             ) -> dict[ScoredTerm, float]:
+        """Each term's df in the workspace: estimated when common, else counted."""
+        words = session.execute(text(
+            "SELECT tsvector_to_array(to_tsvector('english', t.w)) "
+            "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, i) ORDER BY t.i"),
+            {"words": [t.word for t in terms]}).scalars().all()
         dfs: dict[ScoredTerm, float] = {}
-        for term in terms:
-            known = self.statistics.known_common(workspace_id, term.tsquery)
-            if known is not None:
-                dfs[term] = float(known)
+        for term, found in zip(terms, words, strict=True):
+            share = _share(lexemes, term, list(found or []))
+            if share is not None and share * n > self.rare_rows:
+                dfs[term] = share * n
         uncounted = [t for t in terms if t not in dfs]
-        if not uncounted:
-            return dfs
-        cap = self.candidate_rows + 1
-        counts = session.execute(text(
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w "
-            "AND tsv @@ to_tsquery('english', t.q) LIMIT :cap) AS s) "
-            "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) "
-            "ORDER BY t.i"),
-            {"w": workspace_id, "cap": cap,
-             "queries": [t.tsquery for t in uncounted]}).scalars().all()
-        common = [t for t, count in zip(uncounted, counts, strict=True) if count >= cap]
-        for term, count in zip(uncounted, counts, strict=True):
-            dfs[term] = float(count)
-        if common:
-            exact = self.statistics.count_common(session, workspace_id,
-                                                 [t.tsquery for t in common])
-            for term, count in zip(common, exact, strict=True):
-                dfs[term] = float(count)
+        if uncounted:
+            cap = self.candidate_rows + 1
+            counts = session.execute(text(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w "
+                "AND tsv @@ to_tsquery('english', t.q) LIMIT :cap) AS s) "
+                "FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS t(q, i) "
+                "ORDER BY t.i"),
+                {"w": workspace_id, "cap": cap,
+                 "queries": [t.tsquery for t in uncounted]}).scalars().all()
+            for term, count in zip(uncounted, counts, strict=True):
+                # Past the cap a word is common here though rarer in the sample: its
+                # share is at most the sample's floor, its count at least the cap.
+                dfs[term] = float(count) if count < cap else max(cap, lexemes.floor * n)
         return dfs
 
     def plan(self, query: ParsedQuery, *, terms: list[ScoredTerm],
@@ -210,3 +214,20 @@ class PostgresPlanner:
             candidates.append(any_of(common))
         return _Plan(candidates)
 
+
+def _share(lexemes: LexemeStatistics, term: ScoredTerm, found: list[str]) -> float | None:
+    """The share of the workspace's chunks holding the term per its sample; None if not
+    listed.
+
+    A prefix holds any listed lexeme it starts (taken as independent): an estimate from
+    below, as unlisted lexemes add to it.
+    """
+    if len(found) != 1:
+        return None  # a stop word (no lexeme) or a word PostgreSQL splits
+    if not term.is_prefix:
+        return lexemes.share.get(found[0])
+    missing = 1.0
+    for lexeme, share in lexemes.share.items():
+        if lexeme.startswith(found[0]):
+            missing *= 1.0 - share
+    return 1.0 - missing if missing < 1.0 else None
