@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
@@ -27,7 +28,8 @@ def _keyword_hits(client: TestClient, q: str) -> list[str]:
 
 
 def test_a_workspace_gets_its_index_at_creation_and_loses_it_at_deletion(
-        client: TestClient) -> None:
+        tmp_path: Path, make_client: Any) -> None:
+    client = make_client(test_settings(tmp_path / "data"))  # SQLite: PostgreSQL has no table
     created = client.post("/api/v1/workspaces", json={"name": "Short lived"})
     assert created.status_code == 201, created.text
     other = {"X-Workspace": created.json()["slug"]}
