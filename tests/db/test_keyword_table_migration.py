@@ -27,7 +27,7 @@ def test_existing_chunks_move_to_their_workspaces_table_and_back(tmp_path: Path)
     settings = test_settings(tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
     engine = build_engine(settings.resolved_database_url)
-    migrate.upgrade(engine, "0007_chunk_workspace")  # an install from before the change
+    migrate.upgrade(engine, "0008_token_chunks")  # an install from before the change
     with Session(engine) as session:
         a, b = Workspace(name="A", slug="a"), Workspace(name="B", slug="b")
         session.add_all([a, b])
@@ -56,7 +56,7 @@ def test_existing_chunks_move_to_their_workspaces_table_and_back(tmp_path: Path)
         session.commit()
         assert found(a_id, "forklift") == ["forklift incident"]
         assert found(b_id, "forklift") == ["forklift forklift report"]
-    migrate.downgrade(engine, "0007_chunk_workspace")
+    migrate.downgrade(engine, "0008_token_chunks")
     with engine.connect() as conn:
         shared = conn.execute(text(
             "SELECT chunk.text FROM chunk_fts JOIN chunk ON chunk.id = chunk_fts.rowid "

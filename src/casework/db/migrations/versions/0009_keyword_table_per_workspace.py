@@ -9,8 +9,8 @@ the shared table goes. PostgreSQL is unchanged (its index is a column of `chunk`
 The statements are frozen here rather than imported, so this migration keeps doing what
 it did when the application code moves on.
 
-Revision ID: 0008_fts_workspace
-Revises: 0007_chunk_workspace
+Revision ID: 0009_fts_workspace
+Revises: 0008_token_chunks
 Create Date: 2026-12-06
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_fts_workspace"
-down_revision: str | Sequence[str] | None = "0007_chunk_workspace"
+revision: str = "0009_fts_workspace"
+down_revision: str | Sequence[str] | None = "0008_token_chunks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
