@@ -52,7 +52,7 @@ def test_a_failing_job_is_retried_with_the_tables_backoff(scaleout_client):
     def flaky(ctx):
         calls.append(ctx.attempt)
         if ctx.attempt < 3:
-            raise RuntimeError(f"transient failure {ctx.attempt}")
+            raise ConnectionError(f"transient failure {ctx.attempt}")  # failures.py: retried
 
     runtime.handlers["flaky"] = JobHandler(flaky)
     job = _wait(runtime, _enqueue(runtime, "flaky"), JobStatus.succeeded)
@@ -146,3 +146,48 @@ def test_counting_searches_does_not_empty_the_search_cache(scaleout_client):
 
 def _workspace_id(client) -> str:
     return client.get("/api/v1/workspaces/current").json()["id"]
+
+
+def test_a_job_whose_workers_all_died_is_given_up_not_run_again(scaleout_client):
+    runtime = scaleout_client.app.state.runtime
+    ran, gave_up = [], []
+    runtime.handlers["crasher"] = JobHandler(lambda ctx: ran.append(ctx.attempt),
+                                             lambda ctx, reason: gave_up.append(reason))
+    job_id = _enqueue(runtime, "crasher", notify=False)
+    with transaction(runtime.sessions) as session:  # its fifth worker was SIGKILLed too
+        job = session.get(Job, job_id)
+        job.status, job.attempts, job.locked_by = JobStatus.running, 5, "dead-worker"
+        job.locked_until = utcnow()
+    assert runtime.job_queue.sweep() >= 1
+    job = _wait(runtime, job_id, JobStatus.failed)
+    assert ran == []
+    assert job.attempts == 5
+    assert job.error == "processing stopped 5 times (the worker died or was killed)"
+    deadline = time.monotonic() + 10
+    while not gave_up and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gave_up == [job.error]
+
+
+def test_an_upload_overtakes_another_workspaces_backlog_on_celery(scaleout_client):
+    runtime = scaleout_client.app.state.runtime
+    busy = scaleout_client.get("/api/v1/workspaces/current").json()["id"]
+    quiet = scaleout_client.post("/api/v1/workspaces", json={"name": "Quiet"}).json()["id"]
+    finished = []
+    runtime.handlers["slow"] = JobHandler(
+        lambda ctx: (time.sleep(0.1), finished.append(ctx.workspace_id)))
+    with transaction(runtime.sessions) as session:
+        for n in range(30):  # one message each, all in Redis before the upload's
+            jobs_service.enqueue(session=session, kind="slow", payload={"n": n},
+                                 workspace_id=busy, notify=runtime.notify_jobs)
+    deadline = time.monotonic() + 30
+    while not finished:
+        assert time.monotonic() < deadline, "the worker never started the backlog"
+        time.sleep(0.02)
+    with transaction(runtime.sessions) as session:
+        upload = jobs_service.enqueue(session=session, kind="slow", payload={},
+                                      workspace_id=quiet, notify=runtime.notify_jobs).id
+    job = _wait(runtime, upload, JobStatus.succeeded)
+    assert job.attempts == 1
+    # Its message queued behind 29 others, yet it ran on the next free worker.
+    assert finished.index(quiet) < 8, finished

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from casework.core.database import after_commit
 from casework.core.errors import Conflict
 from casework.core.scoping import get_scoped, scoped
+from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus
 from casework.ingest.pipeline import PROCESS_DOCUMENT
 from casework.jobs import service as jobs_service
 from casework.runtime import Runtime
 from casework.search import indexing
-from casework.storage.blobstore import derived_prefix, original_key
+from casework.storage.blobstore import original_key
 from casework.tags import service as tags_service
 from casework.tags.models import DocumentTag, Tag
 
@@ -103,8 +104,19 @@ def retry_document(*, session: Session, runtime: Runtime, workspace_id: str,
 
 def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
                     document_id: str) -> None:
-    """Remove the document, its pages and index entries; the blob once unreferenced."""
+    """Remove the document, its pages and index entries; the blob once unreferenced.
+
+    Its unfinished jobs are cancelled in the same transaction: queued ones never run, and
+    one processing it right now stops at its next stage or page boundary.
+    """
     document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    jobs_service.cancel_document_jobs(session=session, workspace_id=workspace_id,
+                                      document_ids=[document.id])
+    _delete(session=session, runtime=runtime, document=document)
+
+
+def _delete(*, session: Session, runtime: Runtime, document: Document) -> None:
+    workspace_id = document.workspace_id
     indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
                            document_id=document.id)
     sha256 = document.sha256
@@ -114,25 +126,19 @@ def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
     ).values(parent_document_id=None))
     session.delete(document)
     session.flush()
-
-    def drop_blob() -> None:
-        with runtime.read_sessions() as check:
-            still_used = check.scalar(select(func.count()).select_from(
-                scoped(Document, workspace_id).where(Document.sha256 == sha256).subquery()))
-        if not still_used:
-            runtime.blobs.delete(original_key(workspace_id, sha256))
-            runtime.blobs.delete_prefix(derived_prefix(workspace_id, sha256))
-
-    after_commit(session, drop_blob)
+    after_commit(session, lambda: document_blobs.drop_if_unreferenced(
+        runtime=runtime, workspace_id=workspace_id, sha256=sha256))
 
 
 def delete_collection_documents(*, session: Session, runtime: Runtime, workspace_id: str,
                                 collection_id: str) -> int:
     ids = list(session.scalars(select(Document.id).where(
         Document.workspace_id == workspace_id, Document.collection_id == collection_id)))
+    jobs_service.cancel_document_jobs(session=session, workspace_id=workspace_id,
+                                      document_ids=ids)
     for document_id in ids:
-        delete_document(session=session, runtime=runtime, workspace_id=workspace_id,
-                        document_id=document_id)
+        _delete(session=session, runtime=runtime, document=get_document(
+            session=session, workspace_id=workspace_id, document_id=document_id))
     return len(ids)
 
 

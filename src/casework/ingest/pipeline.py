@@ -12,6 +12,7 @@ searchable as soon as the first job commits; its vectors follow.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from casework.core.database import transaction, utcnow
 from casework.core.errors import CaseworkError
 from casework.core.scoping import scoped
 from casework.core.settings import Settings
+from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
 from casework.ingest.boilerplate import repeated_lines
 from casework.ingest.chunking import (
@@ -44,6 +46,8 @@ from casework.media import service as media_service
 from casework.runtime import Runtime
 from casework.search import indexing
 from casework.storage.blobstore import BlobStore, derived_key, original_key
+
+log = logging.getLogger(__name__)
 
 PROCESS_DOCUMENT = "process_document"
 EMBED_DOCUMENT = "embed_document"
@@ -102,27 +106,49 @@ def process_document(ctx: JobContext) -> None:
     stage = runtime.metrics.time_stage
     with local_copy(runtime.blobs, key, settings.tmp_dir) as path, \
             PageSpool(settings.tmp_dir) as spool, \
-            tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made:
+            tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made, \
+            _tidy_if_deleted(runtime, document):
         _check_original(path, document.media_type, settings)
         extracted = _extract(runtime, document, path, spool, Path(made))
+        ctx.raise_if_cancelled()  # deleted meanwhile: stop between stages
         with stage("store_previews"):
             previews = _store_previews(runtime, document, Path(made), extracted)
+        ctx.raise_if_cancelled()
         with stage("index"):
             chunks = _replace_pages(runtime, document, spool)
         if chunks is None:
             return  # deleted meanwhile; deleting took the pages written so far with it
         with stage("index"), transaction(runtime.sessions) as session:
-            attachments = _ingest_attachments(session, runtime, document, extracted,
-                                              Path(made))
             stored = session.get(Document, document_id)
             if stored is None:
-                return  # deleted meanwhile; rolling back would be equivalent
+                return  # deleted meanwhile: no attachments for a message that is gone
+            attachments = _ingest_attachments(session, runtime, document, extracted,
+                                              Path(made))
             metadata = {**extracted.metadata, **previews, "chunks": chunks}
             if extracted.ocr is not None:
                 metadata["ocr"] = extracted.ocr
             if attachments:
                 metadata["attachments"] = attachments
             _mark_ready(session, runtime, stored, extracted, spool.count, metadata)
+
+
+@contextmanager
+def _tidy_if_deleted(runtime: Runtime, document: Document) -> Iterator[None]:
+    """However the job ends: if its document was deleted meanwhile, remove the previews
+    this job wrote after the delete removed the document's files (no orphan blobs)."""
+    try:
+        yield
+    finally:
+        try:
+            with transaction(runtime.read_sessions) as session:
+                gone = not _still_there(session, document)
+            if gone:
+                document_blobs.drop_if_unreferenced(runtime=runtime,
+                                                    workspace_id=document.workspace_id,
+                                                    sha256=document.sha256)
+        except Exception:  # never hide the job's own outcome behind a tidying error
+            log.warning("could not tidy up after deleted document %s", document.id,
+                        exc_info=True)
 
 
 # --- the stages, in the order process_document runs them --------------------------------

@@ -1,11 +1,14 @@
 """The scale-out job queue: Celery on Redis carries job ids; the job table stays the truth.
 
-A Celery message only says "job 42 may be runnable". The task claims the job through the
-same `jobs.service.claim` the embedded pool uses (a lease in the database), runs the same
-handler, and records the outcome in the job table, which is what the API shows. So a
-message delivered twice, late, or after the job already ran is a harmless no-op, and a job
-whose message was lost (a worker SIGKILLed mid-job, Redis restarted) is found again by the
-sweeper that beat runs: queued-and-due or running-with-an-expired-lease jobs are re-sent.
+A Celery message only says "a job of this queue may be runnable": it is a token, sent once
+per job enqueued. The task claims the job that should run next through the same
+`jobs.service.claim_next` the embedded pool uses (fair across workspaces, a lease in the
+database), runs the same handler, and records the outcome in the job table, which is what
+the API shows. So a message delivered twice, late, or after the job already ran is a
+harmless no-op, and a job whose message was lost (a worker SIGKILLed mid-job, Redis
+restarted) is found again by the sweeper that beat runs: queued-and-due or running-with-an-
+expired-lease jobs are re-sent. Messages are not routed per workspace: the job table
+decides, so the fairness rule is one rule on both shapes (docs/architecture.md).
 
 Interactive work (extraction) and bulk work (embedding) travel on two queues, and a worker
 always takes interactive work first: kombu's Redis transport BRPOPs a worker's queues in
@@ -48,6 +51,7 @@ RUN_JOB = "casework.run_job"
 SWEEP = "casework.sweep_jobs"
 ENQUEUE_PERIODIC = "casework.enqueue_periodic"
 SWEEP_BATCH = 500
+INFINITE_PRIORITY = 1_000_000  # the open end of a queue's priority band
 REDISPATCH_AFTER = timedelta(minutes=10)
 
 
@@ -193,28 +197,48 @@ class CeleryJobQueue:
                 self._pool.start()
             return self._runtime, self._pool
 
+    def band_of(self, priority: int) -> tuple[int, int]:
+        """The priorities whose jobs travel on the queue that `priority`'s jobs use."""
+        if priority <= JobPriority.interactive:
+            return (-INFINITE_PRIORITY, JobPriority.interactive)
+        return (JobPriority.interactive + 1, INFINITE_PRIORITY)
+
     def run(self, job_id: int) -> str:
+        """Run the job that should run next on this message's queue, fairly.
+
+        The message is a token: one job of its queue may run. Which one is the job table's
+        decision (`claim_next`: abandoned jobs first, then the workspace running the fewest
+        jobs), so a workspace's backlog of messages cannot keep another workspace's upload
+        waiting behind it in Redis. A token that finds no runnable job (a duplicate, a late
+        message, a job cancelled or done) does nothing.
+        """
         runtime, pool = self.worker_side()
         settings = runtime.settings
-        with transaction(runtime.sessions) as session:
-            job = service.claim(session=session, job_id=job_id, worker_id=pool.worker_id,
-                                lease_seconds=settings.job_lease_seconds)
-            if job is None:
-                return "skipped"  # finished, not due yet, or another worker holds it
-            if job.kind not in runtime.handlers:
-                service.mark_failed_attempt(session=session, job=job, permanent=True,
-                                            error=f"no handler for job kind {job.kind!r}",
-                                            base=0, cap=0)
-                return "failed"
-            ctx = JobContext(runtime, job.id, job.kind, dict(job.payload), job.workspace_id,
-                             job.attempts, job.max_attempts)
+        with transaction(runtime.read_sessions) as session:
+            priority = session.scalar(select(Job.priority).where(Job.id == job_id))
+        if priority is None:
+            return "skipped"  # its workspace was deleted
+        while True:
+            with transaction(runtime.sessions) as session:
+                job = service.claim_next(session=session, worker_id=pool.worker_id,
+                                         lease_seconds=settings.job_lease_seconds,
+                                         kinds=list(runtime.handlers),
+                                         band=self.band_of(priority))
+                if job is None:
+                    return "skipped"  # nothing runnable: done, not due yet, or taken
+                ctx = JobContext(runtime, job.id, job.kind, dict(job.payload),
+                                 job.workspace_id, job.attempts, job.max_attempts)
+                abandoned = job.error if job.status == JobStatus.failed else None
+            if abandoned is None:
+                break
+            pool.give_up(ctx, abandoned)  # and the token runs the next job
         pool.execute(ctx)
         with transaction(runtime.read_sessions) as session:
-            after = session.get(Job, job_id)
+            after = session.get(Job, ctx.job_id)
             if after is not None and after.status == JobStatus.queued:
                 # A failed attempt was requeued with the job table's backoff: send it again
                 # for then. If this message is lost, the sweeper finds the job.
-                self.send(job_id, priority=after.priority, run_after=after.run_after)
+                self.send(ctx.job_id, priority=after.priority, run_after=after.run_after)
                 return "retry"
         return "done"
 

@@ -6,12 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from casework.core.database import transaction
+from casework.jobs import service
+
+# Handlers raise these; they live beside the classification that reads them (failures.py).
+from casework.jobs.failures import JobCancelled, PermanentJobError
+
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
-
-class PermanentJobError(Exception):
-    """A failure that retrying cannot fix (unreadable file, unsupported content)."""
+__all__ = ["JobCancelled", "JobContext", "JobHandler", "PermanentJobError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +29,23 @@ class JobContext:
     max_attempts: int
 
     def report_progress(self, fraction: float) -> None:
-        from casework.core.database import transaction
-        from casework.jobs import service
+        """Record progress; a job that was cancelled meanwhile stops here (JobCancelled).
 
+        Long handlers report progress at their page or batch boundaries anyway, so this is
+        where they learn that their work is no longer wanted.
+        """
         with transaction(self.runtime.sessions) as session:
-            service.set_progress(session=session, job_id=self.job_id, progress=fraction)
+            running = service.set_progress(session=session, job_id=self.job_id,
+                                           progress=fraction)
+        if not running:
+            raise JobCancelled(f"job {self.job_id} was cancelled")
+
+    def raise_if_cancelled(self) -> None:
+        """Stop between stages when the job was cancelled (JobCancelled); else nothing."""
+        with transaction(self.runtime.read_sessions) as session:
+            cancelled = service.is_cancelled(session=session, job_id=self.job_id)
+        if cancelled:
+            raise JobCancelled(f"job {self.job_id} was cancelled")
 
 
 @dataclass(frozen=True, slots=True)

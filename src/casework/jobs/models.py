@@ -15,6 +15,7 @@ class JobStatus(StrEnum):
     running = "running"
     succeeded = "succeeded"
     failed = "failed"
+    cancelled = "cancelled"  # its document was deleted: dropped if queued, stopped if running
 
 
 class JobPriority:

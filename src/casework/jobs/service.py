@@ -2,8 +2,9 @@
 
 A claimed job holds a lease (`locked_until`) that its worker renews while it runs. If the
 process dies (even by SIGKILL), the lease runs out and another worker - or the same one
-after a restart - claims the job again. Handlers are idempotent, so a rerun loses and
-duplicates nothing.
+after a restart - claims the job again, as one more attempt: after `max_attempts` the job
+fails instead. Handlers are idempotent, so a rerun loses and duplicates nothing. Which job
+runs next is decided here, fairly across workspaces, for both the embedded pool and Celery.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from casework.core.database import after_commit, utcnow
+from casework.core.scoping import get_scoped
+from casework.jobs import failures
 from casework.jobs.models import Job, JobPriority, JobStatus
+
+CANCEL_BATCH = 500  # document ids per statement: well under every database's parameter cap
 
 
 def enqueue(
@@ -47,50 +52,96 @@ def enqueue(
 
 def _take(session: Session, job: Job, *, worker_id: str, lease_seconds: float,
           now: datetime) -> Job:
-    """Mark a job as ours for `lease_seconds`; each claim counts as an attempt."""
-    job.status = JobStatus.running
-    job.attempts += 1
+    """Mark a job as ours for `lease_seconds`; each claim counts as an attempt.
+
+    A job found running with an expired lease was abandoned: its worker died (a file that
+    crashes the process, an OOM kill). That counted as an attempt when it was claimed, so
+    once `max_attempts` are used up the job is failed here instead of being run again: a
+    file that kills the server would otherwise kill it again after every restart. The
+    caller sees `status == failed` and runs the handler's `on_failure`.
+    """
     job.locked_by = worker_id
-    job.locked_until = now + timedelta(seconds=lease_seconds)
     job.started_at = now
+    if job.status == JobStatus.running and job.attempts >= job.max_attempts:
+        job.status = JobStatus.failed
+        job.error = failures.abandoned(job.attempts)
+        job.locked_until = None
+        job.finished_at = now
+    else:
+        job.status = JobStatus.running
+        job.attempts += 1
+        job.locked_until = now + timedelta(seconds=lease_seconds)
     session.flush()
     return job
 
 
 def claim_next(
-    *, session: Session, worker_id: str, lease_seconds: float, kinds: list[str] | None = None
+    *, session: Session, worker_id: str, lease_seconds: float, kinds: list[str] | None = None,
+    band: tuple[int, int] | None = None,
 ) -> Job | None:
-    """Take the most urgent runnable job (queued and due, or running with a dead lease)."""
+    """Take the job that should run next, fairly across workspaces.
+
+    First a job whose worker died (its lease ran out), so nothing is stuck behind new work.
+    Then, among queued jobs that are due, the most urgent priority; within it the workspace
+    running the fewest jobs right now; within that workspace its oldest job. A workspace
+    with a backlog of thousands therefore gets no more than its share of the workers while
+    another workspace has work waiting: the other's upload runs on the next free worker.
+    `band` (lowest, highest priority) limits the claim to one Celery queue's jobs.
+    """
     now = utcnow()
-    runnable = or_(
-        and_(Job.status == JobStatus.queued, Job.run_after <= now),
-        and_(Job.status == JobStatus.running, Job.locked_until < now),
-    )
-    query = select(Job).where(runnable).order_by(Job.priority, Job.id).limit(1)
-    if kinds:
-        query = query.where(Job.kind.in_(kinds))
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    job = session.scalars(query).first()
+    job = _abandoned(session, now=now, kinds=kinds, band=band)
+    if job is None:
+        job = _fairest_due(session, now=now, kinds=kinds, band=band)
     if job is None:
         return None
     return _take(session, job, worker_id=worker_id, lease_seconds=lease_seconds, now=now)
 
 
-def claim(*, session: Session, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
-    """Take one named job if it is runnable (used by queue engines that deliver ids)."""
-    now = utcnow()
-    query = select(Job).where(Job.id == job_id)
+def _filters(kinds: list[str] | None, band: tuple[int, int] | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if kinds:
+        conditions.append(Job.kind.in_(kinds))
+    if band is not None:
+        conditions.append(Job.priority.between(*band))
+    return conditions
+
+
+def _locked(session: Session, query: Select[tuple[Job]]) -> Select[tuple[Job]]:
+    """Concurrent claimers on PostgreSQL skip each other's rows instead of waiting."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    job = session.scalars(query).first()
-    if job is None or job.status in (JobStatus.succeeded, JobStatus.failed):
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def _abandoned(session: Session, *, now: datetime, kinds: list[str] | None,
+               band: tuple[int, int] | None) -> Job | None:
+    query = select(Job).where(Job.status == JobStatus.running, Job.locked_until < now,
+                              *_filters(kinds, band)).order_by(Job.priority, Job.id).limit(1)
+    return session.scalars(_locked(session, query)).first()
+
+
+def _fairest_due(session: Session, *, now: datetime, kinds: list[str] | None,
+                 band: tuple[int, int] | None) -> Job | None:
+    due = and_(Job.status == JobStatus.queued, Job.run_after <= now, *_filters(kinds, band))
+    priority = session.scalar(select(func.min(Job.priority)).where(due))
+    if priority is None:
         return None
-    if job.status == JobStatus.running and job.locked_until and job.locked_until >= now:
-        return None  # someone else holds a live lease
-    if job.status == JobStatus.queued and job.run_after > now:
-        return None  # a retry waiting out its backoff; it is sent again when due
-    return _take(session, job, worker_id=worker_id, lease_seconds=lease_seconds, now=now)
+    waiting = session.execute(
+        select(Job.workspace_id, func.min(Job.id)).where(due, Job.priority == priority)
+        .group_by(Job.workspace_id)).all()
+    running = dict(session.execute(
+        select(Job.workspace_id, func.count()).where(
+            Job.status == JobStatus.running, Job.locked_until >= now)
+        .group_by(Job.workspace_id)).all())
+    for workspace_id, _oldest in sorted(
+            waiting, key=lambda row: (running.get(row[0], 0), row[1])):
+        same_workspace = (Job.workspace_id.is_(None) if workspace_id is None
+                          else Job.workspace_id == workspace_id)
+        job = session.scalars(_locked(session, select(Job).where(
+            due, Job.priority == priority, same_workspace).order_by(Job.id).limit(1))).first()
+        if job is not None:
+            return job
+    return None
 
 
 def renew_lease(*, session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
@@ -103,14 +154,46 @@ def renew_lease(*, session: Session, job_id: int, worker_id: str, lease_seconds:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def set_progress(*, session: Session, job_id: int, progress: float) -> None:
-    session.execute(update(Job).where(Job.id == job_id).values(progress=min(max(progress, 0), 1)))
+def set_progress(*, session: Session, job_id: int, progress: float) -> bool:
+    """Record a running job's progress; False if it is no longer running (cancelled)."""
+    result = session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
+                             .values(progress=min(max(progress, 0), 1)))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def is_cancelled(*, session: Session, job_id: int) -> bool:
+    """Whether a running job should stop: cancelled, or its row deleted with its workspace."""
+    status = session.scalar(select(Job.status).where(Job.id == job_id))
+    return status is None or status == JobStatus.cancelled
+
+
+def cancel_document_jobs(*, session: Session, workspace_id: str,
+                         document_ids: list[str]) -> int:
+    """Cancel the unfinished jobs of documents being deleted, in the caller's transaction.
+
+    Queued jobs are never claimed again; a running one stops at its next stage or page
+    boundary (`JobContext.raise_if_cancelled`, `report_progress`), and its lease can no
+    longer be renewed nor its success recorded. Returns how many jobs were cancelled.
+    """
+    cancelled = 0
+    for start in range(0, len(document_ids), CANCEL_BATCH):
+        batch = document_ids[start:start + CANCEL_BATCH]
+        result = session.execute(
+            update(Job).where(
+                Job.workspace_id == workspace_id,
+                Job.status.in_([JobStatus.queued, JobStatus.running]),
+                Job.payload["document_id"].as_string().in_(batch))
+            .values(status=JobStatus.cancelled, error=failures.CANCELLED,
+                    locked_until=None, finished_at=utcnow())
+            .execution_options(synchronize_session=False))
+        cancelled += result.rowcount or 0  # type: ignore[attr-defined]
+    return cancelled
 
 
 def mark_succeeded(*, session: Session, job_id: int, worker_id: str) -> None:
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id)
+        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.running)
         .values(status=JobStatus.succeeded, progress=1.0, error=None, locked_by=None,
                 locked_until=None, finished_at=utcnow())
     )
@@ -127,6 +210,8 @@ def mark_failed_attempt(
 ) -> bool:
     """Record a failed attempt; requeue with backoff or fail for good. True if final."""
     final = permanent or job.attempts >= job.max_attempts
+    if final and not permanent:
+        error = f"{error}; gave up after {job.attempts} attempts"
     job.error = error[:4000]
     job.locked_by = None
     job.locked_until = None
@@ -143,8 +228,6 @@ def mark_failed_attempt(
 
 
 def count_by_status(*, session: Session) -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
     return {str(status): count for status, count in rows}
 
@@ -158,6 +241,4 @@ def list_jobs(*, session: Session, workspace_id: str, status: JobStatus | None, 
 
 
 def get_job(*, session: Session, workspace_id: str, job_id: int) -> Job:
-    from casework.core.scoping import get_scoped
-
     return get_scoped(session, Job, workspace_id, job_id, noun="job")  # type: ignore[type-var]

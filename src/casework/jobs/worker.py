@@ -14,14 +14,14 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
-from casework.jobs import heartbeats, schedule, service
-from casework.jobs.handlers import JobContext, JobHandler, PermanentJobError
+from casework.jobs import failures, heartbeats, schedule, service
+from casework.jobs.handlers import JobCancelled, JobContext, JobHandler
+from casework.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
@@ -60,13 +60,6 @@ class WorkerLock:
             self.release()
             return False
         return True
-
-
-def describe_error(exc: BaseException, *, roots: Iterable[Path | str] = ()) -> str:
-    """A readable one-line reason for users, without server paths (it is shown on the
-    document and the job); the traceback, paths included, goes to the log only."""
-    message = redact_paths(str(exc).strip(), roots=roots) or exc.__class__.__name__
-    return message if isinstance(exc, PermanentJobError) else f"{exc.__class__.__name__}: {message}"
 
 
 class WorkerPool:
@@ -143,8 +136,20 @@ class WorkerPool:
                 return False
             ctx = JobContext(self.runtime, job.id, job.kind, dict(job.payload),
                              job.workspace_id, job.attempts, job.max_attempts)
-        self.execute(ctx)
+            abandoned = job.error if job.status == JobStatus.failed else None
+        if abandoned is not None:
+            self.give_up(ctx, abandoned)
+        else:
+            self.execute(ctx)
         return True
+
+    def give_up(self, ctx: JobContext, reason: str) -> None:
+        """A job whose attempts all died with their worker: failed at claim (`_take`); the
+        handler records it (the document says why) without running the work again."""
+        log.warning("job %s (%s) given up: %s", ctx.job_id, ctx.kind, reason)
+        handler = self.runtime.handlers.get(ctx.kind)
+        if handler is not None and handler.on_failure is not None:
+            handler.on_failure(ctx, reason)
 
     def execute(self, ctx: JobContext) -> None:
         handler: JobHandler = self.runtime.handlers[ctx.kind]
@@ -155,20 +160,27 @@ class WorkerPool:
             self._running.add(ctx.job_id)
         try:
             handler.run(ctx)
-        except Exception as exc:
+        except JobCancelled:
+            log.info("job %s (%s) stopped: it was cancelled", ctx.job_id, ctx.kind)
+        except Exception as exc:  # MemoryError and RecursionError too: failures.py
             log.warning("job %s (%s) attempt %s failed:\n%s", ctx.job_id, ctx.kind,
                         ctx.attempt, traceback.format_exc())
-            reason = describe_error(exc, roots=data_roots(settings.data_dir))
+            failure = failures.classify(exc)
+            # Shown on the document and the job: no server paths (the log keeps them).
+            shown = redact_paths(failure.reason, roots=data_roots(settings.data_dir))
             with transaction(self.runtime.sessions) as session:
-                from casework.jobs.models import Job
-
                 job = session.get(Job, ctx.job_id)
-                final = job is not None and service.mark_failed_attempt(
-                    session=session, job=job, error=reason,
-                    permanent=isinstance(exc, PermanentJobError),
-                    base=settings.job_retry_base_seconds, cap=settings.job_retry_max_seconds)
+                # Only a job still ours is recorded: not one cancelled meanwhile.
+                final = (job is not None and job.status == JobStatus.running
+                         and job.locked_by == self.worker_id
+                         and service.mark_failed_attempt(
+                             session=session, job=job, error=shown,
+                             permanent=not failure.transient,
+                             base=settings.job_retry_base_seconds,
+                             cap=settings.job_retry_max_seconds))
+                reason = job.error if final and job is not None else shown
             if final and handler.on_failure is not None:
-                handler.on_failure(ctx, reason)
+                handler.on_failure(ctx, reason or shown)
         else:
             with transaction(self.runtime.sessions) as session:
                 service.mark_succeeded(session=session, job_id=ctx.job_id,

@@ -1,0 +1,123 @@
+"""Which job failures are worth retrying, and what to tell the user: the one place that says.
+
+A failure is either transient - the database was busy, storage or Redis did not answer,
+the disk was full, the worker died - and the job is retried with backoff up to its
+`max_attempts`, or permanent - the file itself cannot be read (a damaged PDF or zip, XML
+built to exhaust memory, nesting that overflows the stack, a file that needs more memory
+than the server has) - and the job fails at once: retrying a bad file only repeats the
+damage five times. Anything not known to be transient is permanent, so an unexpected parser
+exception is never retried forever; the user sees a sentence, the traceback goes to the log.
+The embedded worker and the Celery tasks both call `classify` (through `WorkerPool.execute`).
+"""
+
+from __future__ import annotations
+
+import errno
+import xml.etree.ElementTree as ElementTree
+import zipfile
+from dataclasses import dataclass
+from xml.parsers.expat import ExpatError
+
+import botocore.exceptions
+import pypdfium2 as pdfium
+import redis.exceptions
+import sqlalchemy.exc
+from defusedxml import DefusedXmlException
+from lxml import etree
+
+from casework.storage.blobstore import BlobNotFound
+
+# Retrying these can succeed: the fault is in a service or the machine, not the file.
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,  # "database is locked", a connection dropped
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection in time
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    botocore.exceptions.ConnectionError,  # S3 endpoint unreachable, connection reset
+    botocore.exceptions.HTTPClientError,
+    ConnectionError,
+    TimeoutError,
+)
+_TRANSIENT_S3_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout",
+                       "Throttling", "ThrottlingException", "503", "500"}
+_TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EMFILE, errno.ENFILE,
+                     errno.EDQUOT}
+
+_XML_REFUSED = (DefusedXmlException, etree.XMLSyntaxError, ElementTree.ParseError, ExpatError)
+
+
+
+class PermanentJobError(Exception):
+    """A failure that retrying cannot fix (unreadable file, unsupported content)."""
+
+
+class JobCancelled(Exception):
+    """The job was cancelled while it ran (its document deleted): stop, record nothing."""
+
+
+ABANDONED = "processing stopped {attempts} times (the worker died or was killed)"
+CANCELLED = "cancelled: the document was deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What happened, as the user reads it, and whether another attempt may succeed."""
+
+    reason: str
+    transient: bool
+
+
+def classify(exc: BaseException) -> Failure:
+    """The user-facing reason for `exc` and whether the job should be retried."""
+    if isinstance(exc, PermanentJobError):
+        return Failure(_message(exc), transient=False)
+    if isinstance(exc, JobCancelled):
+        return Failure(CANCELLED, transient=False)
+    if _is_transient(exc):
+        return Failure(f"{_message(exc)} ({exc.__class__.__name__})", transient=True)
+    return Failure(_permanent_reason(exc), transient=False)
+
+
+def abandoned(attempts: int) -> str:
+    """Why a job whose every attempt was killed is given up (its lease kept running out)."""
+    return ABANDONED.format(attempts=attempts)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT):
+        return True
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.get("Code") in _TRANSIENT_S3_CODES or status >= 500
+    if isinstance(exc, FileNotFoundError | BlobNotFound):
+        return False  # the original is gone: waiting will not bring it back
+    # An I/O error without an errno ("disk full" raised by hand) is the machine's, not the
+    # file's: parsers turn what a file does to them into ParseError or their own types.
+    return type(exc) is OSError or (isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS)
+
+
+def _permanent_reason(exc: BaseException) -> str:
+    """A sentence about the file, never a Python exception text alone."""
+    if isinstance(exc, MemoryError):
+        return "the file needs more memory to read than this server allows"
+    if isinstance(exc, RecursionError):
+        return "the file is nested too deeply to read (damaged, or built to crash readers)"
+    if isinstance(exc, zipfile.BadZipFile):
+        return "the file is damaged: it is not a readable zip container (as Office files are)"
+    if isinstance(exc, pdfium.PdfiumError):
+        return f"the PDF is damaged or cannot be read ({_message(exc)})"
+    if isinstance(exc, _XML_REFUSED):
+        return ("the file's XML was refused: it is damaged, or built to exhaust memory "
+                "(entity expansion)")
+    if isinstance(exc, BlobNotFound | FileNotFoundError):
+        return "the original file is missing from storage"
+    if isinstance(exc, UnicodeError):
+        return "the file's text could not be decoded"
+    return (f"casework could not process this file ({exc.__class__.__name__}); "
+            "the details are in the server log")
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).strip()[:1000] or exc.__class__.__name__
