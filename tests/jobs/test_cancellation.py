@@ -79,6 +79,7 @@ def test_deleting_a_document_stops_its_running_job_at_the_next_stage(
     assert job["status"] == "cancelled"  # not "succeeded" over a deleted document
     assert stages_after_parse == []  # stopped at the boundary after parsing
     assert client.get(f"/api/v1/documents/{doc_id}").status_code == 404
+    assert (data_dir / "blobs").is_dir()
     assert _blob_files(data_dir) == []  # the original went with the document
 
 

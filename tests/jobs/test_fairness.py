@@ -3,13 +3,17 @@ oldest job of the workspace running the fewest jobs (within the most urgent prio
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from casework.core.database import transaction
 from casework.jobs import service as jobs_service
-from casework.jobs.models import JobPriority
+from casework.jobs.handlers import JobHandler
+from casework.jobs.models import Job, JobPriority, JobStatus
 from tests.conftest import test_settings
 
 
@@ -64,3 +68,61 @@ def test_priority_still_comes_before_fairness(two_workspaces):
     [later] = _enqueue(runtime, busy, 1)
     assert _claim(runtime) == (later, busy)
     assert interactive != later
+
+
+def test_an_upload_starts_while_every_worker_runs_another_workspaces_long_job(
+        tmp_path, database_url, make_client):
+    """The fair-share thread: the quiet workspace's job does not wait for a running one."""
+    client = make_client(test_settings(tmp_path / "data", database_url, worker_threads=1,
+                                       worker_fair_share_threads=1))
+    runtime = client.app.state.runtime
+    busy = client.get("/api/v1/workspaces/current").json()["id"]
+    quiet = client.post("/api/v1/workspaces", json={"name": "Quiet Team"}).json()["id"]
+    release, started, done = threading.Event(), threading.Event(), []
+
+    def long_job(ctx):
+        started.set()
+        assert release.wait(30)
+
+    runtime.handlers["long"] = JobHandler(long_job)
+    runtime.handlers["quick"] = JobHandler(lambda ctx: done.append(ctx.workspace_id))
+    try:
+        with transaction(runtime.sessions) as session:
+            for n in range(3):  # a backlog of long jobs; the regular thread takes the first
+                jobs_service.enqueue(session=session, kind="long", payload={"n": n},
+                                     workspace_id=busy, notify=runtime.notify_jobs)
+        assert started.wait(30)
+        with transaction(runtime.sessions) as session:
+            quick = jobs_service.enqueue(session=session, kind="quick", payload={},
+                                         workspace_id=quiet, notify=runtime.notify_jobs).id
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with transaction(runtime.read_sessions) as session:
+                if session.get(Job, quick).status == JobStatus.succeeded:
+                    break
+            time.sleep(0.02)
+        assert done == [quiet]  # while the busy workspace's job still runs
+        with transaction(runtime.read_sessions) as session:
+            running = session.scalars(select(Job.workspace_id).where(
+                Job.status == JobStatus.running)).all()
+        assert running == [busy]  # the fair-share thread took none of the backlog
+    finally:
+        release.set()
+
+
+@pytest.mark.postgres
+def test_concurrent_claims_on_postgresql_take_different_jobs(tmp_path, postgres_url, make_client):
+    """Two workers claim at the same moment: the second skips the row the first holds and
+    takes the next job of that workspace (it used to find nothing, and its Celery token was
+    spent: the job waited for the sweeper)."""
+    client = make_client(test_settings(tmp_path / "data", postgres_url, worker_threads=0))
+    runtime = client.app.state.runtime
+    workspace = client.get("/api/v1/workspaces/current").json()["id"]
+    first_job, second_job = _enqueue(runtime, workspace, 2)
+    with runtime.sessions() as first, runtime.sessions() as second:
+        taken = jobs_service.claim_next(session=first, worker_id="a", lease_seconds=60)
+        other = jobs_service.claim_next(session=second, worker_id="b", lease_seconds=60)
+        assert taken is not None and taken.id == first_job  # locked, not yet committed
+        assert other is not None and other.id == second_job
+        first.rollback()
+        second.rollback()

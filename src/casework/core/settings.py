@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     job_retry_max_seconds: Annotated[float, Field(ge=0)] = 300.0
     job_lease_seconds: Annotated[float, Field(gt=0)] = 60.0
     job_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
+    worker_fair_share_threads: Annotated[int, Field(ge=0, le=8)] = Field(
+        default=1, description="Extra embedded worker threads that only start interactive "
+        "jobs of workspaces running nothing: another workspace's upload starts at once "
+        "instead of waiting for a backlog's running job to end (docs/security.md, Jobs). "
+        "0: none; only with WORKER_THREADS > 0.")
 
     # Text processing and embeddings.
     # Passages are measured in the embedding model's tokens, [CLS]/[SEP] included, so every

@@ -28,7 +28,9 @@ class JobPriority:
 class Job(Base):
     __tablename__ = "job"
     __table_args__ = (Index("ix_job_claim", "status", "priority", "run_after"),
-                      Index("ix_job_lease", "status", "locked_until"))
+                      Index("ix_job_lease", "status", "locked_until"),
+                      # The fair claim: workspaces with queued work, and each one's oldest.
+                      Index("ix_job_fair_claim", "status", "priority", "workspace_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str | None] = mapped_column(

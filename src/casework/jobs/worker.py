@@ -21,12 +21,14 @@ from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import failures, heartbeats, schedule, service
 from casework.jobs.handlers import JobCancelled, JobContext, JobHandler
-from casework.jobs.models import Job, JobStatus
+from casework.jobs.models import Job, JobPriority, JobStatus
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+INTERACTIVE = (-1_000_000, JobPriority.interactive)  # the priorities fair-share threads run
 
 
 class WorkerLock:
@@ -85,6 +87,14 @@ class WorkerPool:
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+        # Fair-share threads take only interactive work of workspaces running nothing, so
+        # another workspace's upload starts at once, not after a backlog's running job.
+        lanes = self.runtime.settings.worker_fair_share_threads if self.threads else 0
+        for index in range(lanes):
+            thread = threading.Thread(target=self._loop, args=(True,), daemon=True,
+                                      name=f"casework-fair-share-{index}")
+            thread.start()
+            self._threads.append(thread)
         heartbeat = threading.Thread(target=self._heartbeat, name="casework-heartbeat",
                                      daemon=True)
         heartbeat.start()
@@ -108,16 +118,23 @@ class WorkerPool:
     def notify(self, _job_id: int | None = None) -> None:
         self._wake.set()
 
+    def _regular_threads_busy(self) -> bool:
+        with self._running_lock:
+            return len(self._running) >= self.threads
+
     def idle(self) -> bool:
         with self._running_lock:
             return not self._running
 
     # --- the loop ----------------------------------------------------------------------
-    def _loop(self) -> None:
+    def _loop(self, fair_share: bool = False) -> None:
         settings = self.runtime.settings
         while not self._stop.is_set():
             try:
-                ran = self.run_one()
+                # A fair-share thread steps in only when every regular thread is busy:
+                # otherwise a free one takes the next job by the same fair rule.
+                ran = (not fair_share or self._regular_threads_busy()) and self.run_one(
+                    fair_share=fair_share)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("worker loop error")
                 ran = False
@@ -125,13 +142,18 @@ class WorkerPool:
                 self._wake.wait(settings.job_poll_seconds)
                 self._wake.clear()
 
-    def run_one(self) -> bool:
-        """Claim and run one job; False when nothing was runnable."""
+    def run_one(self, *, fair_share: bool = False) -> bool:
+        """Claim and run one job; False when nothing was runnable.
+
+        `fair_share`: only an interactive job of a workspace that runs nothing right now.
+        """
         settings = self.runtime.settings
         with transaction(self.runtime.sessions) as session:
             job = service.claim_next(session=session, worker_id=self.worker_id,
                                      lease_seconds=settings.job_lease_seconds,
-                                     kinds=list(self.runtime.handlers))
+                                     kinds=list(self.runtime.handlers),
+                                     band=INTERACTIVE if fair_share else None,
+                                     idle_workspaces_only=fair_share)
             if job is None:
                 return False
             ctx = JobContext(self.runtime, job.id, job.kind, dict(job.payload),
