@@ -191,3 +191,18 @@ def test_an_upload_overtakes_another_workspaces_backlog_on_celery(scaleout_clien
     assert job.attempts == 1
     # Its message queued behind 29 others, yet it ran on the next free worker.
     assert finished.index(quiet) < 8, finished
+
+
+def test_a_message_lost_with_a_killed_worker_is_sent_again_at_once(scaleout_client):
+    """The dead worker had the message reserved: Redis returns it only after the visibility
+    timeout (an hour), and the job's sent-marker says it is on its way. The queue is empty,
+    so the sweeper sends it again anyway."""
+    runtime = scaleout_client.app.state.runtime
+    calls = []
+    runtime.handlers["orphan"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
+    job_id = _enqueue(runtime, "orphan", notify=False)
+    queue = runtime.job_queue
+    queue.redis.set(queue._sent_key(job_id), "1", ex=600)  # sent, then lost with its worker
+    assert queue.sweep() >= 1
+    assert _wait(runtime, job_id, JobStatus.succeeded).attempts == 1
+    assert calls == [job_id]

@@ -264,7 +264,8 @@ class CeleryJobQueue:
         return job_id
 
     def sweep(self) -> int:
-        """Re-send jobs nobody is running: due and not sent lately, or with a dead lease."""
+        """Re-send jobs nobody is running: due and not sent lately (or whose queue holds no
+        message at all), or with a dead lease."""
         runtime, _pool = self.worker_side()
         now = utcnow()
         with transaction(runtime.read_sessions) as session:
@@ -274,14 +275,30 @@ class CeleryJobQueue:
                     and_(Job.status == JobStatus.running, Job.locked_until < now),
                 )).order_by(Job.priority, Job.id).limit(SWEEP_BATCH)).all()
         sent = 0
+        waiting = {name: self._waiting_messages(name) for name in (self.interactive, self.bulk)}
         for job_id, priority, status in rows:
-            if status == JobStatus.queued and self.redis.exists(self._sent_key(job_id)):
+            if (status == JobStatus.queued and waiting[self.queue_for(priority)]
+                    and self.redis.exists(self._sent_key(job_id))):
                 continue  # its message is still on its way (or waiting in a backlog)
             self.send(job_id, priority=priority)
             sent += 1
         if sent:
             log.info("sweeper re-sent %s jobs", sent)
         return sent
+
+    def _waiting_messages(self, queue: str) -> int:
+        """Messages waiting in `queue` (kombu keeps a queue as a Redis list of its name).
+
+        Messages are tokens, so a job due with none waiting has lost its token: a worker
+        SIGKILLed while holding it (its unacknowledged messages come back only after the
+        visibility timeout, an hour). The sweeper then sends one again at once; a token
+        too many finds nothing to run.
+        """
+        try:
+            return int(self.redis.llen(queue))
+        except Exception:
+            log.warning("could not read the length of %s", queue, exc_info=True)
+            return 1  # unknown: trust the sent-markers, as before
 
     def close(self) -> None:
         if self._pool is not None:
