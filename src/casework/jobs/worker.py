@@ -118,7 +118,7 @@ class WorkerPool:
     def notify(self, _job_id: int | None = None) -> None:
         self._wake.set()
 
-    def _regular_threads_busy(self) -> bool:
+    def _slots_taken(self) -> bool:
         with self._running_lock:
             return len(self._running) >= self.threads
 
@@ -131,9 +131,11 @@ class WorkerPool:
         settings = self.runtime.settings
         while not self._stop.is_set():
             try:
-                # A fair-share thread steps in only when every regular thread is busy:
-                # otherwise a free one takes the next job by the same fair rule.
-                ran = (not fair_share or self._regular_threads_busy()) and self.run_one(
+                # A fair-share thread steps in only when every slot is taken (otherwise a
+                # free regular thread takes the next job by the same fair rule) and borrows
+                # a slot: the next regular thread to finish waits until it is given back, so
+                # the quiet workspace's job shares the cores with one job less.
+                ran = (fair_share == self._slots_taken()) and self.run_one(
                     fair_share=fair_share)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("worker loop error")
@@ -163,6 +165,8 @@ class WorkerPool:
             self.give_up(ctx, abandoned)
         else:
             self.execute(ctx)
+        if fair_share:
+            self._wake.set()  # the borrowed slot is free again
         return True
 
     def give_up(self, ctx: JobContext, reason: str) -> None:
