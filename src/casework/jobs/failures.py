@@ -22,8 +22,7 @@ import botocore.exceptions
 import pypdfium2 as pdfium
 import redis.exceptions
 import sqlalchemy.exc
-from defusedxml import DefusedXmlException
-from lxml import etree
+from lxml import etree  # python-docx's and python-pptx's parser
 
 from casework.storage.blobstore import BlobNotFound
 
@@ -44,7 +43,10 @@ _TRANSIENT_S3_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "Reque
 _TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EMFILE, errno.ENFILE,
                      errno.EDQUOT}
 
-_XML_REFUSED = (DefusedXmlException, etree.XMLSyntaxError, ElementTree.ParseError, ExpatError)
+_XML_REFUSED = (etree.XMLSyntaxError, ElementTree.ParseError, ExpatError)
+# openpyxl reads through defusedxml when it is installed (it is optional): its refusals of
+# entity expansion are recognised by their module, so casework need not depend on it.
+_DEFUSEDXML = "defusedxml"
 
 
 
@@ -108,7 +110,7 @@ def _permanent_reason(exc: BaseException) -> str:
         return "the file is damaged: it is not a readable zip container (as Office files are)"
     if isinstance(exc, pdfium.PdfiumError):
         return f"the PDF is damaged or cannot be read ({_message(exc)})"
-    if isinstance(exc, _XML_REFUSED):
+    if isinstance(exc, _XML_REFUSED) or type(exc).__module__.startswith(_DEFUSEDXML):
         return ("the file's XML was refused: it is damaged, or built to exhaust memory "
                 "(entity expansion)")
     if isinstance(exc, BlobNotFound | FileNotFoundError):
