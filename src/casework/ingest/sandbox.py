@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 import casework
 from casework.core.settings import Settings
+from casework.jobs.failures import TransientJobError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class SandboxFailure(Exception):
         self.stage_seconds: dict[str, float] = {}  # how far it got, for the metrics
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(TransientJobError):
     """No parser process could take the work (shutting down, or one would not start).
 
     Not the document's fault: the job layer retries it like any other transient error.

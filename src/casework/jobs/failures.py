@@ -54,6 +54,11 @@ class PermanentJobError(Exception):
     """A failure that retrying cannot fix (unreadable file, unsupported content)."""
 
 
+class TransientJobError(Exception):
+    """A failure of the machine, not of the file, that our own code detects (no parser
+    process could start, the server is shutting down): retried with backoff."""
+
+
 class JobCancelled(Exception):
     """The job was cancelled while it ran (its document deleted): stop, record nothing."""
 
@@ -87,7 +92,7 @@ def abandoned(attempts: int) -> str:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, _TRANSIENT):
+    if isinstance(exc, (TransientJobError, *_TRANSIENT)):
         return True
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})

@@ -10,12 +10,13 @@ from casework.core.database import transaction
 from casework.jobs import service
 
 # Handlers raise these; they live beside the classification that reads them (failures.py).
-from casework.jobs.failures import JobCancelled, PermanentJobError
+from casework.jobs.failures import JobCancelled, PermanentJobError, TransientJobError
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
-__all__ = ["JobCancelled", "JobContext", "JobHandler", "PermanentJobError"]
+__all__ = ["JobCancelled", "JobContext", "JobHandler", "PermanentJobError",
+           "TransientJobError"]
 
 
 @dataclass(frozen=True, slots=True)
