@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from casework.core.database import transaction
-from casework.ingest.parsers.text import TextParser
+from casework.ingest.sandbox import SandboxPool
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobHandler
 from casework.jobs.models import Job, JobStatus
@@ -51,20 +51,20 @@ def test_deleting_a_queued_document_drops_its_job(tmp_path, database_url, make_c
 def test_deleting_a_document_stops_its_running_job_at_the_next_stage(
         tmp_path, database_url, make_client, monkeypatch):
     parsing, release = threading.Event(), threading.Event()
-    original = TextParser.parse
+    original = SandboxPool.extract
     stages_after_parse = []
 
-    def slow_parse(self, path):
+    def slow_extract(self, **kwargs):
         parsing.set()
         assert release.wait(30)
-        return original(self, path)
+        return original(self, **kwargs)
 
-    monkeypatch.setattr(TextParser, "parse", slow_parse)
+    monkeypatch.setattr(SandboxPool, "extract", slow_extract)
     import casework.ingest.pipeline as pipeline
 
-    real_extract = pipeline._extract_pages
-    monkeypatch.setattr(pipeline, "_extract_pages", lambda *a: (
-        stages_after_parse.append("extract"), real_extract(*a))[1])
+    real_store = pipeline._store_previews
+    monkeypatch.setattr(pipeline, "_store_previews", lambda *a: (
+        stages_after_parse.append("store_previews"), real_store(*a))[1])
     data_dir = tmp_path / "data"
     client = make_client(test_settings(data_dir, database_url, worker_threads=1))
     collection = create_collection(client)

@@ -13,7 +13,7 @@ from defusedxml import EntitiesForbidden
 from sqlalchemy.exc import OperationalError
 
 from casework.core.database import transaction
-from casework.ingest.parsers.text import TextParser
+from casework.ingest.sandbox import SandboxPool
 from casework.jobs import service as jobs_service
 from casework.jobs.models import Job, JobStatus
 from casework.jobs.worker import WorkerPool
@@ -87,10 +87,12 @@ def test_a_worker_that_died_fewer_times_gets_another_attempt(idle_client):
 ], ids=["pdfium", "badzip", "recursion", "memory", "xml-entities", "unknown"])
 def test_a_file_that_cannot_be_read_fails_at_once_with_a_readable_reason(
         tmp_path, database_url, make_client, monkeypatch, error, reason):
-    def unreadable(self, path):
+    # The job layer's side: a reader's exception reaching the worker (the parser process
+    # describes the same exceptions with the same words: tests/ingest/test_hostile_files.py).
+    def unreadable(self, **_):
         raise error
 
-    monkeypatch.setattr(TextParser, "parse", unreadable)
+    monkeypatch.setattr(SandboxPool, "extract", unreadable)
     client = make_client(test_settings(tmp_path / "data", database_url))
     collection = create_collection(client)
     doc_id = upload(client, collection["id"], ("bad.txt", b"looks fine, reads badly"))[0][
@@ -105,16 +107,16 @@ def test_a_file_that_cannot_be_read_fails_at_once_with_a_readable_reason(
 
 def test_a_busy_database_is_retried_and_the_document_gets_ready(
         tmp_path, database_url, make_client, monkeypatch):
-    original = TextParser.parse
+    original = SandboxPool.extract
     calls = []
 
-    def busy_twice(self, path):
+    def busy_twice(self, **kwargs):
         calls.append(1)
         if len(calls) <= 2:
             raise OperationalError("SELECT 1", {}, Exception("database is locked"))
-        return original(self, path)
+        return original(self, **kwargs)
 
-    monkeypatch.setattr(TextParser, "parse", busy_twice)
+    monkeypatch.setattr(SandboxPool, "extract", busy_twice)
     client = make_client(test_settings(tmp_path / "data", database_url))
     collection = create_collection(client)
     doc_id = upload(client, collection["id"], ("ok.txt", b"the harbour ledger"))[0][
@@ -126,10 +128,10 @@ def test_a_busy_database_is_retried_and_the_document_gets_ready(
 
 def test_a_transient_fault_that_persists_fails_after_max_attempts_saying_so(
         tmp_path, database_url, make_client, monkeypatch):
-    def unavailable(self, path):
+    def unavailable(self, **_):
         raise ConnectionError("storage did not answer")
 
-    monkeypatch.setattr(TextParser, "parse", unavailable)
+    monkeypatch.setattr(SandboxPool, "extract", unavailable)
     client = make_client(test_settings(tmp_path / "data", database_url, job_max_attempts=3))
     collection = create_collection(client)
     doc_id = upload(client, collection["id"], ("ok.txt", b"the harbour ledger"))[0][

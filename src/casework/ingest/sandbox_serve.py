@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from casework.core.file_errors import unreadable_file_reason
 from casework.core.settings import Settings
 from casework.ingest.extraction import extract_document, render_page_preview
 from casework.ingest.parsers import ParseError
@@ -70,9 +71,10 @@ def serve(read_fd: int, write_fd: int, *, network: str) -> None:
                                            "usage": _usage()}).encode())
             return  # a heap that ran dry is not worth reusing
         except Exception as exc:  # any parser bug ends as this file's reason
+            known = unreadable_file_reason(exc)
             trace = traceback.extract_tb(exc.__traceback__)
             where = f" ({trace[-1].name})" if trace else ""
-            reply = {"failed": f"the file could not be read: {type(exc).__name__}: "
-                               f"{str(exc)[:300]}{where}"}
+            reply = {"failed": known or f"the file could not be read: "
+                                        f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
         reply["usage"] = _usage()
         replies.send_bytes(json.dumps(reply).encode())

@@ -13,17 +13,13 @@ The embedded worker and the Celery tasks both call `classify` (through `WorkerPo
 from __future__ import annotations
 
 import errno
-import xml.etree.ElementTree as ElementTree
-import zipfile
 from dataclasses import dataclass
-from xml.parsers.expat import ExpatError
 
 import botocore.exceptions
-import pypdfium2 as pdfium
 import redis.exceptions
 import sqlalchemy.exc
-from lxml import etree  # python-docx's and python-pptx's parser
 
+from casework.core.file_errors import exception_text, unreadable_file_reason
 from casework.storage.blobstore import BlobNotFound
 
 # Retrying these can succeed: the fault is in a service or the machine, not the file.
@@ -43,10 +39,6 @@ _TRANSIENT_S3_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "Reque
 _TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EMFILE, errno.ENFILE,
                      errno.EDQUOT}
 
-_XML_REFUSED = (etree.XMLSyntaxError, ElementTree.ParseError, ExpatError)
-# openpyxl reads through defusedxml when it is installed (it is optional): its refusals of
-# entity expansion are recognised by their module, so casework need not depend on it.
-_DEFUSEDXML = "defusedxml"
 
 
 
@@ -107,24 +99,12 @@ def _is_transient(exc: BaseException) -> bool:
 
 def _permanent_reason(exc: BaseException) -> str:
     """A sentence about the file, never a Python exception text alone."""
-    if isinstance(exc, MemoryError):
-        return "the file needs more memory to read than this server allows"
-    if isinstance(exc, RecursionError):
-        return "the file is nested too deeply to read (damaged, or built to crash readers)"
-    if isinstance(exc, zipfile.BadZipFile):
-        return "the file is damaged: it is not a readable zip container (as Office files are)"
-    if isinstance(exc, pdfium.PdfiumError):
-        return f"the PDF is damaged or cannot be read ({_message(exc)})"
-    if isinstance(exc, _XML_REFUSED) or type(exc).__module__.startswith(_DEFUSEDXML):
-        return ("the file's XML was refused: it is damaged, or built to exhaust memory "
-                "(entity expansion)")
     if isinstance(exc, BlobNotFound | FileNotFoundError):
         return "the original file is missing from storage"
-    if isinstance(exc, UnicodeError):
-        return "the file's text could not be decoded"
-    return (f"casework could not process this file ({exc.__class__.__name__}); "
-            "the details are in the server log")
+    return unreadable_file_reason(exc) or (
+        f"casework could not process this file ({exc.__class__.__name__}); "
+        "the details are in the server log")
 
 
 def _message(exc: BaseException) -> str:
-    return str(exc).strip()[:1000] or exc.__class__.__name__
+    return exception_text(exc)
