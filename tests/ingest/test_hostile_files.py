@@ -24,6 +24,8 @@ import psutil
 import pytest
 
 import casework
+from casework.ingest.parsers.base import ParseError
+from casework.ingest.parsers.pdf import PdfParser
 from casework.ingest.sandbox import SandboxChild
 from tests.conftest import create_collection, test_settings, wait_for_documents
 from tests.fixtures import hostile
@@ -324,3 +326,14 @@ def test_a_parser_process_has_no_network_and_no_secrets(hostile_client, tmp_path
     mode, outcome = done.stdout.splitlines()[:2]
     assert mode == expected
     assert outcome.startswith("refused"), done.stdout
+
+
+def test_a_pdf_bomb_is_refused_however_much_its_reader_read_before(tmp_path):
+    """Parser processes are reused: a bomb after a file that already raised the process's
+    peak memory must still be refused (the page-load check once used the lifetime peak,
+    and a 256 MB content stream then read as an empty page)."""
+    bomb = tmp_path / "inflated-content.pdf"
+    bomb.write_bytes(hostile.pdf_huge_content_stream(256 * MiB))
+    for _ in range(2):
+        with pytest.raises(ParseError, match="PDF bomb"):
+            list(PdfParser().parse(bomb).pages)

@@ -27,9 +27,11 @@ MiB = 1024 * 1024
 # Loading a page (its content, not its pictures: those are decoded when it is drawn, and
 # held to MAX_IMAGE_PIXELS) takes a few MB even for dense drawings. A content stream of
 # 256 MB of nothing, deflated to 260 KB, raised the peak by 500 MB and read as an empty
-# page. Measured as growth of the process's peak, so a page after a big one is judged
-# leniently, never harshly.
+# page. Measured as the peak over the page's load, the kernel's high-water mark reset first
+# (a parser process is reused: a lifetime peak would let a bomb after a big file through).
 MAX_PAGE_LOAD_BYTES = 256 * MiB
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
 
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
 
@@ -51,9 +53,32 @@ def _render_for_ocr(pdf: pdfium.PdfDocument, number: int) -> Image:
         raise ParseError(str(exc)) from None
 
 
+def _reset_peak_rss() -> int:
+    """Start a new peak-RSS window; return the current RSS in bytes (the window's floor).
+
+    Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+). Where that is
+    not possible the lifetime peak stands in, which can only judge a page leniently.
+    """
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return _peak_rss()
+    return _status_bytes("VmRSS")
+
+
 def _peak_rss() -> int:
-    """This process's peak RSS in bytes (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak RSS in bytes since the last reset (VmHWM), else its lifetime peak."""
+    try:
+        return _status_bytes("VmHWM")
+    except (OSError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _status_bytes(field: str) -> int:
+    for line in _STATUS.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    raise ValueError(f"{field} not in {_STATUS}")
 
 
 class PdfParser:
@@ -75,7 +100,7 @@ class PdfParser:
             # One page at a time, closed as we go: memory stays flat for any page count.
             try:
                 for index in range(page_count):
-                    peak_before = _peak_rss()
+                    floor = _reset_peak_rss()
                     with PDFIUM:
                         try:
                             page = pdf[index]
@@ -89,7 +114,7 @@ class PdfParser:
                         finally:
                             textpage.close()
                             page.close()
-                    if _peak_rss() - peak_before > MAX_PAGE_LOAD_BYTES:
+                    if _peak_rss() - floor > MAX_PAGE_LOAD_BYTES:
                         raise ParseError(
                             f"page {index + 1} of the PDF needed more than "
                             f"{MAX_PAGE_LOAD_BYTES // MiB} MB to load before it was drawn: "
