@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 
 from casework.app import create_app
 from casework.core.settings import Settings, load_settings
-from casework.search.embedder import SentenceTransformerEmbedder
+from casework.search.embedder import Embedder, SentenceTransformerEmbedder
+from casework.search.embedder_onnx import OnnxEmbedder
 from tests.fixtures.scaleout import (
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
@@ -215,13 +216,25 @@ def settings(tmp_path: Path, database_url: str | None,
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real model, loaded once per test session and shared by the apps that embed."""
+def embedder(onnx_embedder: OnnxEmbedder) -> Embedder:
+    """The real model on the default runtime, loaded once per session, shared by the apps."""
+    return onnx_embedder
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder() -> OnnxEmbedder:
+    """The default runtime: the int8 ONNX model on onnxruntime (EMBEDDING_RUNTIME=onnx)."""
+    return OnnxEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    """The torch runtime (EMBEDDING_RUNTIME=torch), for the tests that check it still serves."""
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
 
 
 @pytest.fixture
-def make_client(embedder: SentenceTransformerEmbedder) -> Iterator[Callable[..., TestClient]]:
+def make_client(embedder: Embedder) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(settings: Settings, *, authenticate: bool = True) -> TestClient:

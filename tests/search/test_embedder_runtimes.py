@@ -1,0 +1,90 @@
+"""The two embedding runtimes: ONNX (the default, no torch) and torch serve the same model.
+
+Vectors from either must be interchangeable, since both are stored under one model name:
+switching EMBEDDING_RUNTIME must not leave a collection half in one space, half in another.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from casework.app import create_app
+from casework.runtime import build_runtime
+from casework.search import embedder_onnx
+from casework.search.embedder import EmbeddingUnavailable, SentenceTransformerEmbedder
+from casework.search.embedder_onnx import OnnxEmbedder
+from tests.conftest import create_collection, ingest, login, test_settings
+from tests.search.test_semantic import DOCS, hits
+
+pytestmark = pytest.mark.embedding
+
+PASSAGES = [
+    "Heavy rainfall overwhelmed the drainage system and the river burst its banks.",
+    "Knead the dough for ten minutes, then let it rise in a warm place.",
+    "Quarterly revenue grew by four percent while costs stayed flat.",
+    "The telescope captured images of a distant spiral galaxy. " * 60,  # past the window
+    "x",
+]
+
+
+def test_onnx_is_the_default_runtime_and_torch_can_be_chosen(tmp_path: Path) -> None:
+    for overrides, expected in (({}, OnnxEmbedder),
+                                ({"embedding_runtime": "torch"}, SentenceTransformerEmbedder)):
+        settings = test_settings(tmp_path / "data", embedding_threads=2, **overrides)
+        runtime = build_runtime(settings)
+        try:
+            assert type(runtime.embedder) is expected
+            assert runtime.embedder.threads == 2  # type: ignore[attr-defined]
+        finally:
+            runtime.close()
+
+
+def test_onnx_vectors_match_torch_vectors_in_order(onnx_embedder, torch_embedder) -> None:
+    onnx = onnx_embedder.embed(PASSAGES)
+    torch = torch_embedder.embed(PASSAGES)
+    assert onnx.shape == torch.shape == (len(PASSAGES), 384)
+    assert onnx.dtype == np.float32
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
+    cosines = (onnx * torch).sum(axis=1)
+    assert cosines.min() > 0.99, cosines  # int8 weights: close, not identical
+    # Each row is its own text's vector (batches are sorted by length, then put back).
+    assert np.allclose(onnx[1], onnx_embedder.embed([PASSAGES[1]])[0], atol=1e-5)
+    assert onnx_embedder.embed([]).shape == (0, 384)
+
+
+def test_semantic_search_works_on_the_torch_runtime(tmp_path: Path, torch_embedder) -> None:
+    settings = test_settings(tmp_path / "data", semantic_search=True,
+                             embedding_runtime="torch")
+    with TestClient(create_app(settings, embedder=torch_embedder)) as client:
+        tokens = login(client, settings.admin_email, settings.admin_password.get_secret_value())
+        client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        collection = create_collection(client)
+        ingest(client, collection["id"], *DOCS, vectors=True)
+        top = hits(client, "natural disaster with water damage", "semantic")[0]
+        assert (top["filename"], top["page"]) == ("storm.pdf", 2)
+
+
+def test_a_model_folder_without_an_onnx_file_makes_semantic_search_unavailable(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    settings = test_settings(tmp_path / "data", semantic_search=True, embedding_warmup=False,
+                             embedding_model=str(folder))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        tokens = login(client, settings.admin_email, settings.admin_password.get_secret_value())
+        client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        response = client.get("/api/v1/search", params={"q": "flood", "mode": "semantic"})
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "service_unavailable"
+        assert "model.onnx" in error["message"] and "EMBEDDING_RUNTIME=torch" in error["message"]
+
+
+def test_an_onnx_file_that_is_not_the_pinned_one_is_refused(monkeypatch) -> None:
+    package, _ = embedder_onnx.PACKAGED_ONNX_MODELS["all-MiniLM-L6-v2"]
+    monkeypatch.setitem(embedder_onnx.PACKAGED_ONNX_MODELS, "all-MiniLM-L6-v2",
+                        (package, "0" * 64))
+    with pytest.raises(EmbeddingUnavailable, match="SHA-256 differs"):
+        OnnxEmbedder("all-MiniLM-L6-v2").embed(["flood"])
