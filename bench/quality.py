@@ -184,13 +184,13 @@ def evaluate(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str
 
 
 def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
-        timeout: float) -> dict[str, Any]:
+        timeout: float, runtime: str) -> dict[str, Any]:
     pages = corpus_pages()
     missing = {r for q in questions for r in q["relevant"]} - set(pages)
     if missing:
         raise SystemExit(f"questions name pages outside the corpus: {sorted(missing)}")
     with tempfile.TemporaryDirectory(prefix="casework-bench-docs-") as tmp, \
-            temporary_runtime(worker_threads=threads) as bench:
+            temporary_runtime(worker_threads=threads, embedding_runtime=runtime) as bench:
         calibration = calibrate_embedder(bench.runtime.embedder)
         sources: list[tuple[str, Path]] = []
         for page in pages:
@@ -222,7 +222,8 @@ def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
               flush=True)
         depth = bench.runtime.settings.search_max_limit
         modes = evaluate(bench, questions, page_of, depth)
-    return {"variant": variant, "calibration": calibration, "pages": len(pages), "chunks": chunks,
+    return {"variant": variant, "embedding_runtime": runtime, "calibration": calibration,
+            "pages": len(pages), "chunks": chunks,
             "ingest_seconds": round(ingest_seconds, 1), "passages_per_query": depth,
             "modes": modes}
 
@@ -235,13 +236,18 @@ def main(argv: list[str] | None = None) -> int:
                         "Sphinx's main column, to see what page chrome costs; both")
     parser.add_argument("--threads", type=int, default=2, help="worker threads (default 2)")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--runtime", choices=["onnx", "torch", "both"], default="onnx",
+                        help="EMBEDDING_RUNTIME to measure (default onnx, the default); both: "
+                        "onnx then torch on the same pages and questions")
     parser.add_argument("--name", default="quality", help="results file name")
     args = parser.parse_args(argv)
     if not DOCS_ROOT.is_dir():
         raise SystemExit(f"{DOCS_ROOT} is missing: apt-get install -y python3.11-doc")
     questions = load_questions()
     variants = ["as-is", "main-content"] if args.variant == "both" else [args.variant]
-    runs = [run(v, questions, threads=args.threads, timeout=args.timeout) for v in variants]
+    runtimes = ["onnx", "torch"] if args.runtime == "both" else [args.runtime]
+    runs = [run(v, questions, threads=args.threads, timeout=args.timeout, runtime=r)
+            for r in runtimes for v in variants]
     for result in runs:
         hybrid = result["modes"]["hybrid"]["mean"]["ndcg@10"]
         best_single = max(result["modes"][m]["mean"]["ndcg@10"] for m in ("keyword", "semantic"))
