@@ -3,6 +3,6 @@
 # PostgreSQL tests run when CASEWORK_TEST_POSTGRES_URL is set (CI sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh dev   # the dev extra: pytest, ruff, and the torch runtime
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

