@@ -32,8 +32,8 @@ PACKAGED_ONNX_MODELS = {
 }
 
 # Tokens per call of the model (texts x longest text): bounds the activations onnxruntime
-# allocates, and so the memory its arena keeps, at 8 full-window (256-token) passages.
-MAX_BATCH_TOKENS = 2048
+# allocates, and so the memory its arena keeps, at 4 full-window (256-token) passages.
+MAX_BATCH_TOKENS = 1024
 
 
 def resolve_onnx_path(model: str) -> Path:
@@ -129,8 +129,9 @@ class OnnxEmbedder:
         """Length-sorted batches of at most `batch_size` texts and MAX_BATCH_TOKENS tokens.
 
         onnxruntime keeps the largest activations it has seen in its arena for the life of
-        the process: 32 full-window passages at once held 1.4 GB, batches of 2,048 tokens
-        ~0.5 GB at no loss of speed (docs/benchmarks.md). Short texts still batch widely.
+        the process: 32 full-window passages at once held 1.4 GB. Two jobs embedding side
+        by side grew the process by 488 MiB with 2,048-token batches, 224 MiB with 1,024,
+        at the same speed per CPU second (docs/benchmarks.md). Short texts batch widely.
         """
         batches: list[list[int]] = []
         current: list[int] = []
