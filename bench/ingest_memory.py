@@ -297,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
         result["load_average_after_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
         runs.append(result)
         print({k: v for k, v in result.items() if k != "rss_timeline_mib"}, flush=True)
-    out = write_results(args.name, {
-        "method": __doc__.split("\n\n")[2].strip() if __doc__ else "",
-        "corpus": corpus, "runs": runs})
-    print(f"results: {out}")
+        # Written after each pipeline: a run cut short still leaves what it measured.
+        out = write_results(args.name, {
+            "method": __doc__.split("\n\n")[2].strip() if __doc__ else "",
+            "corpus": corpus, "runs": runs})
+        print(f"results: {out}", flush=True)
     return 0
 
 
