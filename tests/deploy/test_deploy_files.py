@@ -47,9 +47,12 @@ def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck(setting_names):
     users = [i.split()[1] for i in instructions if i.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     assert any(i.startswith("HEALTHCHECK ") and "/health" in i for i in instructions)
+    # The default image embeds on ONNX and carries no torch; the torch build arg pins the
+    # CPU wheel before the project (an unpinned torch pulls a CUDA build of several GB).
     torch = next(n for n, i in enumerate(instructions) if "torch==2.13.0" in i)
-    project = next(n for n, i in enumerate(instructions) if re.search(r"pip install \.$", i))
+    project = next(n for n, i in enumerate(instructions) if re.search(r"pip install \"?\.", i))
     assert torch < project, "torch must be installed (pinned, CPU) before the project"
+    assert 'if [ "$EXTRAS" = torch ]' in instructions[torch], "torch only when asked for"
     env_names = set()
     for instruction in instructions:
         if instruction.startswith("ENV "):
