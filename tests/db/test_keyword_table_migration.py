@@ -25,7 +25,7 @@ def _chunk(workspace_id: str, body: str) -> Chunk:
 
 def test_existing_chunks_move_to_their_workspaces_table_and_back(tmp_path: Path) -> None:
     settings = test_settings(tmp_path / "data")
-    settings.data_dir.mkdir(parents=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.resolved_database_url)
     migrate.upgrade(engine, "0008_token_chunks")  # an install from before the change
     with Session(engine) as session:

@@ -29,9 +29,9 @@ A_PASSAGES = 2_100
 @pytest.fixture
 def small_chunk_settings(tmp_path: Path, database_url: str | None,
                          shape_overrides: dict[str, Any]) -> Settings:
-    """Passages of at most 200 characters, so one upload makes thousands of them."""
-    return test_settings(tmp_path / "data", database_url, chunk_chars=200,
-                         chunk_overlap_chars=0, **shape_overrides)
+    """Passages of at most 64 tokens, so one upload makes thousands of them."""
+    return test_settings(tmp_path / "data", database_url, chunk_tokens=64,
+                         chunk_overlap_tokens=0, **shape_overrides)
 
 
 def _passage(sentence: str) -> str:

@@ -16,13 +16,14 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import heartbeats
 from casework.search.filters import SearchFilters
 from casework.search.query import parse_query
+from casework.workspaces.models import Workspace
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
@@ -91,10 +92,14 @@ def check_storage(runtime: Runtime) -> str | None:
 
 
 def check_search_index(runtime: Runtime) -> str | None:
-    """Run a real keyword query (in a workspace that cannot exist) and probe the index dir."""
+    """Run a real keyword query (in the oldest workspace: each has its own keyword table on
+    SQLite, so a made-up id has none to query) and probe the index dir."""
     with transaction(runtime.read_sessions) as session:
-        runtime.keyword_index.search(session, workspace_id="-health-", query=parse_query(
-            "casework"), filters=SearchFilters(), limit=1)
+        workspace_id = session.scalars(
+            select(Workspace.id).order_by(Workspace.created_at).limit(1)).first()
+        if workspace_id is not None:  # a fresh install before its first workspace
+            runtime.keyword_index.search(session, workspace_id=workspace_id, query=parse_query(
+                "casework"), filters=SearchFilters(), limit=1)
     directory = runtime.settings.index_dir
     directory.mkdir(parents=True, exist_ok=True)
     probe = directory / f".probe-{uuid.uuid4().hex}"
