@@ -41,13 +41,18 @@ def test_a_valid_token_works_and_tampered_ones_do_not(client):
                 ).status_code == 401
 
 
-def test_alg_none_and_other_keys_are_refused(client):
+def _valid_claims(client) -> dict:
+    """The claims of a live access token of the client's login (its own `sid`)."""
     me = client.get("/api/v1/auth/me").json()
     now = datetime.now(UTC)
     own = jwt.decode(client.headers["Authorization"].split()[1],
                      options={"verify_signature": False})
-    claims = {"sub": me["id"], "typ": "access", "ver": 0, "sid": own["sid"], "iat": now,
-              "exp": now + timedelta(minutes=5)}
+    return {"sub": me["id"], "typ": "access", "ver": 0, "sid": own["sid"], "iat": now,
+            "exp": now + timedelta(minutes=5)}
+
+
+def test_alg_none_and_other_keys_are_refused(client):
+    claims = _valid_claims(client)
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     assert _get(client, unsigned).status_code == 401
     other_key = jwt.encode(claims, "not-the-server-key-at-all-0123456789", algorithm="HS256")
@@ -139,12 +144,7 @@ def test_logout_ends_the_access_tokens_of_that_login_at_once(client):
 def test_a_token_signed_with_the_key_in_the_source_is_refused(client):
     """Without SECRET_KEY a development server signs with a key of its own, not the
     public default anyone can read in casework's source."""
-    me = client.get("/api/v1/auth/me").json()
-    now = datetime.now(UTC)
-    own = jwt.decode(client.headers["Authorization"].split()[1],
-                     options={"verify_signature": False})
-    claims = {"sub": me["id"], "typ": "access", "ver": 0, "sid": own["sid"], "iat": now,
-              "exp": now + timedelta(minutes=5)}
+    claims = _valid_claims(client)
     response = _get(client, jwt.encode(claims, DEV_SECRET_KEY, algorithm="HS256"))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
