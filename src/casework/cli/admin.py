@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
 from casework.core.origin import RequestOrigin
 
+if TYPE_CHECKING:
+    from casework.runtime import Runtime
+
 app = typer.Typer(help="Accounts and API keys, on the server itself.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
+
+
+@contextmanager
+def _account_transaction() -> Iterator[tuple[Runtime, Session]]:
+    """One transaction on the server's database; a refusal is a red line and exit 1."""
+    from casework.cli.main import _runtime, _settings
+
+    runtime = _runtime(_settings())
+    try:
+        with transaction(runtime.sessions) as session:
+            yield runtime, session
+    except CaseworkError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
 
 
 @app.command("create-user")
@@ -28,19 +50,11 @@ def create_user(
 ) -> None:
     """Create an account (or reuse an existing one) as an owner of the workspace."""
     from casework.accounts import service
-    from casework.cli.main import _runtime, _settings
 
-    runtime = _runtime(_settings())
-    try:
-        with transaction(runtime.sessions) as session:
-            user, ws, created = service.bootstrap_owner(
-                session=session, settings=runtime.settings, email=email, password=password,
-                workspace_slug=workspace, origin=RequestOrigin.cli())
-    except CaseworkError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
+    with _account_transaction() as (runtime, session):
+        user, ws, created = service.bootstrap_owner(
+            session=session, settings=runtime.settings, email=email, password=password,
+            workspace_slug=workspace, origin=RequestOrigin.cli())
     verb = "created" if created else "already existed (password unchanged); made"
     console.print(f"[green]{user.email}[/green] {verb} owner of workspace "
                   f"[bold]{ws.slug}[/bold]")
@@ -48,18 +62,10 @@ def create_user(
 
 def _set_active(email: str, active: bool) -> None:
     from casework.accounts import service
-    from casework.cli.main import _runtime, _settings
 
-    runtime = _runtime(_settings())
-    try:
-        with transaction(runtime.sessions) as session:
-            service.set_account_active(session=session, email=email, active=active,
-                                       origin=RequestOrigin.cli())
-    except CaseworkError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
+    with _account_transaction() as (_, session):
+        service.set_account_active(session=session, email=email, active=active,
+                                   origin=RequestOrigin.cli())
     console.print(f"{email} is {'active again' if active else 'suspended'}")
 
 
@@ -87,20 +93,12 @@ def set_password(
     """Set an account's password (and log it out everywhere): the way back in where
     password reset by e-mail is off, in production without SMTP_HOST."""
     from casework.accounts import service
-    from casework.cli.main import _runtime, _settings
 
-    runtime = _runtime(_settings())
-    try:
-        with transaction(runtime.sessions) as session:
-            user = service.set_password_by_operator(
-                session=session, settings=runtime.settings, email=email, password=password,
-                origin=RequestOrigin.cli())
-            address = user.email
-    except CaseworkError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
+    with _account_transaction() as (runtime, session):
+        user = service.set_password_by_operator(
+            session=session, settings=runtime.settings, email=email, password=password,
+            origin=RequestOrigin.cli())
+        address = user.email
     console.print(f"password of [green]{address}[/green] set; its sessions were ended")
 
 
