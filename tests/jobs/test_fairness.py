@@ -58,6 +58,38 @@ def test_workspaces_with_waiting_work_take_turns(two_workspaces):
     assert owners == [busy, quiet, busy, quiet, busy, quiet, busy, busy]
 
 
+def _finish(runtime, job_id: int, worker: str = "w") -> None:
+    with transaction(runtime.sessions) as session:
+        jobs_service.mark_succeeded(session=session, job_id=job_id, worker_id=worker)
+
+
+def test_an_upload_overtakes_a_backlog_when_each_job_finishes_before_the_next_claim(
+        two_workspaces):
+    """One worker (or workers finishing together) claims while nothing runs: every
+    workspace counts zero running jobs, and the one served least recently goes first."""
+    runtime, busy, quiet = two_workspaces
+    backlog = _enqueue(runtime, busy, 30)
+    first = _claim(runtime)
+    assert first == (backlog[0], busy)
+    _finish(runtime, first[0])
+    [upload] = _enqueue(runtime, quiet, 1)
+    assert _claim(runtime) == (upload, quiet)
+    _finish(runtime, upload)
+    assert _claim(runtime) == (backlog[1], busy)
+
+
+def test_two_backlogs_alternate_on_a_single_worker(two_workspaces):
+    runtime, busy, quiet = two_workspaces
+    _enqueue(runtime, busy, 10)
+    _enqueue(runtime, quiet, 10)
+    owners = []
+    for _ in range(6):
+        job_id, owner = _claim(runtime)
+        owners.append(owner)
+        _finish(runtime, job_id)
+    assert owners == [busy, quiet, busy, quiet, busy, quiet]
+
+
 def test_priority_still_comes_before_fairness(two_workspaces):
     runtime, busy, quiet = two_workspaces
     _enqueue(runtime, quiet, 5, priority=JobPriority.bulk)  # quiet runs nothing, but bulk

@@ -30,7 +30,9 @@ class Job(Base):
     __table_args__ = (Index("ix_job_claim", "status", "priority", "run_after"),
                       Index("ix_job_lease", "status", "locked_until"),
                       # The fair claim: workspaces with queued work, and each one's oldest.
-                      Index("ix_job_fair_claim", "status", "priority", "workspace_id", "id"))
+                      Index("ix_job_fair_claim", "status", "priority", "workspace_id", "id"),
+                      # Its tie-break: when each workspace last had a job started.
+                      Index("ix_job_workspace_started", "workspace_id", "started_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str | None] = mapped_column(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, text, update
@@ -126,6 +126,11 @@ def _fairest_due(session: Session, *, now: datetime, kinds: list[str] | None,
                  band: tuple[int, int] | None, idle_workspaces_only: bool) -> Job | None:
     """The oldest due job of the workspace running the fewest jobs, at the best priority.
 
+    Among workspaces running equally few, the one served least recently goes first (then
+    the one waiting longest). Counting running jobs alone is not enough: workers that finish
+    together (or a single worker) claim while nothing runs, every workspace then counts
+    zero, and the oldest backlog would win each claim until it is empty.
+
     Every step is an index seek (ix_job_fair_claim), never a pass over the backlog: the
     claim takes as long with 10,000 queued jobs as with ten (docs/benchmarks.md).
     """
@@ -146,12 +151,13 @@ def _fairest_due(session: Session, *, now: datetime, kinds: list[str] | None,
     for share in sorted(shares):
         if share and idle_workspaces_only:
             break
-        oldest = sorted(
-            (job_id, workspace_id) for workspace_id in shares[share]
+        turns = sorted(
+            (_last_started(session, workspace_id), job_id, workspace_id)
+            for workspace_id in shares[share]
             if (job_id := session.scalar(select(Job.id).where(
                 oldest_due, _in_workspace(workspace_id)).order_by(Job.id).limit(1)))
             is not None)
-        for _oldest_id, workspace_id in oldest:
+        for _served, _oldest_id, workspace_id in turns:
             # Its oldest job not locked by a concurrent claim (PostgreSQL: SKIP LOCKED); that
             # claim may hold the very row found above, so this looks again, past it.
             job = session.scalars(_locked(session, select(Job).where(
@@ -199,6 +205,17 @@ def _due_by_id(session: Session, now: datetime) -> ColumnElement[bool]:
         return text("+job.run_after <= :due_at").bindparams(
             bindparam("due_at", now, type_=Job.__table__.c.run_after.type))  # type: ignore[return-value]
     return Job.run_after <= now
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _last_started(session: Session, workspace_id: str | None) -> datetime:
+    """When the workspace last had a job started (one seek on ix_job_workspace_started)."""
+    started = session.scalar(
+        select(Job.started_at).where(_in_workspace(workspace_id), Job.started_at.is_not(None))
+        .order_by(Job.started_at.desc()).limit(1))
+    return _NEVER if started is None else started
 
 
 def _in_workspace(workspace_id: str | None) -> ColumnElement[bool]:
