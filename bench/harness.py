@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from casework.app import prepare
+from casework.bootstrap import build_runtime, prepare
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
@@ -32,7 +32,7 @@ from casework.core.settings import load_settings
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
 from casework.ingest import service as ingest_service
 from casework.jobs.models import Job, JobStatus
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from casework.search.embedder import Embedder
 from casework.workspaces import service as workspaces_service
 

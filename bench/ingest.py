@@ -77,8 +77,8 @@ def ingest_folder(label: str, folder: str, threads: int, timeout: float,
     `stand_in`: the model is loaded and run once, then replaced by stand-in vectors (see
     StandInEmbedder): for memory runs whose embedding would take hours on this machine.
     """
+    from casework.bootstrap import start_workers
     from casework.core.errors import CaseworkError
-    from casework.runtime import start_workers
     from casework.search.embedder import SentenceTransformerEmbedder
     from stage_timing import StageClock, TimedEmbedder, breakdown, instrument
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from casework.app import prepare
+from casework.bootstrap import build_runtime, prepare
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
@@ -31,7 +31,6 @@ from casework.core.settings import load_settings
 from casework.documents.models import Document, DocumentStatus
 from casework.media import service as media_service
 from casework.media.schemas import GalleryItem, GalleryPageOut
-from casework.runtime import build_runtime
 from casework.workspaces import service as workspaces_service
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any
 
-from casework.runtime import start_workers
+from casework.bootstrap import start_workers
 from harness import RESULTS_DIR, machine, store_file, temporary_runtime, wait_for_documents
 from media_ocr_policy import cpu_seconds, photos
 

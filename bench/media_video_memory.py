@@ -57,7 +57,7 @@ def generate(path: Path, *, megabytes: int, width: int, height: int, fps: int = 
 
 def measure(video: Path) -> dict:
     """Runs in a fresh process: everything an upload of `video` costs, end to end."""
-    from casework.app import prepare
+    from casework.bootstrap import build_runtime, prepare
     from casework.collections import service as collections_service
     from casework.collections.models import CollectionKind
     from casework.core.database import transaction
@@ -67,7 +67,6 @@ def measure(video: Path) -> dict:
     from casework.ingest import service as ingest_service
     from casework.ingest.upload import SpooledFile
     from casework.jobs.handlers import JobContext
-    from casework.runtime import build_runtime
     from casework.workspaces import service as workspaces_service
 
     def rss_mb() -> float:

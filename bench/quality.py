@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from casework.bootstrap import start_workers
 from casework.core.database import transaction
-from casework.runtime import start_workers
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode, search
 from harness import (

@@ -27,12 +27,12 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from casework.app import prepare
+from casework.bootstrap import prepare
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.core.settings import load_settings
-from casework.runtime import build_runtime
+from casework.bootstrap import build_runtime
 from casework.workspaces import service as workspaces_service
 from harness import REPO_DIR, BenchRuntime
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 
 from casework.core.database import transaction
-from casework.runtime import start_workers
+from casework.bootstrap import start_workers
 from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.models import Chunk
 from casework.search.service import SearchMode, search

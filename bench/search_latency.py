@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 import corpus
+from casework.bootstrap import build_runtime
 from casework.core.database import transaction
-from casework.runtime import build_runtime
 from casework.search.embedder import SentenceTransformerEmbedder
 from casework.search.filters import SearchFilters
 from casework.search.keyword_tables import keyword_table

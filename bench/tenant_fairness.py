@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from casework.bootstrap import start_workers
 from casework.cli.ingest import spool_copy
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
@@ -35,7 +36,6 @@ from casework.documents.models import Document, DocumentStatus
 from casework.ingest import service as ingest_service
 from casework.jobs import service as jobs_service
 from casework.jobs.models import Job, JobStatus
-from casework.runtime import start_workers
 from casework.workspaces import service as workspaces_service
 from harness import BenchRuntime, percentile, store_file, temporary_runtime, write_results
 

@@ -5,25 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
 from casework import __version__
-from casework.accounts.bootstrap import bootstrap_accounts
 from casework.accounts.router import router as auth_router
 from casework.api.errors import install_error_handlers
 from casework.apikeys.router import router as apikeys_router
 from casework.audit.router import operator_router
 from casework.audit.router import router as audit_router
+from casework.bootstrap import build_runtime, prepare, start_workers
 from casework.collections.router import router as collections_router
-from casework.core.database import transaction
 from casework.core.settings import Settings, load_settings
-from casework.db import migrate
-from casework.db.pgvector import VectorTable
 from casework.documents.router import router as documents_router
-from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
-from casework.ingest.rechunk import queue_rechunking
 from casework.jobs.router import router as jobs_router
 from casework.media.router import router as media_router
 from casework.notes.router import router as notes_router
@@ -32,50 +26,15 @@ from casework.observability.logs import configure_logging
 from casework.observability.middleware import ObservabilityMiddleware
 from casework.observability.router import router as observability_router
 from casework.observability.sentry import configure_sentry
-from casework.runtime import Runtime, build_runtime, settle_vector_index, start_workers
 from casework.search import service as search_service
 from casework.search.embedder import Embedder
 from casework.search.router import router as search_router
 from casework.security.middleware import install_proxy_middleware, install_security_middleware
 from casework.storage.spool import sweep_stale_files
 from casework.web.mount import mount_web
-from casework.workspaces import service as workspaces_service
 from casework.workspaces.router import router as workspaces_router
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """What a start did besides migrating, for `casework migrate` to report."""
-
-    vector_table: VectorTable | None
-    queued: QueuedEmbeddings
-
-
-def prepare(runtime: Runtime) -> Prepared:
-    """Migrate, make sure the default workspace and the first owner exist (idempotent).
-
-    Also sets up pgvector if the server offers it now and queues the embeddings skipped
-    while semantic search was off: what changed on the server since the last start counts.
-    """
-    migrate.upgrade(runtime.engine)
-    if runtime.planner_statistics is not None:
-        runtime.planner_statistics.refresh()  # a database grown by an older version
-    vector_table = settle_vector_index(runtime)
-    with transaction(runtime.sessions) as session:
-        workspaces_service.ensure_default_workspace(
-            session=session, name=runtime.settings.default_workspace_name)
-        rechunking = queue_rechunking(session=session, runtime=runtime)
-        queued = queue_skipped_embeddings(session=session, runtime=runtime)
-    if rechunking:
-        log.info("queued re-chunking of %d documents and notes cut by an older chunker",
-                 rechunking)
-    if queued.documents or queued.notes:
-        log.info("semantic search is on: queued embedding of %d documents and %d notes "
-                 "indexed while it was off", queued.documents, queued.notes)
-    bootstrap_accounts(runtime)
-    return Prepared(vector_table=vector_table, queued=queued)
 
 
 def api_router() -> APIRouter:

@@ -11,10 +11,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from casework.bootstrap import build_runtime
 from casework.cli.main import app
 from casework.core.database import transaction
 from casework.documents import service as documents_service
-from casework.runtime import build_runtime
 from casework.search import service as search_service
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode

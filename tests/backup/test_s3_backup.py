@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from casework.backup.archive import extract_verified
 from casework.backup.s3_target import S3BackupTarget
 from casework.backup.service import create_backup
+from casework.bootstrap import build_runtime
 from casework.cli.main import app
-from casework.runtime import build_runtime
 from tests.backup.conftest import FILES, cli, environment, snapshot_installation, wipe
 from tests.conftest import test_settings
 from tests.fixtures.scaleout import S3_ACCESS_KEY, S3_SECRET_KEY

@@ -18,12 +18,12 @@ DRAIN = r"""
 import json, sys, time
 from sqlalchemy import select
 from typer.testing import CliRunner
-from casework.app import prepare
+from casework.bootstrap import prepare
 from casework.cli.main import app
 from casework.core.database import transaction
 from casework.core.settings import load_settings
 from casework.jobs.models import Job, JobStatus
-from casework.runtime import build_runtime, start_workers
+from casework.bootstrap import build_runtime, start_workers
 
 result = CliRunner().invoke(app, ["ingest", sys.argv[1], "--collection", "Off"])
 # A second start drains whatever the ingest left queued (embedding jobs are bulk work).

@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from casework.bootstrap import build_runtime
 from casework.core.database import transaction
 from casework.db.migrate import upgrade
 from casework.ingest import pipeline
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, JobHandler
 from casework.jobs.models import Job, JobPriority, JobStatus
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from tests.conftest import test_settings
 from tests.fixtures.celery_processes import CaseworkProcess, scaleout_environment
 from tests.fixtures.scaleout import celery_worker

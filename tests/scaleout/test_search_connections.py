@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from casework.bootstrap import build_runtime
 from casework.core.database import transaction
-from casework.runtime import build_runtime
 from casework.search import service as search_service
 from casework.search.filters import SearchFilters
 from casework.search.pgvector_index import PgvectorIndex

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casework.app import create_app
-from casework.runtime import build_runtime
+from casework.bootstrap import build_runtime
 from casework.search import embedder_onnx
 from casework.search.embedder import EmbeddingUnavailable, SentenceTransformerEmbedder
 from casework.search.embedder_onnx import OnnxEmbedder

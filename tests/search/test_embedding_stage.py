@@ -17,12 +17,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from casework.bootstrap import build_runtime
 from casework.collections.models import Collection
 from casework.core.database import transaction
 from casework.documents.models import Document
 from casework.ingest.boilerplate import repeated_lines
 from casework.ingest.chunking import Passage, load_chunker
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from casework.search import indexing
 from casework.search.models import Chunk, Embedding
 from tests.conftest import test_settings

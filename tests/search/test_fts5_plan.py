@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from casework.bootstrap import build_runtime
 from casework.collections.models import Collection, CollectionKind
 from casework.core.database import transaction
 from casework.documents.models import Document
 from casework.ingest.chunking import Passage
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from casework.search import indexing
 from casework.search.filters import SearchFilters
 from casework.search.fts5_plan import Fts5Planner

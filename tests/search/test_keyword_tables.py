@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
+from casework.bootstrap import build_runtime
 from casework.core.database import transaction
 from casework.db.migrate import upgrade
-from casework.runtime import build_runtime
 from casework.search.keyword_tables import keyword_table
 from casework.workspaces import service as workspaces_service
 from tests.conftest import create_collection, ingest, test_settings

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from casework.bootstrap import build_runtime
 from casework.core.database import transaction
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from casework.search.filters import SearchFilters
 from casework.search.postgres_bm25 import (
     K1,

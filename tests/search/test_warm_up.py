@@ -15,7 +15,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from casework.app import create_app
-from casework.runtime import build_runtime
+from casework.bootstrap import build_runtime
 from casework.search import service
 from casework.search.embedder import EmbeddingUnavailable
 from tests.conftest import test_settings

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
+from casework.bootstrap import start_workers
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
@@ -27,7 +28,7 @@ from casework.core.errors import CaseworkError
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
 from casework.ingest import service as ingest_service
 from casework.ingest.upload import SpooledFile
-from casework.runtime import Runtime, start_workers
+from casework.runtime import Runtime
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 

@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from casework.bootstrap import build_runtime
 from casework.cli import admin, operations, scaleout
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.core.settings import Settings, SettingsError, load_settings
-from casework.runtime import Runtime, build_runtime
+from casework.runtime import Runtime
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode
 from casework.workspaces import service as workspaces_service
@@ -33,7 +34,7 @@ def _settings() -> Settings:
 
 
 def _runtime(settings: Settings) -> Runtime:
-    from casework.app import prepare
+    from casework.bootstrap import prepare
 
     runtime = build_runtime(settings)
     prepare(runtime)
@@ -61,7 +62,7 @@ def migrate() -> None:
     Run it again after installing pgvector on the server: it sets up the vector table and
     queues the embeddings skipped meanwhile (docs/scale-out.md).
     """
-    from casework.app import prepare
+    from casework.bootstrap import prepare
 
     runtime = build_runtime(_settings())
     try:

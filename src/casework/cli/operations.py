@@ -87,8 +87,8 @@ def backup(
     from casework.backup.archive import BackupError
     from casework.backup.service import create_backup
     from casework.backup.targets import prune
+    from casework.bootstrap import build_runtime
     from casework.cli.main import _settings
-    from casework.runtime import build_runtime
 
     settings = _settings()
     target, name = _backup_target(to, settings)
@@ -132,9 +132,9 @@ def restore(
     """Verify an archive's checksums, then restore it into this installation (stopped)."""
     from casework.backup.archive import BackupError
     from casework.backup.service import restore_backup
+    from casework.bootstrap import build_runtime
     from casework.cli.main import _settings
     from casework.jobs.worker import WorkerLock
-    from casework.runtime import build_runtime
 
     settings = _settings()
     target, name = _backup_target(archive, settings)
@@ -167,9 +167,9 @@ def health(
         "search_index, workers.")] = None,
 ) -> None:
     """Run the readiness checks in this process; exit 1 when one fails (for probes)."""
+    from casework.bootstrap import build_runtime
     from casework.cli.main import _settings
     from casework.observability.health import check_readiness
-    from casework.runtime import build_runtime
 
     settings: Settings = _settings()
     runtime = build_runtime(settings)

@@ -44,8 +44,7 @@ def _job_queue(settings: Settings):
 
 
 def _migrate(settings: Settings) -> None:
-    from casework.app import prepare
-    from casework.runtime import build_runtime
+    from casework.bootstrap import build_runtime, prepare
 
     runtime = build_runtime(settings)
     try:

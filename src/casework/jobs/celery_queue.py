@@ -184,7 +184,7 @@ class CeleryJobQueue:
 
         with self._lock:
             if self._runtime is None:
-                from casework.runtime import build_runtime, settle_vector_index
+                from casework.bootstrap import build_runtime, settle_vector_index
 
                 self._runtime = build_runtime(self.settings)
                 # Vectors only where the migration could set pgvector up, as in the API.

@@ -1,0 +1,235 @@
+"""The composition root: builds the runtime, owns the job-handler table, starts workers.
+
+Only the entry points import this module (`app.py`, the CLI, the Celery worker): everything
+else receives a `Runtime` and imports its type from `casework.runtime`, never the builder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.accounts.bootstrap import bootstrap_accounts
+from casework.accounts.mail import build_mailer
+from casework.core.database import build_engine, build_session_factory, transaction
+from casework.core.planner_statistics import PlannerStatistics
+from casework.core.settings import Settings
+from casework.db import migrate
+from casework.db.pgvector import VectorTable
+from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
+from casework.ingest.rechunk import queue_rechunking
+from casework.ingest.sandbox import SandboxPool
+from casework.media.images import apply_pixel_limit
+from casework.runtime import Runtime
+from casework.search.embedder import Embedder
+from casework.search.embedder_runtime import build_embedder
+from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
+from casework.search.stored_vectors import StoredVectors
+from casework.search.vector_index import UsearchVectorIndex, VectorIndex
+from casework.security.ratelimit import RateLimiter
+from casework.storage.blobstore import BlobStore
+from casework.storage.local import LocalBlobStore
+from casework.usage.meter import UsageMeter
+from casework.workspaces import service as workspaces_service
+
+if TYPE_CHECKING:
+    from casework.jobs.celery_queue import CeleryJobQueue
+    from casework.search.cache import SearchCache
+
+log = logging.getLogger(__name__)
+
+
+def _engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        return build_engine(settings.resolved_database_url)
+    return build_engine(settings.resolved_database_url, pool_size=settings.db_pool_size,
+                        max_overflow=settings.db_max_overflow,
+                        pool_timeout=settings.db_pool_timeout,
+                        pool_recycle=settings.db_pool_recycle)
+
+
+def _blob_store(settings: Settings) -> BlobStore:
+    if not settings.s3_bucket:
+        return LocalBlobStore(settings.blob_dir)
+    from casework.storage.s3 import S3BlobStore
+
+    secret = settings.s3_secret_access_key
+    store = S3BlobStore(bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                        region=settings.s3_region, access_key_id=settings.s3_access_key_id,
+                        secret_access_key=secret.get_secret_value() if secret else None,
+                        sse=settings.s3_sse,
+                        multipart_threshold=settings.s3_multipart_threshold_bytes)
+    store.ensure_bucket()
+    return store
+
+
+NO_PGVECTOR = ("this PostgreSQL has no pgvector extension, and the on-disk vector index "
+               "cannot be shared by several processes: install pgvector on the server and "
+               "run `casework migrate` (docs/scale-out.md), or run one process with "
+               "VECTOR_BACKEND=disk")
+
+
+def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
+                  read_sessions: sessionmaker[Session], embedder: Embedder, *,
+                  pgvector_off: str | None = None) -> tuple[VectorIndex, str | None]:
+    """pgvector where it can be had; the on-disk index only where one process serves all.
+
+    `pgvector_off` is why pgvector cannot serve after all, once migrating tried to set it up.
+    """
+    from casework.search.pgvector_index import (
+        DisabledVectorIndex,
+        PgvectorIndex,
+        pgvector_available,
+    )
+
+    if engine.dialect.name == "postgresql" and settings.vector_backend != "disk":
+        if pgvector_off is None and pgvector_available(engine):
+            return PgvectorIndex(sessions=sessions, read_sessions=read_sessions,
+                                 dimensions=embedder.dimensions), None
+        if settings.vector_backend == "pgvector" or settings.redis_url:
+            reason = NO_PGVECTOR if pgvector_off is None else (
+                f"{pgvector_off}; until then the on-disk vector index cannot stand in, as "
+                "several processes could not share it")
+            log.warning("semantic search is off: %s", reason)
+            return DisabledVectorIndex(reason), reason
+    disk = UsearchVectorIndex(settings.index_dir / "vectors", dimensions=embedder.dimensions,
+                              source=StoredVectors(read_sessions, embedder.name))
+    return disk, None
+
+
+def settle_vector_index(runtime: Runtime) -> VectorTable | None:
+    """After migrating: set up pgvector's table if the server offers it now, else fall back.
+
+    The runtime picked pgvector when the server lists the extension; whether the table
+    could really be made (the extension is not a trusted one) is only known here. Every
+    start runs this, so installing pgvector later and restarting (or `casework migrate`)
+    turns semantic search on without touching the database by hand.
+    """
+    from casework.db.pgvector import ensure_vector_table
+    from casework.search.pgvector_index import PgvectorIndex
+
+    settings = runtime.settings
+    if runtime.engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
+        return None
+    table = ensure_vector_table(runtime.engine, model=runtime.embedder.name)
+    if table.created:
+        log.info("pgvector set up: chunk_vector created, %d stored vectors copied",
+                 table.copied)
+    if table.ready or not isinstance(runtime.vector_index, PgvectorIndex):
+        return table
+    index, off = _vector_index(settings, runtime.engine, runtime.sessions,
+                               runtime.read_sessions, runtime.embedder,
+                               pgvector_off=table.reason)
+    runtime.vector_index, runtime.semantic_off_reason = index, off
+    if off and settings.semantic_search:
+        runtime.settings = settings.model_copy(update={"semantic_search": False})
+    return table
+
+
+def _redis_services(settings: Settings) -> tuple[Any, CeleryJobQueue | None,
+                                                 SearchCache | None]:
+    if not settings.redis_url:
+        return None, None, None
+    import redis
+
+    from casework.jobs.celery_queue import CeleryJobQueue
+    from casework.search.cache import SearchCache
+
+    client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    cache = SearchCache(client, namespace=settings.redis_namespace,
+                        ttl_seconds=settings.search_cache_seconds)
+    return client, CeleryJobQueue(settings, redis=client), cache
+
+
+def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
+    """Create every resource from the settings. Cheap: no model is loaded here."""
+    from casework.jobs.registry import HANDLERS
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    apply_pixel_limit(settings.max_image_pixels)
+    engine = _engine(settings)
+    sessions = build_session_factory(engine)
+    read_sessions = build_session_factory(engine, readonly=True)
+    embedder = embedder or build_embedder(settings)
+    keyword_index: KeywordIndex = (
+        Fts5KeywordIndex() if engine.dialect.name == "sqlite" else PostgresKeywordIndex()
+    )
+    vector_index, semantic_off = _vector_index(settings, engine, sessions, read_sessions,
+                                               embedder)
+    requested_semantic = settings.semantic_search
+    if semantic_off and settings.semantic_search:
+        settings = settings.model_copy(update={"semantic_search": False})  # never embed
+    redis_client, job_queue, search_cache = _redis_services(settings)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
+        blobs=_blob_store(settings), keyword_index=keyword_index,
+        vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
+        usage=UsageMeter(sessions),
+        redis=redis_client, job_queue=job_queue, search_cache=search_cache,
+        semantic_off_reason=semantic_off, semantic_requested=requested_semantic,
+        planner_statistics=PlannerStatistics(engine),
+        limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
+        sandbox=SandboxPool(settings),
+    )
+    if search_cache is not None:
+        from casework.search.cache import track_changes
+
+        track_changes(sessions, runtime.content_changed)
+    return runtime
+
+
+def start_workers(runtime: Runtime) -> bool:
+    """Start in-process workers unless another process on this DATA_DIR already runs them."""
+    from casework.jobs.worker import WorkerLock, WorkerPool
+
+    if runtime.job_queue is not None:
+        log.info("jobs run on Celery workers (REDIS_URL is set): `casework worker`")
+        return False
+    if runtime.settings.worker_threads == 0:
+        return False
+    lock = WorkerLock(runtime.settings.data_dir / "worker.lock")
+    if not lock.acquire():
+        log.info("another casework process runs the workers for %s", runtime.settings.data_dir)
+        return False
+    pool = WorkerPool(runtime, threads=runtime.settings.worker_threads, lock=lock)
+    pool.start()
+    runtime.workers = pool
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a start did besides migrating, for `casework migrate` to report."""
+
+    vector_table: VectorTable | None
+    queued: QueuedEmbeddings
+
+
+def prepare(runtime: Runtime) -> Prepared:
+    """Migrate, make sure the default workspace and the first owner exist (idempotent).
+
+    Also sets up pgvector if the server offers it now and queues the embeddings skipped
+    while semantic search was off: what changed on the server since the last start counts.
+    """
+    migrate.upgrade(runtime.engine)
+    if runtime.planner_statistics is not None:
+        runtime.planner_statistics.refresh()  # a database grown by an older version
+    vector_table = settle_vector_index(runtime)
+    with transaction(runtime.sessions) as session:
+        workspaces_service.ensure_default_workspace(
+            session=session, name=runtime.settings.default_workspace_name)
+        rechunking = queue_rechunking(session=session, runtime=runtime)
+        queued = queue_skipped_embeddings(session=session, runtime=runtime)
+    if rechunking:
+        log.info("queued re-chunking of %d documents and notes cut by an older chunker",
+                 rechunking)
+    if queued.documents or queued.notes:
+        log.info("semantic search is on: queued embedding of %d documents and %d notes "
+                 "indexed while it was off", queued.documents, queued.notes)
+    bootstrap_accounts(runtime)
+    return Prepared(vector_table=vector_table, queued=queued)
