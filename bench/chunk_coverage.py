@@ -11,7 +11,7 @@ chunker. Reported per corpus and chunker:
 - chunks over the window, and chunking speed (pages and characters per CPU second);
 - embedded tokens: word pieces of every passage, then those sent to the model once
   identical texts are embedded once (content hash), then with running heads and feet
-  left out (ingest/boilerplate.py).
+  left out (search/boilerplate.py).
 
     PYTHONPATH=src python bench/chunk_coverage.py [--limit-files N]
 """
@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from casework.ingest.boilerplate import repeated_lines
-from casework.ingest.chunking import Passage, load_chunker, normalize_page_text
 from casework.ingest.parsers import parser_for
+from casework.search.boilerplate import repeated_lines
+from casework.search.chunking import Passage, load_chunker, normalize_page_text
 from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
 from harness import write_results
 

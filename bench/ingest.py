@@ -90,7 +90,7 @@ def ingest_folder(label: str, folder: str, threads: int, timeout: float,
     with MemoryWatch() as watch, temporary_runtime(
             embedder=TimedEmbedder(inner, clock), worker_threads=threads) as bench:
         runtime = bench.runtime
-        instrument(runtime, clock)
+        jobs = instrument(runtime, clock)
         # A long-running worker loads the model once; its load is reported, not counted.
         watch.enter("model load")
         started = time.perf_counter()
@@ -116,7 +116,7 @@ def ingest_folder(label: str, folder: str, threads: int, timeout: float,
                 document_ids.append(document_id)
         store_seconds = time.perf_counter() - started
         store_cpu = time.thread_time() - store_cpu
-        start_workers(runtime)
+        start_workers(runtime, jobs)
         progress = wait_for_documents(bench, document_ids, started=started, timeout=timeout)
         total = time.perf_counter() - started
         runtime.workers.stop()  # type: ignore[union-attr]
@@ -197,7 +197,7 @@ def ingest_large_file(path: str) -> dict[str, Any]:
                                                     max_upload_bytes=limit) as bench:
         runtime = bench.runtime
         _cheaper_index_build(runtime.vector_index)
-        instrument(runtime, clock)
+        jobs = instrument(runtime, clock)
         watch.enter("model loaded and run once")
         embedder.warm()
         baseline = watch.peaks["model loaded and run once"]
@@ -216,7 +216,7 @@ def ingest_large_file(path: str) -> dict[str, Any]:
         runtime.vector_index.add = add_with_phase  # type: ignore[method-assign]
         # WorkerPool.run_one claims and runs the next job in this thread: the real job
         # path without background threads, so each phase below is exactly one job.
-        pool = WorkerPool(runtime, threads=1)
+        pool = WorkerPool(runtime, jobs, threads=1)
         for job, phase, step in (
                 ("store", "store", lambda: store_file(bench, Path(path))),
                 ("process_document", "process_document", pool.run_one),

@@ -63,8 +63,8 @@ from sqlalchemy.orm import Session
 import corpus
 from casework.core.database import transaction
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
-from casework.ingest.chunking import Passage
 from casework.search import indexing
+from casework.search.chunking import Passage
 from casework.search.filters import SearchFilters
 from casework.search.fts5_plan import Fts5Planner
 from casework.search.keyword_tables import keyword_table

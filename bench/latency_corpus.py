@@ -22,8 +22,8 @@ from sqlalchemy import func, insert, select
 import corpus
 from casework.core.database import transaction
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
-from casework.ingest.chunking import Passage
 from casework.search import indexing
+from casework.search.chunking import Passage
 from casework.search.models import Chunk, Embedding
 from casework.search.query import STOP_WORDS
 from harness import BenchRuntime

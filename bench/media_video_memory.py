@@ -65,6 +65,7 @@ def measure(video: Path) -> dict:
     from casework.documents.models import Document
     from casework.ingest import pipeline
     from casework.ingest import service as ingest_service
+    from casework.ingest.job_kinds import PROCESS_DOCUMENT
     from casework.ingest.upload import SpooledFile
     from casework.jobs.handlers import JobContext
     from casework.workspaces import service as workspaces_service
@@ -109,7 +110,7 @@ def measure(video: Path) -> dict:
         upload_seconds = time.perf_counter() - started
         started = time.perf_counter()
         pipeline.process_document(JobContext(
-            runtime=runtime, job_id=0, kind=pipeline.PROCESS_DOCUMENT,
+            runtime=runtime, job_id=0, kind=PROCESS_DOCUMENT,
             payload={"document_id": document_id}, workspace_id=workspace_id, attempt=1,
             max_attempts=1))
         process_seconds = time.perf_counter() - started

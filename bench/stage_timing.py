@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from casework.bootstrap import build_job_registry
 from casework.ingest import pipeline
 from casework.jobs.handlers import JobContext, JobHandler
+from casework.jobs.registry import JobRegistry
 from casework.runtime import Runtime
 from casework.search import indexing
 
@@ -165,8 +167,9 @@ def _timed(clock: StageClock, stage: str, fn: Callable[..., Any]) -> Callable[..
     return timed
 
 
-def instrument(runtime: Runtime, clock: StageClock) -> None:
-    """Wrap the pipeline's seams in this process (call once per process)."""
+def instrument(runtime: Runtime, clock: StageClock) -> JobRegistry:
+    """Wrap the pipeline's seams in this process (call once per process); the job table
+    with every handler timed, for the workers to run."""
     for name, stage in PIPELINE_STAGES.items():
         if hasattr(pipeline, name):
             setattr(pipeline, name, _timed(clock, stage, getattr(pipeline, name)))
@@ -182,9 +185,11 @@ def instrument(runtime: Runtime, clock: StageClock) -> None:
     indexing.embed_chunks = _timed(clock, "embed_chunks", indexing.embed_chunks)
 
     runtime.vector_index = TimedVectorIndex(runtime.vector_index, clock)  # type: ignore[assignment]
-    for kind, handler in list(runtime.handlers.items()):
-        runtime.handlers[kind] = JobHandler(_timed_run(clock, kind, handler.run),
-                                            handler.on_failure)
+    registry = build_job_registry(runtime.settings)
+    for kind in registry.kinds():
+        handler = registry[kind]
+        registry[kind] = JobHandler(_timed_run(clock, kind, handler.run), handler.on_failure)
+    return registry
 
 
 def _timed_run(clock: StageClock, kind: str, run: Callable[[JobContext], None]

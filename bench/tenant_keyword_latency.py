@@ -25,8 +25,8 @@ from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.documents.models import Document, DocumentStatus
-from casework.ingest.chunking import Passage
 from casework.search import indexing
+from casework.search.chunking import Passage
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode, search
 from casework.workspaces import service as workspaces_service

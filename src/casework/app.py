@@ -14,7 +14,7 @@ from casework.api.errors import install_error_handlers
 from casework.apikeys.router import router as apikeys_router
 from casework.audit.router import operator_router
 from casework.audit.router import router as audit_router
-from casework.bootstrap import build_runtime, prepare, start_workers
+from casework.bootstrap import build_job_registry, build_runtime, prepare, start_workers
 from casework.collections.router import router as collections_router
 from casework.core.settings import Settings, load_settings
 from casework.documents.router import router as documents_router
@@ -57,13 +57,15 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, embedder=embedder)
+        jobs = build_job_registry(settings)
+        runtime = build_runtime(settings, embedder=embedder, registry=jobs)
         prepare(runtime)
         sweep_stale_files(settings.tmp_dir, max_age_seconds=settings.tmp_max_age_hours * 3600)
         if run_workers:
-            start_workers(runtime)
+            start_workers(runtime, jobs)
         search_service.warm_up(runtime)
         app.state.runtime = runtime
+        app.state.jobs = jobs  # the job-handler table the workers run
         try:
             yield
         finally:

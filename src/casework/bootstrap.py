@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -15,19 +16,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.bootstrap import bootstrap_accounts
 from casework.accounts.mail import build_mailer
+from casework.backup import tasks as backup_tasks
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
 from casework.db import migrate
-from casework.db.pgvector import VectorTable
+from casework.db.pgvector import VectorTable, ensure_vector_table
+from casework.ingest import tasks as ingest_tasks
 from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
 from casework.ingest.rechunk import queue_rechunking
 from casework.ingest.sandbox import SandboxPool
+from casework.jobs.registry import JobRegistry
+from casework.jobs.worker import WorkerLock, WorkerPool
 from casework.media.images import apply_pixel_limit
 from casework.runtime import Runtime
+from casework.search import tasks as search_tasks
+from casework.search.cache import SearchCache, track_changes
 from casework.search.embedder import Embedder
 from casework.search.embedder_runtime import build_embedder
 from casework.search.keyword_index import Fts5KeywordIndex, KeywordIndex, PostgresKeywordIndex
+from casework.search.pgvector_index import (
+    DisabledVectorIndex,
+    PgvectorIndex,
+    pgvector_available,
+)
 from casework.search.stored_vectors import StoredVectors
 from casework.search.vector_index import UsearchVectorIndex, VectorIndex
 from casework.security.ratelimit import RateLimiter
@@ -38,7 +50,6 @@ from casework.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
     from casework.jobs.celery_queue import CeleryJobQueue
-    from casework.search.cache import SearchCache
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +66,7 @@ def _engine(settings: Settings) -> Engine:
 def _blob_store(settings: Settings) -> BlobStore:
     if not settings.s3_bucket:
         return LocalBlobStore(settings.blob_dir)
-    from casework.storage.s3 import S3BlobStore
+    from casework.storage.s3 import S3BlobStore  # boto3: imported only by who needs S3
 
     secret = settings.s3_secret_access_key
     store = S3BlobStore(bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
@@ -80,12 +91,6 @@ def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Ses
 
     `pgvector_off` is why pgvector cannot serve after all, once migrating tried to set it up.
     """
-    from casework.search.pgvector_index import (
-        DisabledVectorIndex,
-        PgvectorIndex,
-        pgvector_available,
-    )
-
     if engine.dialect.name == "postgresql" and settings.vector_backend != "disk":
         if pgvector_off is None and pgvector_available(engine):
             return PgvectorIndex(sessions=sessions, read_sessions=read_sessions,
@@ -109,9 +114,6 @@ def settle_vector_index(runtime: Runtime) -> VectorTable | None:
     start runs this, so installing pgvector later and restarting (or `casework migrate`)
     turns semantic search on without touching the database by hand.
     """
-    from casework.db.pgvector import ensure_vector_table
-    from casework.search.pgvector_index import PgvectorIndex
-
     settings = runtime.settings
     if runtime.engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
         return None
@@ -125,30 +127,59 @@ def settle_vector_index(runtime: Runtime) -> VectorTable | None:
                                runtime.read_sessions, runtime.embedder,
                                pgvector_off=table.reason)
     runtime.vector_index, runtime.semantic_off_reason = index, off
-    if off and settings.semantic_search:
-        runtime.settings = settings.model_copy(update={"semantic_search": False})
     return table
 
 
-def _redis_services(settings: Settings) -> tuple[Any, CeleryJobQueue | None,
-                                                 SearchCache | None]:
-    if not settings.redis_url:
-        return None, None, None
+# Every domain that has jobs: each registers its kinds (and periodic jobs) in its tasks.py.
+TASK_MODULES = (ingest_tasks, search_tasks, backup_tasks)
+
+
+def build_job_registry(settings: Settings) -> JobRegistry:
+    """The job-handler table: what each kind runs, and which periodic jobs are switched on."""
+    registry = JobRegistry()
+    for tasks in TASK_MODULES:
+        tasks.register(registry, settings)
+    return registry
+
+
+def _worker_runtime(settings: Settings) -> Runtime:
+    """A Celery worker process's own runtime, built on its first task."""
+    runtime = build_runtime(settings)
+    # Vectors only where the migration could set pgvector up, as in the API.
+    settle_vector_index(runtime)
+    return runtime
+
+
+def build_job_queue(settings: Settings, registry: JobRegistry, *,
+                    redis_client: Any = None) -> CeleryJobQueue:
+    """The Celery queue of the scale-out shape (REDIS_URL): sends job ids, runs them."""
+    # Celery and redis load only in the scale-out shape: every CLI command starts faster.
     import redis
 
     from casework.jobs.celery_queue import CeleryJobQueue
-    from casework.search.cache import SearchCache
 
-    client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
-    cache = SearchCache(client, namespace=settings.redis_namespace,
-                        ttl_seconds=settings.search_cache_seconds)
-    return client, CeleryJobQueue(settings, redis=client), cache
+    client = redis_client or redis.Redis.from_url(settings.redis_url,
+                                                  health_check_interval=30)
+    return CeleryJobQueue(settings, redis=client, registry=registry,
+                          build_runtime=partial(_worker_runtime, settings))
 
 
-def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
-    """Create every resource from the settings. Cheap: no model is loaded here."""
-    from casework.jobs.registry import HANDLERS
+def _queue_skipped_embeddings(runtime: Runtime) -> None:
+    """pgvector serves now: what this process indexed meanwhile gets its vectors."""
+    with transaction(runtime.sessions) as session:
+        queued = queue_skipped_embeddings(session=session, runtime=runtime)
+    log.info("queued embedding of %d documents and %d notes indexed while semantic search "
+             "was off", queued.documents, queued.notes)
 
+
+def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
+                  registry: JobRegistry | None = None) -> Runtime:
+    """Create every resource from the settings. Cheap: no model is loaded here.
+
+    `registry` is the job table the Celery queue runs (scale-out); the embedded pool gets
+    it from `start_workers`. Settings are never changed: whether semantic search can serve
+    is `Runtime.semantic_available`.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     apply_pixel_limit(settings.max_image_pixels)
@@ -161,32 +192,31 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     )
     vector_index, semantic_off = _vector_index(settings, engine, sessions, read_sessions,
                                                embedder)
-    requested_semantic = settings.semantic_search
-    if semantic_off and settings.semantic_search:
-        settings = settings.model_copy(update={"semantic_search": False})  # never embed
-    redis_client, job_queue, search_cache = _redis_services(settings)
+    redis_client = job_queue = search_cache = None
+    if settings.redis_url:
+        import redis  # the scale-out shape only, as in build_job_queue
+
+        redis_client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        search_cache = SearchCache(redis_client, namespace=settings.redis_namespace,
+                                   ttl_seconds=settings.search_cache_seconds)
+        job_queue = build_job_queue(settings, registry or build_job_registry(settings),
+                                    redis_client=redis_client)
     runtime = Runtime(
         settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
         blobs=_blob_store(settings), keyword_index=keyword_index,
-        vector_index=vector_index, embedder=embedder, handlers=dict(HANDLERS),
-        usage=UsageMeter(sessions),
+        vector_index=vector_index, embedder=embedder, usage=UsageMeter(sessions),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
-        semantic_off_reason=semantic_off, semantic_requested=requested_semantic,
-        planner_statistics=PlannerStatistics(engine),
+        semantic_off_reason=semantic_off, planner_statistics=PlannerStatistics(engine),
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
-        sandbox=SandboxPool(settings),
+        sandbox=SandboxPool(settings), on_vectors_ready=_queue_skipped_embeddings,
     )
     if search_cache is not None:
-        from casework.search.cache import track_changes
-
         track_changes(sessions, runtime.content_changed)
     return runtime
 
 
-def start_workers(runtime: Runtime) -> bool:
+def start_workers(runtime: Runtime, registry: JobRegistry | None = None) -> bool:
     """Start in-process workers unless another process on this DATA_DIR already runs them."""
-    from casework.jobs.worker import WorkerLock, WorkerPool
-
     if runtime.job_queue is not None:
         log.info("jobs run on Celery workers (REDIS_URL is set): `casework worker`")
         return False
@@ -196,7 +226,8 @@ def start_workers(runtime: Runtime) -> bool:
     if not lock.acquire():
         log.info("another casework process runs the workers for %s", runtime.settings.data_dir)
         return False
-    pool = WorkerPool(runtime, threads=runtime.settings.worker_threads, lock=lock)
+    pool = WorkerPool(runtime, registry or build_job_registry(runtime.settings),
+                      threads=runtime.settings.worker_threads, lock=lock)
     pool.start()
     runtime.workers = pool
     return True

@@ -1,7 +1,9 @@
-"""The process's runtime: settings and every long-lived resource, built once and handed down.
+"""The process's runtime: settings and every long-lived resource, handed down to services.
 
-The API (via `app.state`), the CLI and the workers all build a `Runtime` the same way, so
-they run the same services on the same seams. Nothing here is a module-level global.
+This module holds the type only; `casework.bootstrap` (the composition root) builds it, the
+same way for the API (via `app.state`), the CLI and the workers. Its fields are the seams
+(blob store, indexes, embedder, job runners) typed by their protocols, so importing it
+pulls in no builder and no job handler. Nothing here is a module-level global.
 """
 
 from __future__ import annotations
@@ -9,35 +11,50 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.mail import LogMailer, Mailer
-from casework.core.database import transaction
 from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
+from casework.db.pgvector import copy_missing_vectors
 from casework.ingest.sandbox import SandboxPool
 from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder
 from casework.search.keyword_index import KeywordIndex
+from casework.search.pgvector_index import PgvectorIndex
 from casework.search.vector_index import VectorIndex
 from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
 from casework.usage.meter import UsageMeter
 
 if TYPE_CHECKING:
-    from casework.jobs.celery_queue import CeleryJobQueue
-    from casework.jobs.handlers import JobHandler
-    from casework.jobs.worker import WorkerPool
     from casework.search.cache import SearchCache
 
 log = logging.getLogger(__name__)
 
 VECTOR_RECHECK_SECONDS = 10.0
+
+
+class JobWaker(Protocol):
+    """The embedded worker pool: woken when a job was enqueued in this process."""
+
+    def notify(self, job_id: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class JobDispatcher(Protocol):
+    """The Celery queue: sends a committed job's id to the workers."""
+
+    def dispatch(self, job_id: int, *, runtime: Runtime) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -53,17 +70,16 @@ class Runtime:
     usage: UsageMeter
     # Parser processes for untrusted files (ingest/sandbox.py); started on first use.
     sandbox: SandboxPool
-    handlers: dict[str, JobHandler] = field(default_factory=dict)
-    workers: WorkerPool | None = None
+    workers: JobWaker | None = None
     redis: Any = None
-    job_queue: CeleryJobQueue | None = None
+    job_queue: JobDispatcher | None = None
     search_cache: SearchCache | None = None
     semantic_off_reason: str | None = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter("memory://"))
     mailer: Mailer = field(default_factory=LogMailer)
     metrics: Metrics = field(default_factory=Metrics)
-    # SEMANTIC_SEARCH as configured: `settings` turns it off while no vector index can serve.
-    semantic_requested: bool = False
+    # Set by the composition root: what to do once pgvector serves (queue skipped vectors).
+    on_vectors_ready: Callable[[Runtime], None] | None = field(default=None, repr=False)
     planner_statistics: PlannerStatistics | None = None
     # Hybrid search embeds the query here while the keyword engine runs in the caller.
     query_threads: ThreadPoolExecutor = field(
@@ -71,6 +87,15 @@ class Runtime:
         repr=False)
     _vectors_checked_at: float = field(default=float("-inf"), repr=False)
     _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def semantic_available(self) -> bool:
+        """SEMANTIC_SEARCH as configured, and a vector index that can serve it right now.
+
+        Settings say what was asked for and never change while running; this says what
+        is possible (pgvector can appear after the start, see `refresh_vector_index`).
+        """
+        return self.settings.semantic_search and self.semantic_off_reason is None
 
     def refresh_vector_index(self, *, force: bool = False) -> None:
         """Switch to pgvector once its table exists: no restart after `casework migrate`.
@@ -81,8 +106,6 @@ class Runtime:
         every time (one catalogue query), because an embedding job only exists once the
         table does and must never run into the stand-in index.
         """
-        from casework.search.pgvector_index import PgvectorIndex
-
         if (isinstance(self.vector_index, PgvectorIndex)
                 or self.engine.dialect.name != "postgresql"
                 or self.settings.vector_backend == "disk"):
@@ -99,26 +122,18 @@ class Runtime:
             with self.engine.connect() as conn:
                 if not inspect(conn).has_table("chunk_vector"):
                     return
-            from casework.db.pgvector import copy_missing_vectors
-
             # Vectors this process put in its on-disk index meanwhile are in `embedding`.
             copied = copy_missing_vectors(self.engine, model=self.embedder.name)
             self.vector_index = PgvectorIndex(sessions=self.sessions,
                                               read_sessions=self.read_sessions,
                                               dimensions=self.embedder.dimensions)
             self.semantic_off_reason = None
-            self.settings = self.settings.model_copy(
-                update={"semantic_search": self.semantic_requested})
         finally:
             self._vectors_lock.release()
-        from casework.ingest.backlog import queue_skipped_embeddings
-
-        # What this process indexed while semantic search was off gets its vectors now.
-        with transaction(self.sessions) as session:
-            queued = queue_skipped_embeddings(session=session, runtime=self)
-        log.info("pgvector is set up: vectors live in PostgreSQL from now on (%d copied, "
-                 "%d documents and %d notes queued for embedding)", copied,
-                 queued.documents, queued.notes)
+        log.info("pgvector is set up: vectors live in PostgreSQL from now on (%d copied)",
+                 copied)
+        if self.on_vectors_ready is not None:
+            self.on_vectors_ready(self)
 
     def notify_jobs(self, job_id: int) -> None:
         """Called after a commit that enqueued a job: wake whoever runs jobs."""

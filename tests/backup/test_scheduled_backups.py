@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from casework.backup.archive import extract_verified
 from casework.backup.targets import open_target
+from casework.bootstrap import build_job_registry
 from casework.jobs.celery_queue import ENQUEUE_PERIODIC, build_celery
 from tests.backup.conftest import cli, environment
 from tests.conftest import test_settings
@@ -22,15 +23,20 @@ OLD_ARCHIVES = ["casework-backup-20200101T000000Z.tar", "casework-backup-2020010
                 "casework-backup-20200103T000000Z.tar"]
 
 
+def _beat_schedule(settings):
+    """What beat would send, with the periodic jobs the domains register for `settings`."""
+    return build_celery(settings, build_job_registry(settings).periodic).conf.beat_schedule
+
+
 def test_the_beat_schedule_has_a_backup_entry_only_when_backups_are_scheduled(tmp_path):
     redis = "redis://127.0.0.1:6379/15"  # building the app connects to nothing
     off = test_settings(tmp_path / "off", None, redis_url=redis)
-    assert set(build_celery(off).conf.beat_schedule) == {"sweep-jobs"}
+    assert set(_beat_schedule(off)) == {"sweep-jobs"}
 
     on = test_settings(tmp_path / "on", None, redis_url=redis, backup_interval_hours=12,
                        backup_keep=3, backup_target="s3://casework-backups/nightly/",
                        job_sweep_seconds=20)
-    schedule = build_celery(on).conf.beat_schedule
+    schedule = _beat_schedule(on)
     assert set(schedule) == {"sweep-jobs", "periodic-backup"}
     entry = schedule["periodic-backup"]
     assert entry["task"] == ENQUEUE_PERIODIC
@@ -40,7 +46,7 @@ def test_the_beat_schedule_has_a_backup_entry_only_when_backups_are_scheduled(tm
                              {"target": "s3://casework-backups/nightly/", "keep": 3}]
 
     local = test_settings(tmp_path / "local", None, redis_url=redis, backup_interval_hours=24)
-    (_, _, payload) = build_celery(local).conf.beat_schedule["periodic-backup"]["args"]
+    (_, _, payload) = _beat_schedule(local)["periodic-backup"]["args"]
     # A folder travels as an absolute path: the worker's working directory may differ.
     assert payload == {"target": str((tmp_path / "local" / "backups").resolve()), "keep": 7}
 

@@ -23,10 +23,10 @@ from casework.app import create_app
 from casework.core.database import transaction
 from casework.documents.models import Document, DocumentPage
 from casework.ingest import rechunk
-from casework.ingest.chunking import CHUNKER_VERSION, Passage
 from casework.jobs.handlers import JobContext
 from casework.notes.models import Note
 from casework.search import indexing
+from casework.search.chunking import CHUNKER_VERSION, Passage
 from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
 from casework.search.models import Chunk
 from tests.conftest import create_collection, ingest, login, test_settings

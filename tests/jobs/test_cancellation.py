@@ -44,7 +44,8 @@ def test_deleting_a_queued_document_drops_its_job(tmp_path, database_url, make_c
 
     [job] = _jobs(client)
     assert (job["status"], job["error"]) == ("cancelled", "cancelled: the document was deleted")
-    assert not WorkerPool(runtime, threads=0, schedules_periodic=False).run_one()
+    assert not WorkerPool(runtime, client.app.state.jobs, threads=0,
+                          schedules_periodic=False).run_one()
     assert _jobs(client, status="cancelled")[0]["attempts"] == 0  # never ran
 
 
@@ -99,7 +100,7 @@ def test_a_running_job_that_reports_progress_stops_when_its_document_goes(
             started.set()
             time.sleep(0.005)
 
-    runtime.handlers["embed-like"] = JobHandler(embed_like)
+    client.app.state.jobs["embed-like"] = JobHandler(embed_like)
     with transaction(runtime.sessions) as session:
         job_id = jobs_service.enqueue(session=session, kind="embed-like",
                                       payload={"document_id": doc["id"]},

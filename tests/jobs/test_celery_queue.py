@@ -54,7 +54,7 @@ def test_a_failing_job_is_retried_with_the_tables_backoff(scaleout_client):
         if ctx.attempt < 3:
             raise ConnectionError(f"transient failure {ctx.attempt}")  # failures.py: retried
 
-    runtime.handlers["flaky"] = JobHandler(flaky)
+    scaleout_client.app.state.jobs["flaky"] = JobHandler(flaky)
     job = _wait(runtime, _enqueue(runtime, "flaky"), JobStatus.succeeded)
     assert calls == [1, 2, 3]
     assert job.attempts == 3 and job.error is None
@@ -63,7 +63,7 @@ def test_a_failing_job_is_retried_with_the_tables_backoff(scaleout_client):
 def test_duplicate_and_late_messages_run_nothing_twice(scaleout_client):
     runtime = scaleout_client.app.state.runtime
     calls = []
-    runtime.handlers["once"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
+    scaleout_client.app.state.jobs["once"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
     job_id = _enqueue(runtime, "once")
     _wait(runtime, job_id, JobStatus.succeeded)
     for _ in range(3):  # redelivered, or sent again by the sweeper: a no-op
@@ -76,7 +76,7 @@ def test_duplicate_and_late_messages_run_nothing_twice(scaleout_client):
 def test_the_sweeper_resends_jobs_whose_worker_died(scaleout_client):
     runtime = scaleout_client.app.state.runtime
     calls = []
-    runtime.handlers["orphan"] = JobHandler(lambda ctx: calls.append(ctx.attempt))
+    scaleout_client.app.state.jobs["orphan"] = JobHandler(lambda ctx: calls.append(ctx.attempt))
     job_id = _enqueue(runtime, "orphan", notify=False)  # its message was lost
     with transaction(runtime.sessions) as session:  # a worker took it and was SIGKILLed
         job = session.get(Job, job_id)
@@ -151,7 +151,7 @@ def _workspace_id(client) -> str:
 def test_a_job_whose_workers_all_died_is_given_up_not_run_again(scaleout_client):
     runtime = scaleout_client.app.state.runtime
     ran, gave_up = [], []
-    runtime.handlers["crasher"] = JobHandler(lambda ctx: ran.append(ctx.attempt),
+    scaleout_client.app.state.jobs["crasher"] = JobHandler(lambda ctx: ran.append(ctx.attempt),
                                              lambda ctx, reason: gave_up.append(reason))
     job_id = _enqueue(runtime, "crasher", notify=False)
     with transaction(runtime.sessions) as session:  # its fifth worker was SIGKILLed too
@@ -174,7 +174,7 @@ def test_an_upload_overtakes_another_workspaces_backlog_on_celery(scaleout_clien
     busy = scaleout_client.get("/api/v1/workspaces/current").json()["id"]
     quiet = scaleout_client.post("/api/v1/workspaces", json={"name": "Quiet"}).json()["id"]
     finished = []
-    runtime.handlers["slow"] = JobHandler(
+    scaleout_client.app.state.jobs["slow"] = JobHandler(
         lambda ctx: (time.sleep(0.2), finished.append(ctx.workspace_id)))
     with transaction(runtime.sessions) as session:
         for n in range(30):  # one message each, all in Redis before the upload's
@@ -202,7 +202,7 @@ def test_a_message_lost_with_a_killed_worker_is_sent_again_at_once(scaleout_clie
     so the sweeper sends it again anyway."""
     runtime = scaleout_client.app.state.runtime
     calls = []
-    runtime.handlers["orphan"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
+    scaleout_client.app.state.jobs["orphan"] = JobHandler(lambda ctx: calls.append(ctx.job_id))
     job_id = _enqueue(runtime, "orphan", notify=False)
     queue = runtime.job_queue
     queue.redis.set(queue._sent_key(job_id), "1", ex=600)  # sent, then lost with its worker

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from casework.bootstrap import build_runtime
 from casework.core.database import transaction
 from casework.db.migrate import upgrade
-from casework.ingest import pipeline
+from casework.ingest.job_kinds import PROCESS_DOCUMENT
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, JobHandler
 from casework.jobs.models import Job, JobPriority, JobStatus
 from casework.runtime import Runtime
+from casework.search.job_kinds import EMBED_DOCUMENT
 from tests.conftest import test_settings
 from tests.fixtures.celery_processes import CaseworkProcess, scaleout_environment
 from tests.fixtures.scaleout import celery_worker
@@ -82,8 +83,8 @@ def test_an_upload_overtakes_the_embedding_backlog_a_worker_is_draining(
     def slow(ctx: JobContext) -> None:
         time.sleep(0.1)  # an embedding: long enough for the upload to arrive mid-backlog
 
-    runtime.handlers["embed-like"] = JobHandler(slow)
-    runtime.handlers["extract-like"] = JobHandler(lambda ctx: None)
+    runtime.job_queue.registry["embed-like"] = JobHandler(slow)
+    runtime.job_queue.registry["extract-like"] = JobHandler(lambda ctx: None)
     with celery_worker(runtime, concurrency=1):
         bulk = enqueue(runtime, "embed-like", JobPriority.bulk, BULK_JOBS)
         deadline = time.monotonic() + 30
@@ -115,8 +116,8 @@ def test_casework_worker_serves_interactive_first_whatever_order_it_is_given(
     treat as done: every job is quick, so the order is the broker's alone.
     """
     missing = {"document_id": str(uuid.uuid4())}
-    bulk = enqueue(runtime, pipeline.EMBED_DOCUMENT, JobPriority.bulk, BULK_JOBS, missing)
-    interactive = enqueue(runtime, pipeline.PROCESS_DOCUMENT, JobPriority.interactive,
+    bulk = enqueue(runtime, EMBED_DOCUMENT, JobPriority.bulk, BULK_JOBS, missing)
+    interactive = enqueue(runtime, PROCESS_DOCUMENT, JobPriority.interactive,
                           INTERACTIVE_JOBS, missing)
     env = scaleout_environment(tmp_path / "worker", database_url=postgres_url,
                                redis_url=redis_url,

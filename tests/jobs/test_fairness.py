@@ -116,8 +116,8 @@ def test_an_upload_starts_while_every_worker_runs_another_workspaces_long_job(
         started.set()
         assert release.wait(30)
 
-    runtime.handlers["long"] = JobHandler(long_job)
-    runtime.handlers["quick"] = JobHandler(lambda ctx: done.append(ctx.workspace_id))
+    client.app.state.jobs["long"] = JobHandler(long_job)
+    client.app.state.jobs["quick"] = JobHandler(lambda ctx: done.append(ctx.workspace_id))
     try:
         with transaction(runtime.sessions) as session:
             for n in range(3):  # a backlog of long jobs; the regular thread takes the first

@@ -12,6 +12,7 @@ import pytest
 from defusedxml import EntitiesForbidden
 from sqlalchemy.exc import OperationalError
 
+from casework.bootstrap import build_job_registry
 from casework.core.database import transaction
 from casework.ingest.sandbox import SandboxPool
 from casework.jobs import service as jobs_service
@@ -28,7 +29,8 @@ def idle_client(tmp_path: Path, database_url: str | None, make_client):
 
 def claim_one(runtime) -> bool:
     """What one worker thread does once: claim the next job and run it (or give it up)."""
-    return WorkerPool(runtime, threads=0, schedules_periodic=False).run_one()
+    return WorkerPool(runtime, build_job_registry(runtime.settings), threads=0,
+                      schedules_periodic=False).run_one()
 
 
 def _die_while_running(runtime, job_id: int, times: int) -> None:

@@ -21,10 +21,10 @@ from casework.bootstrap import build_runtime
 from casework.collections.models import Collection
 from casework.core.database import transaction
 from casework.documents.models import Document
-from casework.ingest.boilerplate import repeated_lines
-from casework.ingest.chunking import Passage, load_chunker
 from casework.runtime import Runtime
 from casework.search import indexing
+from casework.search.boilerplate import repeated_lines
+from casework.search.chunking import Passage, load_chunker
 from casework.search.models import Chunk, Embedding
 from tests.conftest import test_settings
 from tests.search.test_fts5_plan import workspace

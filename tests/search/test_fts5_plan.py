@@ -19,9 +19,9 @@ from casework.bootstrap import build_runtime
 from casework.collections.models import Collection, CollectionKind
 from casework.core.database import transaction
 from casework.documents.models import Document
-from casework.ingest.chunking import Passage
 from casework.runtime import Runtime
 from casework.search import indexing
+from casework.search.chunking import Passage
 from casework.search.filters import SearchFilters
 from casework.search.fts5_plan import Fts5Planner
 from casework.search.keyword_tables import create_keyword_table, keyword_table

@@ -8,12 +8,27 @@ where the scheduler was told to even if its own BACKUP_* settings differ or are 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from casework.backup import service
 from casework.backup.targets import open_target, prune
+from casework.core.settings import Settings
 from casework.jobs.handlers import JobContext
+from casework.jobs.registry import JobRegistry
+from casework.jobs.schedule import PeriodicJob
 
 log = logging.getLogger(__name__)
+
+BACKUP = "backup"
+
+
+def register(registry: JobRegistry, settings: Settings) -> None:
+    registry.add(BACKUP, run_scheduled_backup)
+    if settings.backup_interval_hours > 0:
+        # The scheduler's own target and retention travel with the job (see below).
+        registry.every(PeriodicJob(BACKUP, timedelta(hours=settings.backup_interval_hours),
+                                   {"target": settings.resolved_backup_target,
+                                    "keep": settings.backup_keep}))
 
 
 def run_scheduled_backup(ctx: JobContext) -> None:

@@ -35,12 +35,10 @@ def _scaleout_settings() -> Settings:
     return settings
 
 
-def _job_queue(settings: Settings):
-    import redis
+def _job_queue(settings: Settings) -> CeleryJobQueue:
+    from casework.bootstrap import build_job_queue, build_job_registry
 
-    from casework.jobs.celery_queue import CeleryJobQueue
-
-    return CeleryJobQueue(settings, redis=redis.Redis.from_url(settings.redis_url))
+    return build_job_queue(settings, build_job_registry(settings))
 
 
 def _migrate(settings: Settings) -> None:
@@ -115,18 +113,16 @@ def _warn_unless_backup_target_works(settings: Settings) -> None:
 def scheduler(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
     """Run Celery beat: the job sweeper and scheduled backups (BACKUP_INTERVAL_HOURS).
     Run exactly one."""
-    from casework.jobs.schedule import periodic_jobs
-
     settings = _scaleout_settings()
     _migrate(settings)
     queue = _job_queue(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"casework scheduler: sweeping jobs every {settings.job_sweep_seconds:g} s")
-    for periodic in periodic_jobs(settings):
+    for periodic in queue.registry.periodic:
         hours = periodic.interval.total_seconds() / 3600
         details = ", ".join(f"{k} {v}" for k, v in sorted(periodic.payload.items()))
         console.print(f"  {periodic.kind} every {hours:g} h ({details})")
-    if periodic_jobs(settings):
+    if queue.registry.periodic:
         _warn_unless_backup_target_works(settings)
     queue.app.Beat(loglevel=loglevel,
                    schedule=str(settings.data_dir / "celerybeat-schedule")).run()

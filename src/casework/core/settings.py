@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Passages are measured in the embedding model's tokens, [CLS]/[SEP] included, so every
     # token of a page reaches the model: at most the model's window (256 for the default
     # model; more is cut off by the model, so it is refused), overlapping a little so a
-    # sentence cut in two is whole in one of them (ingest/chunking.py).
+    # sentence cut in two is whole in one of them (search/chunking.py).
     chunk_tokens: Annotated[int, Field(ge=32, le=8192)] = 256
     chunk_overlap_tokens: Annotated[int, Field(ge=0, le=1024)] = 16
     # The character sizes of casework before tokens: refused with a message saying what

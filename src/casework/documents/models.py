@@ -62,7 +62,7 @@ class Document(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str | None] = mapped_column(String(500), default=None)
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
-    # Which chunker wrote the document's chunks (ingest.chunking.CHUNKER_VERSION); older
+    # Which chunker wrote the document's chunks (search.chunking.CHUNKER_VERSION); older
     # ones are re-chunked by a background job. Rows from before the column were version 1.
     chunker_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)

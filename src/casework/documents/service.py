@@ -13,7 +13,7 @@ from casework.core.errors import Conflict
 from casework.core.scoping import get_scoped, scoped
 from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus
-from casework.ingest.pipeline import PROCESS_DOCUMENT
+from casework.ingest.job_kinds import PROCESS_DOCUMENT
 from casework.jobs import service as jobs_service
 from casework.runtime import Runtime
 from casework.search import indexing

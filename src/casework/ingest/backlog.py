@@ -16,11 +16,11 @@ from sqlalchemy import exists, select, text, update
 from sqlalchemy.orm import Session
 
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
-from casework.ingest.chunking import CHUNKER_VERSION
-from casework.ingest.pipeline import EMBED_DOCUMENT, EMBED_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.models import Job, JobPriority, JobStatus
 from casework.runtime import Runtime
+from casework.search.chunking import CHUNKER_VERSION
+from casework.search.job_kinds import EMBED_DOCUMENT, EMBED_NOTE
 from casework.search.models import Chunk, Embedding
 
 LOCK_KEY = 0x63617365_626B6C67  # "casebklg": one process queues the backlog at a time
@@ -34,7 +34,7 @@ class QueuedEmbeddings:
 
 def queue_skipped_embeddings(*, session: Session, runtime: Runtime) -> QueuedEmbeddings:
     """Queue embed jobs for ready documents marked `skipped` and notes missing vectors."""
-    if not runtime.settings.semantic_search:
+    if not runtime.semantic_available:
         return QueuedEmbeddings()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})

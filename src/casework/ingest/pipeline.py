@@ -28,14 +28,6 @@ from casework.core.scoping import scoped
 from casework.core.settings import Settings
 from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
-from casework.ingest.boilerplate import repeated_lines
-from casework.ingest.chunking import (
-    CHUNKER_VERSION,
-    Chunker,
-    Passage,
-    chunker_for,
-    normalize_page_text,
-)
 from casework.ingest.pagespool import PageSpool
 from casework.ingest.parsers import EmbeddedFile, parser_for
 from casework.ingest.sandbox import ExtractionResult, SandboxFailure
@@ -45,32 +37,21 @@ from casework.jobs.models import JobPriority
 from casework.media import service as media_service
 from casework.runtime import Runtime
 from casework.search import indexing
-from casework.storage.blobstore import BlobStore, derived_key, original_key
+from casework.search.boilerplate import repeated_lines
+from casework.search.chunking import (
+    CHUNKER_VERSION,
+    Chunker,
+    Passage,
+    chunker_for,
+    normalize_page_text,
+)
+from casework.search.job_kinds import EMBED_DOCUMENT
+from casework.storage.blobstore import derived_key, local_copy, original_key
 
 log = logging.getLogger(__name__)
 
-PROCESS_DOCUMENT = "process_document"
-EMBED_DOCUMENT = "embed_document"
-EMBED_NOTE = "embed_note"
 COMMIT_CHUNKS = 1000  # chunk rows per transaction: under a second of the write lock
 COMMIT_PAGES = 200  # pages per transaction, for documents of short pages
-
-
-@contextmanager
-def local_copy(blobs: BlobStore, key: str, tmp_dir: Path) -> Iterator[Path]:
-    """A readable file for parsers: the blob itself on disk, or a streamed temp copy."""
-    path = blobs.local_path(key)
-    if path is not None:
-        yield path
-        return
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="extract-")
-    try:
-        with open(fd, "wb") as out:
-            for block in blobs.open_chunks(key):
-                out.write(block)
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def _load(runtime: Runtime, workspace_id: str, document_id: str) -> Document | None:
@@ -291,7 +272,7 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
     stored.duration_seconds = parsed.duration_seconds
     stored.processed_at = utcnow()
     stored.error = None
-    if metadata["chunks"] and settings.semantic_search:
+    if metadata["chunks"] and runtime.semantic_available:
         stored.embedding_status = EmbeddingStatus.pending
         jobs_service.enqueue(
             session=session, kind=EMBED_DOCUMENT, payload={"document_id": stored.id},
@@ -310,43 +291,3 @@ def document_failed(ctx: JobContext, reason: str) -> None:
             document.status = DocumentStatus.failed
             document.error = reason
             _remove_pages(session, ctx.runtime, document)  # none half-searchable
-
-
-def embed_document(ctx: JobContext) -> None:
-    workspace_id = ctx.workspace_id or ""
-    document_id = ctx.payload["document_id"]
-    if not ctx.runtime.settings.semantic_search:
-        # Queued while semantic search was on: with it off no model may load. `skipped`
-        # is what the backlog re-queues once it is on again (ingest/backlog.py).
-        _mark_embedding(ctx, EmbeddingStatus.skipped)
-        return
-    with ctx.runtime.metrics.time_stage("embed"):
-        indexing.embed_chunks(runtime=ctx.runtime, workspace_id=workspace_id,
-                              document_id=document_id, progress=ctx.report_progress)
-    _mark_embedding(ctx, EmbeddingStatus.ready)
-
-
-def _mark_embedding(ctx: JobContext, status: EmbeddingStatus) -> None:
-    with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
-            Document.id == ctx.payload["document_id"])).first()
-        if document is not None:
-            document.embedding_status = status
-
-
-def embedding_failed(ctx: JobContext, reason: str) -> None:
-    """Vectors failed for good: the document stays keyword-searchable; say why."""
-    with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
-            Document.id == ctx.payload["document_id"])).first()
-        if document is not None:
-            document.embedding_status = EmbeddingStatus.failed
-            document.metadata_json = {**document.metadata_json, "embedding_error": reason}
-
-
-def embed_note(ctx: JobContext) -> None:
-    if not ctx.runtime.settings.semantic_search:
-        return  # queued while it was on; the backlog queues the note again once it is
-    indexing.embed_chunks(runtime=ctx.runtime, workspace_id=ctx.workspace_id or "",
-                          note_id=ctx.payload["note_id"], progress=ctx.report_progress)
-

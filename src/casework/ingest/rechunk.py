@@ -1,7 +1,7 @@
 """Re-chunking documents and notes an older chunker cut, in the background, one per job.
 
 Documents ingested before passages were measured in the model's tokens have chunks whose
-tail the model never read (ingest/chunking.py). At every start (after migrating) each ready
+tail the model never read (search/chunking.py). At every start (after migrating) each ready
 document whose `chunker_version` is older gets a `rechunk_document` job, unless one is
 already queued or running, so a restart part-way through queues only what is left and
 never a job twice. The job re-cuts the stored page text (no re-parsing, no OCR) and swaps
@@ -22,9 +22,7 @@ from sqlalchemy.orm import Session
 from casework.core.database import transaction
 from casework.core.scoping import scoped
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
-from casework.ingest.boilerplate import repeated_lines
-from casework.ingest.chunking import CHUNKER_VERSION, Passage, chunker_for
-from casework.ingest.pipeline import EMBED_DOCUMENT
+from casework.ingest.job_kinds import RECHUNK_DOCUMENT, RECHUNK_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext
 from casework.jobs.models import Job, JobPriority, JobStatus
@@ -32,9 +30,10 @@ from casework.notes import service as notes_service
 from casework.notes.models import Note
 from casework.runtime import Runtime
 from casework.search import indexing
+from casework.search.boilerplate import repeated_lines
+from casework.search.chunking import CHUNKER_VERSION, Passage, chunker_for
+from casework.search.job_kinds import EMBED_DOCUMENT
 
-RECHUNK_DOCUMENT = "rechunk_document"
-RECHUNK_NOTE = "rechunk_note"
 LOCK_KEY = 0x63617365_72636E6B  # "casercnk": one process queues re-chunking at a time
 
 
@@ -104,7 +103,7 @@ def rechunk_document(ctx: JobContext) -> None:
         document.chunker_version = CHUNKER_VERSION
         document.metadata_json = {**document.metadata_json, "chunks": count}
         settings = runtime.settings
-        if count and settings.semantic_search:
+        if count and runtime.semantic_available:
             document.embedding_status = EmbeddingStatus.pending
             jobs_service.enqueue(
                 session=session, kind=EMBED_DOCUMENT, payload={"document_id": document_id},
@@ -112,7 +111,7 @@ def rechunk_document(ctx: JobContext) -> None:
                 max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
         else:
             document.embedding_status = EmbeddingStatus.skipped
-    if count and settings.semantic_search:
+    if count and runtime.semantic_available:
         indexing.index_stored_vectors(runtime=runtime, workspace_id=workspace_id,
                                       document_id=document_id)
 

@@ -24,8 +24,8 @@ from casework.core.scoping import scoped
 from casework.core.settings import Settings
 from casework.documents.models import Document
 from casework.ingest.filenames import sanitize_filename
+from casework.ingest.job_kinds import PROCESS_DOCUMENT
 from casework.ingest.parsers import EmbeddedFile, parser_for
-from casework.ingest.pipeline import PROCESS_DOCUMENT
 from casework.ingest.sniff import sniff_media_type
 from casework.ingest.upload import SpooledFile
 from casework.jobs import service as jobs_service

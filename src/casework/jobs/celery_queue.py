@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +40,10 @@ from casework.core.settings import Settings
 from casework.jobs import schedule, service
 from casework.jobs.handlers import JobContext
 from casework.jobs.models import Job, JobPriority, JobStatus
+from casework.jobs.registry import JobRegistry
+from casework.jobs.worker import WorkerPool
 
 if TYPE_CHECKING:
-    from casework.jobs.worker import WorkerPool
     from casework.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def queue_names(namespace: str) -> tuple[str, str]:
     return f"{namespace}.interactive", f"{namespace}.bulk"
 
 
-def build_celery(settings: Settings) -> Celery:
+def build_celery(settings: Settings, periodic: list[schedule.PeriodicJob]) -> Celery:
     interactive, _bulk = queue_names(settings.redis_namespace)
     app = Celery("casework", broker=settings.redis_url, backend=settings.redis_url,
                  set_as_current=False)
@@ -80,13 +81,14 @@ def build_celery(settings: Settings) -> Celery:
             # first, see `consumption_order`) wins whenever both queues hold messages.
             "queue_order_strategy": "priority",
         },
-        beat_schedule=beat_schedule(settings),
+        beat_schedule=beat_schedule(settings, periodic),
         worker_hijack_root_logger=False,
     )
     return app
 
 
-def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+def beat_schedule(settings: Settings,
+                  periodic: list[schedule.PeriodicJob]) -> dict[str, dict[str, Any]]:
     """What beat sends: the sweeper, and one entry per periodic job that is switched on.
 
     Periodic entries tick every JOB_SWEEP_SECONDS, not every interval: whether a backup is
@@ -98,10 +100,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {
         "sweep-jobs": {"task": SWEEP, "schedule": tick,
                        "options": {"queue": interactive, "expires": 60}}}
-    for periodic in schedule.periodic_jobs(settings):
-        entries[f"periodic-{periodic.kind}"] = {
+    for job in periodic:
+        entries[f"periodic-{job.kind}"] = {
             "task": ENQUEUE_PERIODIC, "schedule": tick,
-            "args": [periodic.kind, periodic.interval.total_seconds(), periodic.payload],
+            "args": [job.kind, job.interval.total_seconds(), job.payload],
             # A tick nobody picked up in time is replaced by the next one, not queued up.
             "options": {"queue": interactive, "expires": max(tick, 1.0)}}
     return entries
@@ -110,10 +112,15 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 class CeleryJobQueue:
     """Sends job ids (API side) and runs them (worker side) through one Celery app."""
 
-    def __init__(self, settings: Settings, *, redis: Any) -> None:
+    def __init__(self, settings: Settings, *, redis: Any, registry: JobRegistry,
+                 build_runtime: Callable[[], Runtime]) -> None:
+        """`build_runtime` makes a worker process's own runtime, on its first task (after
+        a prefork worker forked); the composition root passes it in."""
         self.settings = settings
         self.redis = redis
-        self.app = build_celery(settings)
+        self.registry = registry
+        self._build_runtime = build_runtime
+        self.app = build_celery(settings, registry.periodic)
         self.interactive, self.bulk = queue_names(settings.redis_namespace)
         self._runtime: Runtime | None = None
         self._pool: WorkerPool | None = None
@@ -180,20 +187,15 @@ class CeleryJobQueue:
 
         The schema must be current already (`casework worker` migrates before it forks).
         """
-        from casework.jobs.worker import WorkerPool
-
         with self._lock:
             if self._runtime is None:
-                from casework.bootstrap import build_runtime, settle_vector_index
-
-                self._runtime = build_runtime(self.settings)
-                # Vectors only where the migration could set pgvector up, as in the API.
-                settle_vector_index(self._runtime)
+                self._runtime = self._build_runtime()
                 self._owns_runtime = True
             if self._pool is None:
                 # No claiming threads: Celery delivers the work. The pool brings the same
                 # execute() as the embedded shape and a heartbeat that renews leases.
-                self._pool = WorkerPool(self._runtime, threads=0, schedules_periodic=False)
+                self._pool = WorkerPool(self._runtime, self.registry, threads=0,
+                                        schedules_periodic=False)
                 self._pool.start()
             return self._runtime, self._pool
 
@@ -222,7 +224,7 @@ class CeleryJobQueue:
             with transaction(runtime.sessions) as session:
                 job = service.claim_next(session=session, worker_id=pool.worker_id,
                                          lease_seconds=settings.job_lease_seconds,
-                                         kinds=list(runtime.handlers),
+                                         kinds=self.registry.kinds(),
                                          band=self.band_of(priority))
                 if job is None:
                     return "skipped"  # nothing runnable: done, not due yet, or taken

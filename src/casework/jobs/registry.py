@@ -1,15 +1,51 @@
-"""Every job kind and its handler, in one table."""
+"""The table of job kinds: built once by the composition root from each domain's tasks.py.
 
-from casework.backup import tasks as backup_tasks
-from casework.ingest import pipeline, rechunk
-from casework.jobs import schedule
-from casework.jobs.handlers import JobHandler
+Domains register their kinds by name (`registry.add(PROCESS_DOCUMENT, process_document)`)
+and their periodic jobs (`registry.every(...)`); services enqueue by name and never import
+a handler's module, and the job runners (the embedded pool, the Celery worker) look the
+handler up here.
+"""
 
-HANDLERS: dict[str, JobHandler] = {
-    pipeline.PROCESS_DOCUMENT: JobHandler(pipeline.process_document, pipeline.document_failed),
-    pipeline.EMBED_DOCUMENT: JobHandler(pipeline.embed_document, pipeline.embedding_failed),
-    pipeline.EMBED_NOTE: JobHandler(pipeline.embed_note),
-    rechunk.RECHUNK_DOCUMENT: JobHandler(rechunk.rechunk_document),
-    rechunk.RECHUNK_NOTE: JobHandler(rechunk.rechunk_note),
-    schedule.BACKUP: JobHandler(backup_tasks.run_scheduled_backup),
-}
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from casework.jobs.handlers import JobContext, JobHandler
+from casework.jobs.schedule import PeriodicJob
+
+
+class JobRegistry:
+    """Handlers by kind, and the periodic jobs the settings switch on."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, JobHandler] = {}
+        self.periodic: list[PeriodicJob] = []
+
+    def add(self, kind: str, run: Callable[[JobContext], None],
+            on_failure: Callable[[JobContext, str], None] | None = None) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"job kind {kind!r} is registered twice")
+        self._handlers[kind] = JobHandler(run, on_failure)
+
+    def every(self, periodic: PeriodicJob) -> None:
+        """Enqueue `periodic.kind` once per interval (whoever ticks: pool or Celery beat)."""
+        self.periodic.append(periodic)
+
+    def kinds(self) -> list[str]:
+        return list(self._handlers)
+
+    def get(self, kind: str) -> JobHandler | None:
+        return self._handlers.get(kind)
+
+    def __getitem__(self, kind: str) -> JobHandler:
+        return self._handlers[kind]
+
+    def __setitem__(self, kind: str, handler: JobHandler) -> None:
+        """Replace or add a handler (tests and benchmarks run their own kinds)."""
+        self._handlers[kind] = handler
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._handlers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handlers)

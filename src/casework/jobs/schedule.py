@@ -1,5 +1,7 @@
 """Periodic jobs (scheduled backups, ...): enqueued into the same durable job table.
 
+Domains register theirs in their tasks.py (`JobRegistry.every`).
+
 `enqueue_due` is idempotent and cheap, so whoever ticks it - the embedded worker pool's
 heartbeat, or Celery beat run by `casework scheduler` - may call it as often as it likes:
 a kind is enqueued only when none is queued or running and the last one is older than its
@@ -18,11 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.core.database import utcnow
-from casework.core.settings import Settings
 from casework.jobs import service
 from casework.jobs.models import Job, JobPriority, JobStatus
-
-BACKUP = "backup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +29,6 @@ class PeriodicJob:
     kind: str
     interval: timedelta
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
-    jobs: list[PeriodicJob] = []
-    if settings.backup_interval_hours > 0:
-        # The scheduler's own target and retention travel with the job (backup/tasks.py).
-        jobs.append(PeriodicJob(BACKUP, timedelta(hours=settings.backup_interval_hours),
-                                {"target": settings.resolved_backup_target,
-                                 "keep": settings.backup_keep}))
-    return jobs
 
 
 def enqueue_if_due(*, session: Session, periodic: PeriodicJob, max_attempts: int,
@@ -58,13 +47,13 @@ def enqueue_if_due(*, session: Session, periodic: PeriodicJob, max_attempts: int
     return job.id
 
 
-def enqueue_due(*, session: Session, settings: Settings,
+def enqueue_due(*, session: Session, periodic: list[PeriodicJob], max_attempts: int,
                 notify: Callable[[int], None] | None = None) -> list[int]:
-    """Enqueue every periodic job of `settings` that is due; returns the new job ids."""
+    """Enqueue every job of `periodic` that is due; returns the new job ids."""
     created: list[int] = []
-    for periodic in periodic_jobs(settings):
-        job_id = enqueue_if_due(session=session, periodic=periodic,
-                                max_attempts=settings.job_max_attempts, notify=notify)
+    for job in periodic:
+        job_id = enqueue_if_due(session=session, periodic=job, max_attempts=max_attempts,
+                                notify=notify)
         if job_id is not None:
             created.append(job_id)
     return created

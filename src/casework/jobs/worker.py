@@ -22,6 +22,7 @@ from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import failures, heartbeats, schedule, service
 from casework.jobs.handlers import JobCancelled, JobContext, JobHandler
 from casework.jobs.models import Job, JobPriority, JobStatus
+from casework.jobs.registry import JobRegistry
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
@@ -65,9 +66,10 @@ class WorkerLock:
 
 
 class WorkerPool:
-    def __init__(self, runtime: Runtime, *, threads: int, lock: WorkerLock | None = None,
-                 schedules_periodic: bool = True) -> None:
+    def __init__(self, runtime: Runtime, registry: JobRegistry, *, threads: int,
+                 lock: WorkerLock | None = None, schedules_periodic: bool = True) -> None:
         self.runtime = runtime
+        self.registry = registry
         self.lock = lock
         self.threads = threads
         # The embedded pool is the only clock there is; under Celery, beat is (celery_queue).
@@ -153,7 +155,7 @@ class WorkerPool:
         with transaction(self.runtime.sessions) as session:
             job = service.claim_next(session=session, worker_id=self.worker_id,
                                      lease_seconds=settings.job_lease_seconds,
-                                     kinds=list(self.runtime.handlers),
+                                     kinds=self.registry.kinds(),
                                      band=INTERACTIVE if fair_share else None,
                                      idle_workspaces_only=fair_share)
             if job is None:
@@ -173,12 +175,12 @@ class WorkerPool:
         """A job whose attempts all died with their worker: failed at claim (`_take`); the
         handler records it (the document says why) without running the work again."""
         log.warning("job %s (%s) given up: %s", ctx.job_id, ctx.kind, reason)
-        handler = self.runtime.handlers.get(ctx.kind)
+        handler = self.registry.get(ctx.kind)
         if handler is not None and handler.on_failure is not None:
             handler.on_failure(ctx, reason)
 
     def execute(self, ctx: JobContext) -> None:
-        handler: JobHandler = self.runtime.handlers[ctx.kind]
+        handler: JobHandler = self.registry[ctx.kind]
         # pgvector may have been set up since this process started (`casework migrate`).
         self.runtime.refresh_vector_index(force=True)
         settings = self.runtime.settings
@@ -226,7 +228,8 @@ class WorkerPool:
                 session=session, worker_id=self.worker_id, hostname=socket.gethostname(),
                 pid=os.getpid(), threads=self.threads, running_jobs=running)
             if self.schedules_periodic:
-                schedule.enqueue_due(session=session, settings=settings,
+                schedule.enqueue_due(session=session, periodic=self.registry.periodic,
+                                     max_attempts=settings.job_max_attempts,
                                      notify=self.runtime.notify_jobs)
 
     def _heartbeat(self) -> None:

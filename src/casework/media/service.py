@@ -25,7 +25,7 @@ from casework.media import pdf_previews, thumbnails
 from casework.media.derive import CONTACT_SHEET, POSTER
 from casework.media.images import ImageRejected, check_image
 from casework.runtime import Runtime
-from casework.storage.blobstore import BlobNotFound, derived_key, original_key
+from casework.storage.blobstore import BlobNotFound, derived_key, local_copy, original_key
 
 GALLERY_TYPES = ("image/", "video/")
 
@@ -107,8 +107,6 @@ def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
     key = derived_key(workspace_id, document.sha256, name)
     data = _read(runtime, key)
     if data is None:
-        from casework.ingest.pipeline import local_copy  # the pipeline imports this package
-
         source, tmp_dir = original_key(workspace_id, document.sha256), runtime.settings.tmp_dir
         # Rendered in a parser process: a page can be a bomb that the ingest never drew.
         with local_copy(runtime.blobs, source, tmp_dir) as path, \

@@ -19,5 +19,5 @@ class Note(Timestamped, Base):
     )
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
-    # Which chunker wrote the note's chunks (ingest.chunking.CHUNKER_VERSION), as on documents.
+    # Which chunker wrote the note's chunks (search.chunking.CHUNKER_VERSION), as on documents.
     chunker_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

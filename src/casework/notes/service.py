@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 
 from casework.collections import service as collections_service
 from casework.core.scoping import get_scoped, scoped
-from casework.ingest.chunking import CHUNKER_VERSION, chunker_for
-from casework.ingest.pipeline import EMBED_NOTE
 from casework.jobs import service as jobs_service
 from casework.jobs.models import JobPriority
 from casework.notes.models import Note
 from casework.runtime import Runtime
 from casework.search import indexing
+from casework.search.chunking import CHUNKER_VERSION, chunker_for
+from casework.search.job_kinds import EMBED_NOTE
 from casework.tags import service as tags_service
 from casework.tags.models import NoteTag, Tag
 
@@ -28,7 +28,7 @@ def _reindex(session: Session, runtime: Runtime, note: Note) -> None:
     # Core update: re-chunking is not an edit, so `updated_at` keeps its value.
     session.execute(update(Note).where(Note.id == note.id).values(
         chunker_version=CHUNKER_VERSION, updated_at=Note.updated_at))
-    if count and runtime.settings.semantic_search:
+    if count and runtime.semantic_available:
         jobs_service.enqueue(session=session, kind=EMBED_NOTE, payload={"note_id": note.id},
                              workspace_id=note.workspace_id, priority=JobPriority.bulk,
                              max_attempts=runtime.settings.job_max_attempts,

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casework.api.deps import RuntimeDep
 from casework.core.errors import CaseworkError, NotFound
-from casework.observability import health, metrics
+from casework.observability import exposition, health
 
 router = APIRouter(tags=["operations"])
 
@@ -58,5 +58,5 @@ async def prometheus_metrics(
         if not any(matches):
             raise MetricsUnauthorized("metrics need 'Authorization: Bearer <METRICS_TOKEN>' "
                                       "(or the ADMIN_API_KEY)")
-    body = await run_in_threadpool(metrics.render_metrics, runtime)
+    body = await run_in_threadpool(exposition.render_metrics, runtime)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

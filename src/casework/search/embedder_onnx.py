@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime  # before usearch, always: search/vector_index.py says why
 from tokenizers import Encoding, Tokenizer
 
 from casework.search.embedder import EmbeddingUnavailable
@@ -92,10 +93,6 @@ class OnnxEmbedder:
     def _load(self) -> tuple[Any, Tokenizer]:
         with self._lock:
             if self._session is None:
-                # onnxruntime loads a native library of its own: only in the process that
-                # embeds, on first use, like the torch runtime.
-                import onnxruntime
-
                 path = resolve_onnx_path(self.name)
                 # The shared tokenizer counts tokens for chunking (no truncation); the
                 # model must cut at its window, so it gets a copy of its own. Padding is

@@ -17,9 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casework.core.database import after_commit, transaction
-from casework.ingest.chunking import Passage
 from casework.runtime import Runtime
 from casework.search.cache import mark_changed
+from casework.search.chunking import Passage
 from casework.search.models import Chunk, Embedding
 from casework.search.stored_vectors import has_vector, vector_pages
 

@@ -122,8 +122,7 @@ def warm_up(runtime: Runtime) -> Future[bool] | None:
     ~15 ms. The future says whether the model is ready; a model that cannot load is
     logged, and queries report it as they would anyway.
     """
-    settings = runtime.settings
-    if not (settings.semantic_search and settings.embedding_warmup):
+    if not (runtime.semantic_available and runtime.settings.embedding_warmup):
         return None
 
     def load() -> bool:

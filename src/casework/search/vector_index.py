@@ -37,6 +37,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+# onnxruntime (the default embedding runtime) must load before usearch: imported after it,
+# in the same process, onnxruntime 1.32 crashes with a segfault while it initialises
+# (usearch 2.26 on this Debian; reproduce with `python -c "import usearch.index;
+# import onnxruntime"`). The import is cheap next to the model it serves.
+import onnxruntime  # noqa: F401 - load order, see above
 from usearch.index import Index
 
 if TYPE_CHECKING:

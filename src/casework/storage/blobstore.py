@@ -8,7 +8,9 @@ shared by every document with those bytes and removed with the original.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -65,3 +67,20 @@ def derived_key(workspace_id: str, sha256: str, name: str) -> str:
 
 def derived_prefix(workspace_id: str, sha256: str) -> str:
     return f"{workspace_id}/derived/{sha256}"
+
+
+@contextmanager
+def local_copy(blobs: BlobStore, key: str, tmp_dir: Path) -> Iterator[Path]:
+    """A readable file for parsers: the blob itself on disk, or a streamed temp copy."""
+    path = blobs.local_path(key)
+    if path is not None:
+        yield path
+        return
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="extract-")
+    try:
+        with open(fd, "wb") as out:
+            for block in blobs.open_chunks(key):
+                out.write(block)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

@@ -106,7 +106,7 @@ class S3BlobStore:
         return _read()
 
     def local_path(self, key: str) -> Path | None:
-        return None  # readers stream a temp copy (ingest.pipeline.local_copy)
+        return None  # readers stream a temp copy (blobstore.local_copy)
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:

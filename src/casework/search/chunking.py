@@ -22,7 +22,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from casework.core.settings import Settings
-from casework.ingest.boilerplate import boilerplate_spans
+from casework.search.boilerplate import boilerplate_spans
 from casework.search.model_tokenizer import load_tokenizer
 
 # The version of the chunker that wrote a document's chunks (`document.chunker_version`):
@@ -48,7 +48,7 @@ class Passage:
     end_char: int
     text: str
     # What the model reads when it differs from `text`: the passage without the document's
-    # running heads and footers (ingest/boilerplate.py). "" means nothing to embed.
+    # running heads and footers (search/boilerplate.py). "" means nothing to embed.
     embed_text: str | None = None
 
     @property

@@ -5,8 +5,8 @@ import itertools
 
 import pytest
 
-from casework.ingest.boilerplate import repeated_lines
-from casework.ingest.chunking import Chunker, load_chunker, normalize_page_text
+from casework.search.boilerplate import repeated_lines
+from casework.search.chunking import Chunker, load_chunker, normalize_page_text
 from casework.search.model_tokenizer import MODEL_WINDOW_TOKENS, load_tokenizer
 
 MODEL = "all-MiniLM-L6-v2"
