@@ -16,7 +16,7 @@ PDF pages without a text layer are always read. Which images are is OCR_IMAGES:
   finds a word Tesseract is sure of (confidence >= 80, four or more letters or digits).
   Texture makes Tesseract see short, unsure "words"; text gives sure, longer ones. A 12 MP photo
   without text then costs one Tesseract run on 1.2 megapixels instead of a full read of 12
-  (figures in docs/benchmarks.md). What the quick pass cannot see (a caption smaller than
+  (docs/benchmarks.md#ocr-of-photos). What the quick pass cannot see (a caption smaller than
   the preview shows, in a photo with no other text) is missed; `always` reads it.
 
 Colour images are read in sparse-text mode (`--psm 11`): text in a photo is scattered

@@ -1,28 +1,24 @@
 """Thumbnails in two sizes, made once at ingest: grid (320 px) and preview (up to 1280 px).
 
-A 12-megapixel JPEG costs ~70 ms of CPU here, nearly all of it entropy-decoding the 3-5 MB
-file (~45-65 ms whatever the output size), so the rest is kept to a few milliseconds:
+A 12-megapixel JPEG costs ~70 ms of CPU here, nearly all of it entropy decoding, so the
+rest is kept to a few milliseconds (docs/benchmarks.md#thumbnails):
 
 - JPEG's DCT scaling (`draft`) decodes at the smallest of 1/1, 1/2, 1/4, 1/8 that is still
   `PREVIEW_MIN` (1000) px across, and that decode *is* the preview when it is no wider than
-  1280: a 4000x3000 photo decodes at 1/4 straight to a 1000x750 preview with no resize at
-  all. Reaching 1280 instead meant a 1/2 decode and a 2000 -> 1280 resize, ~35 ms more a
-  photo (a third of the total), for a preview that is only slightly sharper on a laptop
-  screen; DCT scaling is itself a clean low-pass (it matched a Lanczos resize of the full
-  decode within 1 dB on the benchmark photos). Bigger decodes (24 MP: 1500 px) are resized
-  to 1280, and images without a reducing decoder (PNG, HEIC, WebP) get 1280 as before.
+  1280: a 4000x3000 photo decodes at 1/4 straight to a 1000x750 preview, ~35 ms a photo
+  cheaper than a 1/2 decode resized to 1280, and as clean a low-pass. Bigger decodes (24 MP:
+  1500 px) are resized to 1280, and images without a reducing decoder (PNG, HEIC, WebP) get
+  1280.
 - The grid comes from the preview: a 4x4 block average when the factor is whole (a 1280
   preview), else a Hamming resize after a whole-factor reduce (`reducing_gap`); EXIF
   orientation is applied last, to the small images.
-- A photo's preview is a JPEG: it encodes in ~3-5 ms where WebP takes 20-30 ms at 1280 px,
-  for ~20 % more bytes on an image the viewer loads one at a time. Grid thumbnails (a
-  hundred to a gallery page, where bytes count) and anything drawn rather than photographed
-  (PDF pages, which ring in JPEG; images with transparency) stay WebP.
+- A photo's preview is a JPEG, which encodes in ~3-5 ms where WebP takes 20-30 ms. Grid
+  thumbnails (a hundred to a gallery page, where bytes count) and anything drawn rather than
+  photographed (PDF pages, which ring in JPEG; images with transparency) stay WebP.
 - Colour: a source's ICC profile (Display P3 from a phone, Adobe RGB from a camera) goes
-  into both thumbnails, so browsers show the colours the photo has; converting to sRGB
-  instead would cost ~18 ms a preview and clip a wide-gamut screen's colours. An sRGB
-  profile is left out: browsers assume sRGB for an untagged image, and its ~3 KB would
-  triple a grid thumbnail.
+  into both thumbnails, so browsers show the colours the photo has, where converting to
+  sRGB would cost ~18 ms a preview and clip a wide-gamut screen's colours. An sRGB profile
+  is left out: browsers assume it, and its ~3 KB would triple a grid thumbnail.
 
 Pillow releases the GIL while it decodes, resizes and encodes, so the job workers
 (`WORKER_THREADS`) thumbnail that many photos of an upload at once, one per core.

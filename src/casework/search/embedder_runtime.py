@@ -1,8 +1,9 @@
 """Which embedder serves: the runtime named by EMBEDDING_RUNTIME, built from the settings.
 
 Both runtimes run the same model with the same tokenizer, window, pooling and thread
-settings, so their vectors are interchangeable (mean cosine 0.999, docs/benchmarks.md) and
-share one model name in the index: switching runtime does not re-embed the collection.
+settings, so their vectors are interchangeable (mean cosine 0.9995,
+docs/benchmarks.md#embedding-runtimes) and share one model name in the index: switching
+runtime does not re-embed the collection.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """BM25 over SQLite FTS5 with a bounded amount of scoring per query.
 
-FTS5 finds the rows that match a query cheaply (about 0.1 µs per row of a posting list)
-but `bm25()` costs about 1.6 µs per matching row, and an OR of natural-language words
-matches most of a large corpus: at 100,000 chunks a query such as "write debug messages
-to a file" matched 85,000 rows and took 150-300 ms. Ranking those rows is wasted work: a
-row that holds none of the query's rare words scores below almost any row that does,
-because a common word's IDF is near zero.
+Scoring is what costs: `bm25()` takes about 1.6 µs a matching row, and an OR of
+natural-language words matched 85,000 of 100,000 chunks in 150-300 ms
+(docs/benchmarks.md#keyword-plan). Most of that is wasted work: a row that holds none of
+the query's rare words scores below almost any row that does, because a common word's IDF
+is near zero.
 
 When the whole OR matches at most `candidate_rows` rows (a capped count tells), it is
 ranked exactly, in one statement. Otherwise the plan splits the query's words the way
@@ -33,8 +32,8 @@ caller's); collection / tag / type filters join each scored row to its chunk.
 
 Required phrases (`"…"`) are ANDed into every statement. The result is exact BM25 for
 queries whose words are all rare (every query on a small corpus), and for others the
-same top ranks in the large majority of cases (docs/benchmarks.md measures the overlap
-with the exact ranking at 100k chunks).
+same top ranks in the large majority of cases (0.908 of exact BM25's top 10 at 100k
+chunks, docs/benchmarks.md#keyword-statistics-per-workspace).
 """
 
 from __future__ import annotations

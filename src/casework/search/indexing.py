@@ -95,9 +95,9 @@ def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, 
     running heads has none and is never embedded (keyword search still finds it).
 
     Keyset pages by chunk id, read lazily: the caller stores each page's vectors before the
-    next page is read, so a text repeated further on is no longer missing by then. Reading
-    every missing hash first held them all (1.5 million 64-character strings, about 200 MB
-    with their sets, for a 1 GB text file). `after`: just below the owner's first chunk id
+    next page is read, so a text repeated further on is no longer missing by then; reading
+    every missing hash up front held about 200 MB for a 1 GB text file
+    (docs/benchmarks.md#memory-1gb-file). `after`: just below the owner's first chunk id
     (see `stored_vectors.vector_pages`).
     """
     while True:
@@ -120,9 +120,8 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
 
     Streams: texts are read, embedded and stored a page at a time, and vectors go into
     the ANN index a page at a time, so memory does not grow with the document (a 200 MB
-    text file of 310,000 chunks held every text, then every vector twice, and peaked at
-    3.9 GB; see docs/benchmarks.md). Returns how many texts were newly embedded (0 on a
-    rerun after success).
+    text file peaked at 3.9 GB before, docs/benchmarks.md#large-file-memory). Returns how
+    many texts were newly embedded (0 on a rerun after success).
     """
     owner = _owner(document_id, note_id)
     model = runtime.embedder.name

@@ -1,9 +1,10 @@
 """Which chunks PostgreSQL's BM25 scores for a query: a bounded plan, like FTS5's.
 
 Scoring every chunk that matches an OR of natural-language words took ~1 s per query at
-100,000 chunks (docs/benchmarks.md): such a query matches most of the workspace. The plan
-is the one search/fts5_plan.py follows (rare words choose the candidates, every word
-scores them, a query of common words only starts from a conjunction of its rarest words).
+100,000 chunks (docs/benchmarks.md#postgres-latency): such a query matches most of the
+workspace. The plan is the one search/fts5_plan.py follows (rare words choose the
+candidates, every word scores them, a query of common words only starts from a conjunction
+of its rarest words).
 
 * Every word's document frequency is the caller's workspace's own (issue #15: another
   tenant's passages must not move a score or the plan). GIN reads a word's whole posting
@@ -14,8 +15,7 @@ scores them, a query of common words only starts from a conjunction of its rares
   content hash, so it depends on the workspace's texts alone), times the workspace's
   chunk count. Words not listed (in fewer than 3 sampled chunks) are counted in the
   workspace, exactly, up to a cap of `candidate_rows` + 1 (a word past the cap is common
-  there, its df estimated). Until 2026-12-06 the shares came from `pg_stats`, over the
-  whole table: another tenant's volume moved this workspace's scores and plan.
+  there, its df estimated; docs/benchmarks.md#postgres-workspace-sample).
 * Rare words (df up to `rare_rows`, together up to `candidate_rows`) choose the
   candidates: the chunks holding any of them. Each candidate is scored over **all** the
   words, so among candidates the order is exactly BM25's; common words are only tested

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Hybrid fusion: the semantic share of the score grows with the query's length, from an even
 # split for one or two words (names, identifiers, case numbers: BM25's ground) to 0.9 for
-# questions of six words or more (meaning over wording). Measured in docs/benchmarks.md.
+# questions of six words or more (meaning over wording): docs/benchmarks.md#hybrid-fusion.
 SHORT_QUERY_WORDS, LONG_QUERY_WORDS = 2, 6
 SHORT_QUERY_SEMANTIC, LONG_QUERY_SEMANTIC = 0.5, 0.9
 
@@ -95,10 +95,9 @@ def fuse(keyword: list[tuple[int, float]], semantic: list[tuple[int, float]], *,
          semantic_weight: float) -> list[tuple[int, float]]:
     """Convex combination of min-max normalised scores (Bruch et al., 2023).
 
-    Reciprocal rank fusion was shipped first and measured 3 points of nDCG@10 below
-    semantic search alone on natural-language questions (it throws the score gaps away:
-    a passage the model finds far better than the rest counts as one rank ahead). A
-    passage missing from one list gets 0 from it, the value of that list's weakest hit.
+    Not reciprocal rank fusion, which throws the score gaps away and scored 3 points of
+    nDCG@10 below semantic search alone (docs/benchmarks.md#hybrid-fusion). A passage
+    missing from one list gets 0 from it, the value of that list's weakest hit.
     """
     words, meaning = _min_max(keyword), _min_max(semantic)
     scores = {item: (1 - semantic_weight) * words.get(item, 0.0)
@@ -119,8 +118,8 @@ def warm_up(runtime: Runtime) -> Future[bool] | None:
 
     The model loads lazily so that start-up never waits for torch; without this the first
     semantic or hybrid query after a start waited for the load (~4 s here) instead of
-    ~15 ms. The future says whether the model is ready; a model that cannot load is
-    logged, and queries report it as they would anyway.
+    ~15 ms (docs/benchmarks.md#first-query). The future says whether the model is ready;
+    a model that cannot load is logged, and queries report it as they would anyway.
     """
     if not (runtime.semantic_available and runtime.settings.embedding_warmup):
         return None

@@ -5,10 +5,9 @@ when it disagrees; pages are read by keyset (chunk id) so a rebuild never holds 
 one page of rows, whatever the size of the workspace.
 
 Every statement here walks `chunk` in id order and looks each chunk's vector up by the
-embedding's primary key (a correlated subquery). Written as a join, SQLite started from the
-embedding table instead (every vector of the workspace), probed the chunks and sorted them
-for each page: 5.4 s a page at 1.5 million chunks, so reading a 1 GB file's vectors took
-half an hour where walking the chunks takes a minute or two.
+embedding's primary key (a correlated subquery), because as a join SQLite started from every
+vector of the workspace and sorted each page: 5.4 s a page at 1.5 million chunks against
+0.07 s (docs/benchmarks.md#memory-1gb-file).
 """
 
 from __future__ import annotations

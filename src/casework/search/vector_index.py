@@ -7,10 +7,10 @@ index is rebuilt from there, a page of vectors at a time. Keys are chunk ids.
 Memory is bounded by the segment size, not by the workspace. A workspace's vectors live
 in *sealed segments* (usearch files memory-mapped read-only, so their pages belong to the
 page cache and are read on demand) plus one *active segment* in memory that takes new
-vectors and is sealed once it holds `segment_size` of them. One in-memory HNSW graph of a
-whole workspace made a 200 MB text file (310,000 chunks) peak at 2.7 GB, and would grow
-without bound with a 1 GB file (docs/benchmarks.md). Vectors are stored as float16: half
-the bytes of float32 with no measurable change in ranking (bench/quality.py).
+vectors and is sealed once it holds `segment_size` of them: one in-memory HNSW graph of a
+whole workspace grew with the document (2.7 GB for a 200 MB text file,
+docs/benchmarks.md#vector-memory). Vectors are stored as float16: half the bytes of float32,
+the same nDCG@10 (docs/benchmarks.md#float16-quality).
 
 A search asks every segment for its nearest k and merges them (a sealed segment answers
 in well under a millisecond; a workspace of a million chunks has ten). A vector removed
