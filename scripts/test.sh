@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command to run the whole test suite (installs first, like serve.sh).
-# PostgreSQL tests run when CASEWORK_TEST_POSTGRES_URL is set (CI sets it).
+# PostgreSQL tests use CASEWORK_TEST_POSTGRES_URL (CI sets it), else a throw-away pgserver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev   # the dev extra: pytest, ruff, and the torch runtime

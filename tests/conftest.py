@@ -1,9 +1,10 @@
 """Shared fixtures: settings per test (own data folder, own database), an API client, files.
 
-Database-backed tests run on SQLite and on PostgreSQL. The PostgreSQL runs need a server:
-set CASEWORK_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test).
-Without it they are skipped with a message; with CASEWORK_REQUIRE_SERVICES=1 (CI) a missing
-server fails the run instead.
+Database-backed tests run on SQLite and on PostgreSQL. The PostgreSQL runs use the server
+named by CASEWORK_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test);
+without it, a throw-away PostgreSQL from the pgserver wheel started for the session. Where
+neither is there they are skipped with a message; with CASEWORK_REQUIRE_SERVICES=1 (CI) a
+missing server fails the run instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from casework.app import create_app
 from casework.core.settings import Settings, load_settings
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.embedder_onnx import OnnxEmbedder
+from tests.fixtures.plain_postgres import PlainPostgresServer
 from tests.fixtures.scaleout import (
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
@@ -48,10 +50,11 @@ def service_missing(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
+def postgres_admin_url() -> Iterator[str]:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        service_missing(f"PostgreSQL tests need a server: start one and set {POSTGRES_ENV}")
+        yield from _throwaway_postgres()
+        return
     try:
         engine = create_engine(url)
         with engine.connect() as conn:
@@ -59,7 +62,31 @@ def postgres_admin_url() -> str:
         engine.dispose()
     except Exception as exc:
         service_missing(f"PostgreSQL at {POSTGRES_ENV} is not reachable: {exc}")
-    return url
+    yield url
+
+
+def _throwaway_postgres() -> Iterator[str]:
+    """pgserver's PostgreSQL without pgvector, as on CI's Debian server, for this session."""
+    start_one = f"start PostgreSQL and set {POSTGRES_ENV}"
+    try:
+        server = PlainPostgresServer()
+    except ImportError:
+        service_missing(f"PostgreSQL tests need a server: pip install pgserver, or {start_one}")
+    try:
+        server.start()
+    except Exception as exc:
+        reason = server.why_not_started(exc)
+        server.stop()
+        service_missing(f"PostgreSQL tests need a server and pgserver could not start one "
+                        f"here ({reason}): {start_one}")
+    # pg_dump and pg_restore refuse a server newer than themselves, and a fresh machine may
+    # have none: the backup tests use the tools of this server's version.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{server.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+        try:
+            yield server.url()
+        finally:
+            server.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from casework.app import create_app
 from tests.conftest import create_collection, ingest, login, test_settings
-from tests.fixtures.pgvector_later import PgvectorLaterServer
+from tests.fixtures.plain_postgres import PlainPostgresServer
 from tests.fixtures.scaleout import celery_worker
 
 pytestmark = pytest.mark.scaleout
@@ -37,12 +37,12 @@ MEANING = "natural disaster with water damage"  # shares no word with the storm 
 
 
 @pytest.fixture
-def server() -> Iterator[PgvectorLaterServer]:
+def server() -> Iterator[PlainPostgresServer]:
     try:
         import pgserver  # noqa: F401
     except ImportError:
         pytest.skip("needs the pgserver wheel (PostgreSQL with pgvector)")
-    server = PgvectorLaterServer()
+    server = PlainPostgresServer()
     try:
         server.start()
         yield server
