@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from casework.backup.archive import extract_verified
-from casework.backup.targets import open_target
+from casework.backup.locations import open_target
 from casework.bootstrap import build_job_registry
 from casework.jobs.celery_queue import ENQUEUE_PERIODIC, build_celery
 from tests.backup.conftest import cli, environment

@@ -5,6 +5,9 @@ neither the local disk nor memory ever has to hold a second copy of it: a folder
 writes `<name>.partial` and renames it on commit, the S3 target (`backup/s3_target.py`)
 sends a multipart upload and completes it on commit. Either way an archive under its
 final name is always complete, and a failed backup leaves nothing that looks like one.
+
+This module holds what both kinds share and the folder target; `backup/locations.py`
+turns a location an operator names into one or the other.
 """
 
 from __future__ import annotations
@@ -16,12 +19,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, Protocol
 
 from casework.backup.archive import BackupError
-
-if TYPE_CHECKING:
-    from casework.core.settings import Settings
 
 ARCHIVE_PREFIX = "casework-backup-"
 ARCHIVE_SUFFIX = ".tar"
@@ -135,32 +135,6 @@ class LocalBackupTarget:
         if not is_archive_name(name):
             raise ValueError(f"not a casework archive name: {name!r}")
         (self.directory / name).unlink(missing_ok=True)
-
-
-def open_target(location: str, settings: Settings) -> tuple[BackupTarget, str | None]:
-    """The target a location names, and the archive name when it names one (`….tar`).
-
-    `/backups`, `/backups/one.tar`, `s3://bucket/prefix/`, `s3://bucket/prefix/one.tar`.
-    S3 locations use the S3_* settings (endpoint, region, keys, SSE) of the blob store.
-    """
-    if location.startswith(S3_SCHEME):
-        from casework.backup.s3_target import S3BackupTarget
-
-        bucket, _, key = location[len(S3_SCHEME):].partition("/")
-        name = None
-        if key.endswith(ARCHIVE_SUFFIX):
-            key, _, name = key.rpartition("/")
-        return S3BackupTarget.from_settings(settings, bucket=bucket, prefix=key), name
-    path = Path(location)
-    if path.suffix == ARCHIVE_SUFFIX:
-        return LocalBackupTarget(path.parent), path.name
-    return LocalBackupTarget(path), None
-
-
-def target_from_settings(settings: Settings) -> BackupTarget:
-    """BACKUP_TARGET (a folder or s3://bucket/prefix/), else BACKUP_DIR."""
-    target, _name = open_target(settings.resolved_backup_target, settings)
-    return target
 
 
 def prune(target: BackupTarget, *, keep: int) -> list[str]:

@@ -11,7 +11,8 @@ import logging
 from datetime import timedelta
 
 from casework.backup import service
-from casework.backup.targets import open_target, prune
+from casework.backup.locations import open_target
+from casework.backup.targets import prune
 from casework.core.settings import Settings
 from casework.jobs.handlers import JobContext
 from casework.jobs.registry import JobRegistry

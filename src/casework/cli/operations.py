@@ -65,7 +65,7 @@ def _backup_target(location: str | None,
                    settings: Settings) -> tuple[BackupTarget, str | None]:
     """The target `--to` names (or BACKUP_TARGET / BACKUP_DIR), and an archive name if any."""
     from casework.backup.archive import BackupError
-    from casework.backup.targets import open_target
+    from casework.backup.locations import open_target
 
     try:
         return open_target(location or settings.resolved_backup_target, settings)

@@ -102,7 +102,7 @@ def _warn_unless_backup_target_works(settings: Settings) -> None:
     """Say now, not at the first failed backup, that the target cannot be reached. Only a
     warning: beat's other work (the sweeper) must run regardless."""
     from casework.backup.archive import BackupError
-    from casework.backup.targets import target_from_settings
+    from casework.backup.locations import target_from_settings
 
     try:
         target_from_settings(settings).list_archives()
