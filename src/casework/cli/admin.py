@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from casework.accounts import service as accounts_service
+from casework.accounts.permissions import Scope
+from casework.accounts.principal import Principal
+from casework.apikeys import service as apikeys_service
+from casework.cli.context import load_cli_settings, open_runtime, workspace_id
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
 from casework.core.origin import RequestOrigin
-
-if TYPE_CHECKING:
-    from casework.runtime import Runtime
+from casework.runtime import Runtime
 
 app = typer.Typer(help="Accounts and API keys, on the server itself.", no_args_is_help=True)
 console = Console()
@@ -25,9 +28,7 @@ err_console = Console(stderr=True)
 @contextmanager
 def _account_transaction() -> Iterator[tuple[Runtime, Session]]:
     """One transaction on the server's database; a refusal is a red line and exit 1."""
-    from casework.cli.main import _runtime, _settings
-
-    runtime = _runtime(_settings())
+    runtime = open_runtime(load_cli_settings())
     try:
         with transaction(runtime.sessions) as session:
             yield runtime, session
@@ -49,10 +50,8 @@ def create_user(
     = "default",
 ) -> None:
     """Create an account (or reuse an existing one) as an owner of the workspace."""
-    from casework.accounts import service
-
     with _account_transaction() as (runtime, session):
-        user, ws, created = service.bootstrap_owner(
+        user, ws, created = accounts_service.bootstrap_owner(
             session=session, settings=runtime.settings, email=email, password=password,
             workspace_slug=workspace, origin=RequestOrigin.cli())
     verb = "created" if created else "already existed (password unchanged); made"
@@ -61,10 +60,8 @@ def create_user(
 
 
 def _set_active(email: str, active: bool) -> None:
-    from casework.accounts import service
-
     with _account_transaction() as (_, session):
-        service.set_account_active(session=session, email=email, active=active,
+        accounts_service.set_account_active(session=session, email=email, active=active,
                                    origin=RequestOrigin.cli())
     console.print(f"{email} is {'active again' if active else 'suspended'}")
 
@@ -92,10 +89,8 @@ def set_password(
 ) -> None:
     """Set an account's password (and log it out everywhere): the way back in where
     password reset by e-mail is off, in production without SMTP_HOST."""
-    from casework.accounts import service
-
     with _account_transaction() as (runtime, session):
-        user = service.set_password_by_operator(
+        user = accounts_service.set_password_by_operator(
             session=session, settings=runtime.settings, email=email, password=password,
             origin=RequestOrigin.cli())
         address = user.email
@@ -112,23 +107,19 @@ def create_api_key(
     expires_in_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
 ) -> None:
     """Create an API key and print its secret (shown only this once)."""
-    from casework.accounts.permissions import Scope
-    from casework.accounts.principal import Principal
-    from casework.apikeys import service
-    from casework.cli.main import _runtime, _settings, _workspace_id
-
     try:
         wanted = [Scope(s.strip()) for s in scopes.split(",") if s.strip()]
     except ValueError:
         err_console.print("[red]scopes are read, write and admin[/red]")
         raise typer.Exit(2) from None
-    runtime = _runtime(_settings())
+    runtime = open_runtime(load_cli_settings())
     try:
-        principal = Principal(workspace_id=_workspace_id(runtime, workspace), user_id=None,
+        principal = Principal(workspace_id=workspace_id(runtime, workspace), user_id=None,
                               role=None, label="cli", origin=RequestOrigin.cli())
         with transaction(runtime.sessions) as session:
-            key, secret = service.create_key(session=session, principal=principal, name=name,
-                                             scopes=wanted, expires_in_days=expires_in_days)
+            key, secret = apikeys_service.create_key(
+                session=session, principal=principal, name=name, scopes=wanted,
+                expires_in_days=expires_in_days)
     finally:
         runtime.close()
     console.print(f"API key {key.prefix}... ({key.scopes}) for workspace {workspace}:")

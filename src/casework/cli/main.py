@@ -1,7 +1,9 @@
-"""`casework` commands: serve, migrate, ingest, search."""
+"""`casework` commands: migrate, ingest, search; and the one place that registers the
+commands of the other cli modules, none of which imports this one."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -9,12 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from casework.bootstrap import build_runtime
+from casework.bootstrap import build_runtime, prepare
 from casework.cli import admin, operations, scaleout
+from casework.cli import ingest as ingest_cli
+from casework.cli.context import WorkspaceOpt, load_cli_settings, open_runtime, workspace_id
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
-from casework.core.settings import Settings, SettingsError, load_settings
-from casework.runtime import Runtime
+from casework.core.errors import CaseworkError
+from casework.search import service as search_service
 from casework.search.filters import SearchFilters
 from casework.search.service import SearchMode
 from casework.workspaces import service as workspaces_service
@@ -25,36 +29,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _runtime(settings: Settings) -> Runtime:
-    from casework.bootstrap import prepare
-
-    runtime = build_runtime(settings)
-    prepare(runtime)
-    return runtime
-
-
-def _workspace_id(runtime: Runtime, slug: str) -> str:
-    from casework.core.errors import NotFound
-
-    with transaction(runtime.read_sessions) as session:
-        try:
-            return workspaces_service.get_workspace_by_slug(session=session, slug=slug).id
-        except NotFound as exc:
-            err_console.print(f"[red]{exc.message}[/red]")
-            raise typer.Exit(1) from None
-
-
-WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
-
-
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (every start also does this).
@@ -62,9 +36,7 @@ def migrate() -> None:
     Run it again after installing pgvector on the server: it sets up the vector table and
     queues the embeddings skipped meanwhile (docs/scale-out.md).
     """
-    from casework.bootstrap import prepare
-
-    runtime = build_runtime(_settings())
+    runtime = build_runtime(load_cli_settings())
     try:
         prepared = prepare(runtime)
         off = runtime.semantic_off_reason
@@ -97,16 +69,14 @@ def ingest(
     = True,
 ) -> None:
     """Ingest files and folders (recursively) and report ingested, duplicate and failed."""
-    from casework.cli import ingest as ingest_cli
-
-    runtime = _runtime(_settings())
+    runtime = open_runtime(load_cli_settings())
     try:
-        workspace_id = _workspace_id(runtime, workspace)
+        ws_id = workspace_id(runtime, workspace)
         report, pending = ingest_cli.store_files(
-            runtime, workspace_id=workspace_id, collection_name=collection, kind=kind,
+            runtime, workspace_id=ws_id, collection_name=collection, kind=kind,
             paths=paths, console=console)
         if pending:
-            ingest_cli.wait_for_documents(runtime, workspace_id=workspace_id, pending=pending,
+            ingest_cli.wait_for_documents(runtime, workspace_id=ws_id, pending=pending,
                                           report=report, console=console,
                                           wait_for_vectors=wait_for_vectors)
         ingest_cli.print_report(report, console)
@@ -126,18 +96,13 @@ def search(
     workspace: WorkspaceOpt = workspaces_service.DEFAULT_SLUG,
 ) -> None:
     """Search the workspace and print the best passages."""
-    import re
-
-    from casework.core.errors import CaseworkError
-    from casework.search import service
-
-    runtime = _runtime(_settings())
+    runtime = open_runtime(load_cli_settings())
     try:
-        workspace_id = _workspace_id(runtime, workspace)
+        ws_id = workspace_id(runtime, workspace)
         with transaction(runtime.read_sessions) as session:
             try:
-                result = service.search(
-                    session=session, runtime=runtime, workspace_id=workspace_id, text=query,
+                result = search_service.search(
+                    session=session, runtime=runtime, workspace_id=ws_id, text=query,
                     mode=mode, filters=SearchFilters(collection_id=collection_id), limit=limit,
                     offset=0)
             except CaseworkError as exc:

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 
+from casework.backup.archive import BackupError
+from casework.backup.locations import open_target
+from casework.backup.service import create_backup, restore_backup
+from casework.backup.targets import BackupTarget, prune
+from casework.bootstrap import build_runtime
+from casework.cli.context import load_cli_settings, open_runtime
 from casework.core.settings import Settings
-
-if TYPE_CHECKING:
-    from casework.backup.targets import BackupTarget
+from casework.jobs.worker import WorkerLock
+from casework.observability.health import check_readiness
+from casework.observability.logs import configure_logging
+from casework.observability.metrics import prepare_multiprocess_dir
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,15 +40,9 @@ def serve(
                                          "of them runs the embedded job workers.")] = 1,
 ) -> None:
     """Run the web server (API and in-process workers)."""
-    import uvicorn
-
-    from casework.cli.main import _runtime, _settings
-    from casework.observability.logs import configure_logging
-    from casework.observability.metrics import prepare_multiprocess_dir
-
-    settings = _settings()
+    settings = load_cli_settings()
     configure_logging(settings)
-    _runtime(settings).close()  # migrate once, here, before any server process starts
+    open_runtime(settings).close()  # migrate once, here, before any server process starts
     metrics_dir = settings.prometheus_multiproc_dir
     if workers > 1 and metrics_dir is None:
         metrics_dir = settings.data_dir / "metrics"
@@ -64,9 +66,6 @@ def serve(
 def _backup_target(location: str | None,
                    settings: Settings) -> tuple[BackupTarget, str | None]:
     """The target `--to` names (or BACKUP_TARGET / BACKUP_DIR), and an archive name if any."""
-    from casework.backup.archive import BackupError
-    from casework.backup.locations import open_target
-
     try:
         return open_target(location or settings.resolved_backup_target, settings)
     except BackupError as exc:
@@ -84,13 +83,7 @@ def backup(
         "--list", help="Only list the archives in that place, oldest first.")] = False,
 ) -> None:
     """Write one archive: database snapshot, blobs, vector index, checksummed manifest."""
-    from casework.backup.archive import BackupError
-    from casework.backup.service import create_backup
-    from casework.backup.targets import prune
-    from casework.bootstrap import build_runtime
-    from casework.cli.main import _settings
-
-    settings = _settings()
+    settings = load_cli_settings()
     target, name = _backup_target(to, settings)
     if list_only:
         try:
@@ -130,13 +123,7 @@ def restore(
     = False,
 ) -> None:
     """Verify an archive's checksums, then restore it into this installation (stopped)."""
-    from casework.backup.archive import BackupError
-    from casework.backup.service import restore_backup
-    from casework.bootstrap import build_runtime
-    from casework.cli.main import _settings
-    from casework.jobs.worker import WorkerLock
-
-    settings = _settings()
+    settings = load_cli_settings()
     target, name = _backup_target(archive, settings)
     if name is None:
         err_console.print(f"[red]{archive} names no archive: give its .tar name (list them "
@@ -167,11 +154,7 @@ def health(
         "search_index, workers.")] = None,
 ) -> None:
     """Run the readiness checks in this process; exit 1 when one fails (for probes)."""
-    from casework.bootstrap import build_runtime
-    from casework.cli.main import _settings
-    from casework.observability.health import check_readiness
-
-    settings: Settings = _settings()
+    settings = load_cli_settings()
     runtime = build_runtime(settings)
     try:
         report = check_readiness(runtime, only=check)

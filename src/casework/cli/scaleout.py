@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from casework.core.settings import Settings, SettingsError, load_settings
+from casework.backup.archive import BackupError
+from casework.backup.locations import target_from_settings
+from casework.bootstrap import build_job_queue, build_job_registry
+from casework.cli.context import load_cli_settings, open_runtime
+from casework.core.settings import Settings
+from casework.db.transfer import MigrationError, migrate_installation
 
 if TYPE_CHECKING:
     from casework.jobs.celery_queue import CeleryJobQueue
@@ -22,11 +27,7 @@ err_console = Console(stderr=True)
 
 
 def _scaleout_settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    settings = load_cli_settings()
     if not settings.redis_url:
         err_console.print("[red]REDIS_URL is not set: the embedded shape runs its jobs inside "
                           "`casework serve`; workers and the scheduler need Redis "
@@ -36,19 +37,7 @@ def _scaleout_settings() -> Settings:
 
 
 def _job_queue(settings: Settings) -> CeleryJobQueue:
-    from casework.bootstrap import build_job_queue, build_job_registry
-
     return build_job_queue(settings, build_job_registry(settings))
-
-
-def _migrate(settings: Settings) -> None:
-    from casework.bootstrap import build_runtime, prepare
-
-    runtime = build_runtime(settings)
-    try:
-        prepare(runtime)
-    finally:
-        runtime.close()
 
 
 def worker(
@@ -61,7 +50,7 @@ def worker(
 ) -> None:
     """Run jobs as Celery tasks from Redis (the scale-out shape); as many as you like."""
     settings = _scaleout_settings()
-    _migrate(settings)
+    open_runtime(settings).close()  # only to migrate the database
     queue = _job_queue(settings)
     # Interactive first whatever order was typed: the broker serves the first queue
     # listed that holds a message (celery_queue.build_celery).
@@ -92,7 +81,7 @@ def _beat_in_each_child(queue: CeleryJobQueue) -> None:
     """Prefork children run the jobs, so each one records its own heartbeat and renews its
     jobs' leases. Each builds its runtime after the fork (database connections must not
     cross it) and removes its heartbeat row when it exits cleanly."""
-    from celery.signals import worker_process_init, worker_process_shutdown
+    from celery.signals import worker_process_init, worker_process_shutdown  # see _job_queue
 
     worker_process_init.connect(lambda **_: queue.worker_side(), weak=False)
     worker_process_shutdown.connect(lambda **_: queue.close(), weak=False)
@@ -101,9 +90,6 @@ def _beat_in_each_child(queue: CeleryJobQueue) -> None:
 def _warn_unless_backup_target_works(settings: Settings) -> None:
     """Say now, not at the first failed backup, that the target cannot be reached. Only a
     warning: beat's other work (the sweeper) must run regardless."""
-    from casework.backup.archive import BackupError
-    from casework.backup.locations import target_from_settings
-
     try:
         target_from_settings(settings).list_archives()
     except BackupError as exc:
@@ -114,7 +100,7 @@ def scheduler(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
     """Run Celery beat: the job sweeper and scheduled backups (BACKUP_INTERVAL_HOURS).
     Run exactly one."""
     settings = _scaleout_settings()
-    _migrate(settings)
+    open_runtime(settings).close()  # only to migrate the database
     queue = _job_queue(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"casework scheduler: sweeping jobs every {settings.job_sweep_seconds:g} s")
@@ -138,13 +124,7 @@ def migrate_data(
     = None,
 ) -> None:
     """Copy this embedded installation (SQLite + local blobs) into PostgreSQL (+ S3)."""
-    from casework.db.transfer import MigrationError, migrate_installation
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    settings = load_cli_settings()
     try:
         report = migrate_installation(settings, to_database=to_database,
                                       to_s3_bucket=to_s3_bucket, to_blob_dir=to_blob_dir,
