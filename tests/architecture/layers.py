@@ -27,6 +27,8 @@ BASE_MODULES = {
     # rate limits, the usage meter (and the failure classes the sandbox raises).
     # (The parser process itself, ingest.sandbox_child, runs the extraction services.)
     "casework.accounts.mail", "casework.ingest.sandbox", "casework.jobs.failures",
+    # Every domain's tables in one metadata: it imports models only.
+    "casework.schema",
     "casework.observability.metrics", "casework.security.ratelimit", "casework.usage.meter",
 }
 

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 
 from casework.core.database import build_engine
 from casework.db import migrate
-from casework.db.registry import Base
+from casework.schema import Base
 from tests.conftest import test_settings
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Integer, func, insert, inspect, select, text
 from casework.core.database import build_engine
 from casework.core.settings import Settings
 from casework.db import migrate
-from casework.db.registry import Base
+from casework.schema import Base
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from casework.db.registry import Base
+from casework.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

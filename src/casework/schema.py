@@ -1,4 +1,8 @@
-"""Imports every domain's models so `Base.metadata` knows all tables (for Alembic)."""
+"""Every domain's tables in one `Base.metadata` (for Alembic and `migrate-data`).
+
+It sits above the domains' models and imports nothing else, so the `db` package (migrations,
+pgvector, the data transfer) needs no import of a domain: it reads the tables from here.
+"""
 
 from casework.accounts import models as accounts_models
 from casework.apikeys import models as apikeys_models
