@@ -199,7 +199,6 @@ def needed_for(request: Request) -> Permission:
 # writes), so a route added without thinking about it is still protected.
 PrincipalDep = Annotated[Principal, Depends(Require(None))]
 CanRead = Annotated[Principal, Depends(Require(Permission.read))]
-CanWrite = Annotated[Principal, Depends(Require(Permission.write))]
 CanManageMembers = Annotated[Principal, Depends(Require(Permission.manage_members))]
 CanManageKeys = Annotated[Principal, Depends(Require(Permission.manage_keys))]
 CanReadAudit = Annotated[Principal, Depends(Require(Permission.read_audit))]

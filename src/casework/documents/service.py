@@ -142,15 +142,6 @@ def delete_collection_documents(*, session: Session, runtime: Runtime, workspace
     return len(ids)
 
 
-def status_counts(*, session: Session, workspace_id: str,
-                  collection_id: str | None = None) -> dict[str, int]:
-    query = select(Document.status, func.count()).where(Document.workspace_id == workspace_id)
-    if collection_id is not None:
-        query = query.where(Document.collection_id == collection_id)
-    rows = session.execute(query.group_by(Document.status)).all()
-    return {str(status): count for status, count in rows}
-
-
 def counts_by_collection(*, session: Session, workspace_id: str) -> dict[str, int]:
     rows = session.execute(
         select(Document.collection_id, func.count())

@@ -41,9 +41,3 @@ def count_live_workers(*, session: Session, interval_seconds: float) -> int:
         select(func.count()).select_from(WorkerHeartbeat)
         .where(WorkerHeartbeat.seen_at >= cutoff)) or 0
 
-
-def prune_stale(*, session: Session, older_than: timedelta) -> int:
-    """Drop rows of workers gone for long (so the table does not grow with every restart)."""
-    result = session.execute(
-        delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < utcnow() - older_than))
-    return result.rowcount or 0  # type: ignore[attr-defined]

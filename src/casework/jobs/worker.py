@@ -56,14 +56,6 @@ class WorkerLock:
             self._handle.close()
             self._handle = None
 
-    def is_held_elsewhere(self) -> bool:
-        if self._handle is not None:
-            return False
-        if self.acquire():
-            self.release()
-            return False
-        return True
-
 
 class WorkerPool:
     def __init__(self, runtime: Runtime, registry: JobRegistry, *, threads: int,

@@ -42,10 +42,6 @@ def end_request(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
 
 
-def current_request() -> RequestContext | None:
-    return _current.get()
-
-
 def bind_principal(*, workspace: str | None, user: str | None) -> None:
     """Called by the auth dependency: later log lines of this request name who acts where."""
     context = _current.get()

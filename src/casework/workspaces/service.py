@@ -77,13 +77,6 @@ def list_workspaces(*, session: Session, workspace_ids: list[str] | None = None)
     return list(session.scalars(query))
 
 
-def rename_workspace(*, session: Session, workspace_id: str, name: str) -> Workspace:
-    workspace = get_workspace(session=session, workspace_id=workspace_id)
-    workspace.name = name.strip()
-    session.flush()
-    return workspace
-
-
 def update_workspace(*, session: Session, workspace_id: str,
                      changes: dict[str, object]) -> Workspace:
     workspace = get_workspace(session=session, workspace_id=workspace_id)
