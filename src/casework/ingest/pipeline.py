@@ -54,10 +54,15 @@ COMMIT_CHUNKS = 1000  # chunk rows per transaction: under a second of the write 
 COMMIT_PAGES = 200  # pages per transaction, for documents of short pages
 
 
-def _load(runtime: Runtime, workspace_id: str, document_id: str) -> Document | None:
-    with transaction(runtime.sessions) as session:
-        document = session.scalars(
-            scoped(Document, workspace_id).where(Document.id == document_id)).first()
+def _job_document(session: Session, ctx: JobContext) -> Document | None:
+    """The document a job names, in the job's workspace; None once it has been deleted."""
+    return session.scalars(scoped(Document, ctx.workspace_id or "").where(
+        Document.id == ctx.payload["document_id"])).first()
+
+
+def _start_processing(ctx: JobContext) -> Document | None:
+    with transaction(ctx.runtime.sessions) as session:
+        document = _job_document(session, ctx)
         if document is None:
             return None  # deleted while queued: nothing to do
         document.status = DocumentStatus.processing
@@ -77,7 +82,7 @@ def process_document(ctx: JobContext) -> None:
     runtime = ctx.runtime
     workspace_id = ctx.workspace_id or ""
     document_id = ctx.payload["document_id"]
-    document = _load(runtime, workspace_id, document_id)
+    document = _start_processing(ctx)
     if document is None:
         return
     if parser_for(document.media_type) is None:
@@ -285,8 +290,7 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
 def document_failed(ctx: JobContext, reason: str) -> None:
     """The last attempt failed: say so on the document, keep the original."""
     with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
-            Document.id == ctx.payload["document_id"])).first()
+        document = _job_document(session, ctx)
         if document is not None:
             document.status = DocumentStatus.failed
             document.error = reason
