@@ -23,6 +23,7 @@ from casework.db import migrate
 from casework.schema import Base
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
+from casework.storage.spool import spool_blocks
 
 BATCH = 1000
 
@@ -114,17 +115,13 @@ def _copy_blobs(source: LocalBlobStore, target: BlobStore, tmp_dir: Path,
         key = path.relative_to(source.root).as_posix()
         if key.startswith(".") or "/." in key:
             continue  # probes and half-written temp files
-        digest = hashlib.sha256()
-        staged = tmp_dir / f"migrate-{copied}"
-        with open(path, "rb") as src, open(staged, "wb") as out:
-            while block := src.read(1024 * 1024):
-                digest.update(block)
-                out.write(block)
+        staged, _size, sha256 = spool_blocks(source.open_chunks(key), tmp_dir=tmp_dir,
+                                             prefix="migrate-")
         target.put_file(key, staged)  # consumes the staged copy, never the source
         check = hashlib.sha256()
         for block in target.open_chunks(key):
             check.update(block)
-        if check.hexdigest() != digest.hexdigest():
+        if check.hexdigest() != sha256:
             raise MigrationError(f"blob {key} differs after the copy")
         copied += 1
         if copied % 500 == 0:

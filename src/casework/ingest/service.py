@@ -7,9 +7,6 @@ document; the unique constraint on (workspace, sha256) makes that hold under con
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from casework.jobs import service as jobs_service
 from casework.media import service as media_service
 from casework.runtime import Runtime
 from casework.storage.blobstore import original_key
+from casework.storage.spool import spool_blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +120,8 @@ def accept_uploads(*, session: Session, runtime: Runtime, workspace_id: str,
 
 
 def _spool_bytes(data: bytes, filename: str, tmp_dir: Path) -> SpooledFile:
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="attachment-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return SpooledFile("attachment", filename, Path(name), len(data),
-                       hashlib.sha256(data).hexdigest())
+    path, size, sha256 = spool_blocks([data], tmp_dir=tmp_dir, prefix="attachment-")
+    return SpooledFile("attachment", filename, path, size, sha256)
 
 
 def accept_attachments(*, session: Session, runtime: Runtime, workspace_id: str,

@@ -8,13 +8,9 @@ the moment a file crosses the limit. On any error every temp file of the request
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect
@@ -25,6 +21,7 @@ from casework.core.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from casework.storage.spool import HashingSpoolFile
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 10_000
@@ -59,9 +56,7 @@ class _Part:
     headers: dict[bytes, bytes] = field(default_factory=dict)
     field_name: str = ""
     filename: str | None = None
-    handle: IO[bytes] | None = None
-    path: Path | None = None
-    digest: hashlib._Hash | None = None
+    spool: HashingSpoolFile | None = None  # None: a plain form field, kept in `value`
     size: int = 0
     value: bytearray = field(default_factory=bytearray)
 
@@ -106,16 +101,13 @@ class _Receiver:
             if len(self.form.files) >= self.max_files:
                 raise InvalidInput(f"too many files in one upload (limit {self.max_files})")
             self.part.filename = options[b"filename"].decode("utf-8", "replace")
-            fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
-            self.part.handle = os.fdopen(fd, "wb")
-            self.part.path = Path(name)
-            self.part.digest = hashlib.sha256()
+            self.part.spool = HashingSpoolFile(self.tmp_dir, prefix="upload-")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         part = self.part
         part.size += len(chunk)
-        if part.handle is None:
+        if part.spool is None:
             if part.size > MAX_FIELD_BYTES:
                 raise PayloadTooLarge(f"form field {part.field_name!r} is too large")
             part.value += chunk
@@ -126,28 +118,23 @@ class _Receiver:
                 f"{self.max_file_bytes} bytes",
                 details={"filename": part.filename, "limit_bytes": self.max_file_bytes},
             )
-        assert part.digest is not None
-        part.digest.update(chunk)
-        part.handle.write(chunk)
+        part.spool.write(chunk)
 
     def on_part_end(self) -> None:
         part = self.part
-        if part.handle is None:
+        if part.spool is None:
             self.form.fields[part.field_name] = part.value.decode("utf-8", "replace")
             return
-        part.handle.close()
-        assert part.path is not None and part.digest is not None and part.filename is not None
+        sha256 = part.spool.finish()
+        assert part.filename is not None
         self.form.files.append(
-            SpooledFile(part.field_name, part.filename, part.path, part.size,
-                        part.digest.hexdigest())
+            SpooledFile(part.field_name, part.filename, part.spool.path, part.size, sha256)
         )
         self.part = _Part()
 
     def abort(self) -> None:
-        if self.part.handle is not None:
-            self.part.handle.close()
-            if self.part.path is not None:
-                self.part.path.unlink(missing_ok=True)
+        if self.part.spool is not None:
+            self.part.spool.discard()
         self.form.discard()
 
 
