@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from casework.core.errors import CaseworkError, ClientDisconnected
+from casework.core.errors import CaseworkError, ClientDisconnected, error_body
 from casework.core.redaction import data_roots, redact_paths
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,6 @@ def _page(request: Request, status: int, code: str, message: str) -> Response | 
     return renderer(request, status, code, message)
 
 
-def _body(code: str, message: str, details: object | None = None) -> dict[str, object]:
-    error: dict[str, object] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return {"error": error}
-
-
 def _redact(request: Request, text: str) -> str:
     """Messages carry library text, which names files on the server: never answer with it."""
     runtime = getattr(request.app.state, "runtime", None)
@@ -53,7 +46,7 @@ async def _casework_error(request: Request, exc: Exception) -> Response:
         return page
     details = {key: _redact(request, value) if isinstance(value, str) else value
                for key, value in exc.details.items()}
-    return JSONResponse(_body(exc.code, message, details), status_code=exc.status_code,
+    return JSONResponse(error_body(exc.code, message, details), status_code=exc.status_code,
                         headers=exc.headers or None)
 
 
@@ -68,7 +61,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     page = _page(request, 422, "invalid_input", f"Some of what was sent is not valid: {summary}")
     if page is not None:
         return page
-    return JSONResponse(_body("invalid_input", f"invalid request: {summary}", problems),
+    return JSONResponse(error_body("invalid_input", f"invalid request: {summary}", problems),
                         status_code=422)
 
 
@@ -79,7 +72,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     page = _page(request, exc.status_code, code, detail)
     if page is not None:
         return page
-    return JSONResponse(_body(code, detail), status_code=exc.status_code,
+    return JSONResponse(error_body(code, detail), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
 
@@ -97,9 +90,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # This handler runs outside the request middleware, so it adds the request id itself:
     # it is what a user quotes to find this error in the logs.
     request_id = request.scope.get("casework.request_id")
-    body = _body("internal_error", "something went wrong on our side")
+    body = error_body("internal_error", "something went wrong on our side")
     if request_id:
-        body["error"]["request_id"] = request_id  # type: ignore[index]
+        body["error"]["request_id"] = request_id
     return JSONResponse(body, status_code=500,
                         headers={"X-Request-ID": request_id} if request_id else None)
 

@@ -26,10 +26,16 @@ class CaseworkError(Exception):
         self.headers = headers or {}
 
     def to_body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            error["details"] = self.details
-        return {"error": error}
+        return error_body(self.code, self.message, self.details)
+
+
+def error_body(code: str, message: str, details: object | None = None) -> dict[str, Any]:
+    """The JSON every error answer carries, whichever layer refuses the request:
+    `{"error": {"code", "message", "details"?}}`."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
 
 
 class NotFound(CaseworkError):

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casework.core.errors import error_body
 from casework.core.settings import Environment, Settings
 
 # The app serves its own pages only; the OpenAPI pages load Swagger/ReDoc from a CDN.
@@ -30,7 +31,7 @@ EXEMPT_FROM_RATE_LIMIT = ("/health", "/healthz", "/readyz", "/metrics")
 
 async def _send_error(send: Send, status: int, code: str, message: str,
                       headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
