@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep, cookie_secure
@@ -291,33 +292,44 @@ def preview_note(viewer: ReaderDep,
     return HTMLResponse(render_markdown(body))
 
 
-@router.post("/notes")
-def create_note(
-    viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
+@dataclass(frozen=True, slots=True)
+class NoteForm:
+    title: str
+    body: str
+    collection_id: str | None  # the select's empty value means "no collection"
+    tags: list[str]
+
+
+def _note_form_fields(
     title: Annotated[str, Form(min_length=1, max_length=300)],
     body: Annotated[str, Form(max_length=1_000_000)] = "",
     collection_id: Annotated[str, Form(max_length=64)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+) -> NoteForm:
+    """The note editor's fields, read the same way whether it creates or saves a note."""
+    return NoteForm(title=title, body=body, collection_id=collection_id or None,
+                    tags=_split_tags(tags))
+
+
+NoteFormDep = Annotated[NoteForm, Depends(_note_form_fields)]
+
+
+@router.post("/notes")
+def create_note(viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
+                form: NoteFormDep) -> Response:
     note, _ = notes_service.create_note(
         session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
-        title=title, body=body, collection_id=collection_id or None, tags=_split_tags(tags))
+        title=form.title, body=form.body, collection_id=form.collection_id, tags=form.tags)
     return _see_other(f"/notes/{note.id}")
 
 
 @router.post("/notes/{note_id}")
-def update_note(
-    note_id: str, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
-    title: Annotated[str, Form(min_length=1, max_length=300)],
-    body: Annotated[str, Form(max_length=1_000_000)] = "",
-    collection_id: Annotated[str, Form(max_length=64)] = "",
-    tags: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+def update_note(note_id: str, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
+                form: NoteFormDep) -> Response:
     notes_service.update_note(
         session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
-        note_id=note_id, changes={"title": title, "body": body,
-                                  "collection_id": collection_id or None,
-                                  "tags": _split_tags(tags)})
+        note_id=note_id, changes={"title": form.title, "body": form.body,
+                                  "collection_id": form.collection_id, "tags": form.tags})
     return _see_other(f"/notes/{note_id}")
 
 
