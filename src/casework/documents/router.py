@@ -51,14 +51,10 @@ async def upload_documents(
         max_files=settings.max_files_per_upload)
     try:
         accepted = await run_in_threadpool(
-            ingest_service.accept_uploads, session=session, runtime=runtime,
-            workspace_id=principal.workspace_id, collection_id=collection_id, files=form.files)
+            ingest_service.accept_uploads_by, session=session, runtime=runtime,
+            principal=principal, collection_id=collection_id, files=form.files)
     finally:
         form.discard()  # files already published were moved away; this removes the rest
-    audit.record_by(session=session, principal=principal, action="document.upload",
-                    target_type="collection", target_id=collection_id,
-                    details={"documents": [a.document.id for a in accepted if not a.duplicate],
-                             "duplicates": [a.document.id for a in accepted if a.duplicate]})
     return UploadResponse(documents=[
         UploadedDocument(document=DocumentOut.build(a.document, []), duplicate=a.duplicate)
         for a in accepted])

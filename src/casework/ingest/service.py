@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casework.accounts.principal import Principal
+from casework.audit import service as audit
 from casework.collections import service as collections_service
 from casework.core.database import after_commit, after_rollback
 from casework.core.errors import CaseworkError, InvalidInput, UnsupportedMediaType
@@ -117,6 +119,20 @@ def accept_uploads(*, session: Session, runtime: Runtime, workspace_id: str,
         stored_bytes=sum(r.document.size_bytes for r in stored), stored=len(stored),
         duplicates=len(results) - len(stored)))
     return results
+
+
+def accept_uploads_by(*, session: Session, runtime: Runtime, principal: Principal,
+                      collection_id: str, files: list[SpooledFile]) -> list[AcceptedUpload]:
+    """An upload by `principal` (the API's): accepted as `accept_uploads` does, and audited
+    in the same transaction, naming the new documents and the duplicates apart."""
+    accepted = accept_uploads(session=session, runtime=runtime,
+                              workspace_id=principal.workspace_id,
+                              collection_id=collection_id, files=files)
+    audit.record_by(session=session, principal=principal, action="document.upload",
+                    target_type="collection", target_id=collection_id,
+                    details={"documents": [a.document.id for a in accepted if not a.duplicate],
+                             "duplicates": [a.document.id for a in accepted if a.duplicate]})
+    return accepted
 
 
 def _spool_bytes(data: bytes, filename: str, tmp_dir: Path) -> SpooledFile:
