@@ -39,8 +39,6 @@ def change_password(request: Request, viewer: AccountVisitorDep, session: Sessio
         accounts_service.change_password(session=session, settings=runtime.settings, user=user,
                                          current=current, new=new, origin=origin)
     except CaseworkError as exc:
-        if exc.keep_changes:
-            session.commit()
         return _page(request, viewer, exc.status_code, password_error=exc.message)
     return _page(request, viewer, message="Password changed. Other sessions were signed out.")
 
@@ -73,7 +71,5 @@ def disable_two_factor(request: Request, viewer: AccountVisitorDep, session: Ses
         two_factor.disable(session=session, user=session.merge(viewer.user), password=password,
                            code=code, origin=origin)
     except CaseworkError as exc:
-        if exc.keep_changes:
-            session.commit()
         return _page(request, viewer, exc.status_code, two_factor_error=exc.message)
     return _page(request, viewer, message="Two-factor authentication is off.")

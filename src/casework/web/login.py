@@ -86,7 +86,8 @@ def login(
                                   settings=settings, user=user))
             method = "cookie"
     except CaseworkError as exc:
-        session.commit()  # keep the failed-login audit row and the lockout counters
+        # The page answers the refusal, so the session dependency commits as for any page:
+        # the failed-login audit row and the lockout counters are kept.
         step = "two_factor" if pending_token else "password"
         return render(request, None, "login.html", exc.status_code, next=target, step=step,
                       email=email, pending_token=pending_token, error=exc.message,
