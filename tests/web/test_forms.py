@@ -1,0 +1,63 @@
+"""Web forms as a browser posts them: a refused sign-in or password change answers with the
+page and is still audited; the note editor creates and saves notes from the same fields."""
+
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, test_settings
+from tests.fixtures.accounts import anonymous
+
+ADMIN_KEY = "operator-key-" + "f" * 30
+
+
+def _operator_events(client, action):
+    response = anonymous(client).get("/api/v1/operator/audit", params={"action": action},
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert response.status_code == 200, response.text
+    return [(e["action"], e["outcome"]) for e in response.json()["items"]]
+
+
+def _sign_in(browser, password):
+    page = browser.get("/login")
+    token = page.text.split('name="login_token" value="')[1].split('"')[0]
+    return browser.post("/login", data={"email": OWNER_EMAIL, "password": password,
+                                        "login_token": token}, follow_redirects=False)
+
+
+def _signed_in(client):
+    browser = anonymous(client)
+    assert _sign_in(browser, OWNER_PASSWORD).status_code == 303
+    return browser, browser.cookies.get("casework_csrf")
+
+
+def test_a_refused_sign_in_shows_the_form_again_and_is_audited(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", admin_api_key=ADMIN_KEY))
+    refused = _sign_in(anonymous(client), "not-the-password")
+    assert refused.status_code == 401 and "wrong e-mail or password" in refused.text
+    assert ("auth.login", "failed") in _operator_events(client, "auth.login")
+
+
+def test_a_wrong_current_password_on_the_account_page_is_audited(tmp_path, make_client):
+    client = make_client(test_settings(tmp_path / "d", admin_api_key=ADMIN_KEY))
+    browser, csrf = _signed_in(client)
+    refused = browser.post("/account/password", data={
+        "csrf_token": csrf, "current": "not-the-password", "new": "a-new-long-password"})
+    assert refused.status_code == 403 and "the current password is wrong" in refused.text
+    assert _operator_events(client, "auth.password_change") == [
+        ("auth.password_change", "failed")]
+
+
+def test_the_note_editor_creates_and_saves_a_note(client):
+    browser, csrf = _signed_in(client)
+    created = browser.post("/notes", data={"csrf_token": csrf, "title": "First",
+                                           "body": "one", "tags": "a, b"},
+                           follow_redirects=False)
+    assert created.status_code == 303
+    note_id = created.headers["location"].rsplit("/", 1)[1]
+    saved = browser.post(f"/notes/{note_id}", data={"csrf_token": csrf, "title": "Second",
+                                                    "body": "two", "tags": "c"},
+                         follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/notes/{note_id}"
+    note = client.get(f"/api/v1/notes/{note_id}").json()
+    assert (note["title"], note["body"], note["tags"]) == ("Second", "two", ["c"])
+    untitled = browser.post(f"/notes/{note_id}", data={"csrf_token": csrf, "title": ""},
+                            headers={"Accept": "text/html"})
+    assert untitled.status_code == 422
+    assert client.get(f"/api/v1/notes/{note_id}").json()["title"] == "Second"
