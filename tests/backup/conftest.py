@@ -63,9 +63,7 @@ def snapshot_installation(data_dir: Path, database_url: str | None, embedder,
                 filters=documents_service.DocumentFilters(), limit=100, offset=0)
             originals = {}
             for document in documents:
-                _, chunks = documents_service.stream_original(
-                    session=session, runtime=runtime, workspace_id=workspace.id,
-                    document_id=document.id)
+                chunks = documents_service.read_original(runtime=runtime, document=document)
                 originals[document.filename] = b"".join(chunks)
             results = {}
             for query, mode in QUERIES:

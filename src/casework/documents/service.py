@@ -63,12 +63,6 @@ def list_pages(*, session: Session, workspace_id: str, document_id: str, limit: 
         .order_by(DocumentPage.number).limit(limit).offset(offset)))
 
 
-def stream_original(*, session: Session, runtime: Runtime, workspace_id: str,
-                    document_id: str) -> tuple[Document, Iterator[bytes]]:
-    document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
-    return document, runtime.blobs.open_chunks(original_key(workspace_id, document.sha256))
-
-
 def read_original(*, runtime: Runtime, document: Document, start: int = 0,
                   length: int | None = None) -> Iterator[bytes]:
     """The original's bytes (or `length` of them from `start`, for HTTP ranges), streamed
