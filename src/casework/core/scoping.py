@@ -27,10 +27,15 @@ def scoped(model: type[M], workspace_id: str) -> Select[tuple[M]]:
     return select(model).where(model.workspace_id == workspace_id)
 
 
+def find_scoped(session: Session, model: type[M], workspace_id: str, object_id: Any) -> M | None:
+    """One row of the workspace by id, or None (a job's document deleted while it waited)."""
+    return session.scalars(scoped(model, workspace_id).where(model.id == object_id)).first()
+
+
 def get_scoped(session: Session, model: type[M], workspace_id: str, object_id: Any,
                *, noun: str) -> M:
     """Fetch one row of the workspace by id, or raise NotFound naming the `noun`."""
-    row = session.scalars(scoped(model, workspace_id).where(model.id == object_id)).first()
+    row = find_scoped(session, model, workspace_id, object_id)
     if row is None:
         raise NotFound(f"{noun} not found")
     return row

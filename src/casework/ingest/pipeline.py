@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from casework.core.database import transaction, utcnow
 from casework.core.errors import CaseworkError
-from casework.core.scoping import scoped
+from casework.core.scoping import find_scoped
 from casework.core.settings import Settings
 from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
@@ -56,8 +56,7 @@ COMMIT_PAGES = 200  # pages per transaction, for documents of short pages
 
 def _job_document(session: Session, ctx: JobContext) -> Document | None:
     """The document a job names, in the job's workspace; None once it has been deleted."""
-    return session.scalars(scoped(Document, ctx.workspace_id or "").where(
-        Document.id == ctx.payload["document_id"])).first()
+    return find_scoped(session, Document, ctx.workspace_id or "", ctx.payload["document_id"])
 
 
 def _start_processing(ctx: JobContext) -> Document | None:

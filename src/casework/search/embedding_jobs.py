@@ -4,7 +4,7 @@ searchable (the bulk queue, behind every interactive job)."""
 from __future__ import annotations
 
 from casework.core.database import transaction
-from casework.core.scoping import scoped
+from casework.core.scoping import find_scoped
 from casework.documents.models import Document, EmbeddingStatus
 from casework.jobs.handlers import JobContext
 from casework.search import indexing
@@ -26,8 +26,8 @@ def embed_document(ctx: JobContext) -> None:
 
 def _mark_embedding(ctx: JobContext, status: EmbeddingStatus) -> None:
     with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
-            Document.id == ctx.payload["document_id"])).first()
+        document = find_scoped(session, Document, ctx.workspace_id or "",
+                               ctx.payload["document_id"])
         if document is not None:
             document.embedding_status = status
 
@@ -35,8 +35,8 @@ def _mark_embedding(ctx: JobContext, status: EmbeddingStatus) -> None:
 def embedding_failed(ctx: JobContext, reason: str) -> None:
     """Vectors failed for good: the document stays keyword-searchable; say why."""
     with transaction(ctx.runtime.sessions) as session:
-        document = session.scalars(scoped(Document, ctx.workspace_id or "").where(
-            Document.id == ctx.payload["document_id"])).first()
+        document = find_scoped(session, Document, ctx.workspace_id or "",
+                               ctx.payload["document_id"])
         if document is not None:
             document.embedding_status = EmbeddingStatus.failed
             document.metadata_json = {**document.metadata_json, "embedding_error": reason}
