@@ -1,7 +1,7 @@
 """Web forms as a browser posts them: a refused sign-in or password change answers with the
 page and is still audited; the note editor creates and saves notes from the same fields."""
 
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, test_settings
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, create_collection, ingest, test_settings
 from tests.fixtures.accounts import anonymous
 
 ADMIN_KEY = "operator-key-" + "f" * 30
@@ -61,3 +61,16 @@ def test_the_note_editor_creates_and_saves_a_note(client):
                             headers={"Accept": "text/html"})
     assert untitled.status_code == 422
     assert client.get(f"/api/v1/notes/{note_id}").json()["title"] == "Second"
+
+
+def test_deleting_a_document_from_its_page_is_audited_as_from_the_api(client):
+    browser, csrf = _signed_in(client)
+    collection = create_collection(client)
+    [document] = ingest(client, collection["id"], ("memo.txt", b"the barge memo"))
+    deleted = browser.post(f"/documents/{document['id']}/delete", data={"csrf_token": csrf},
+                           follow_redirects=False)
+    assert deleted.status_code == 303
+    assert client.get(f"/api/v1/documents/{document['id']}").status_code == 404
+    events = client.get("/api/v1/audit", params={"action": "document.delete"}).json()["items"]
+    assert [(e["target_id"], e["actor_label"]) for e in events] == [
+        (document["id"], OWNER_EMAIL)]

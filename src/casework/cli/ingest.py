@@ -7,9 +7,7 @@ the work and follows its progress in the job table.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
 from casework.ingest import service as ingest_service
 from casework.ingest.upload import SpooledFile
 from casework.runtime import Runtime
+from casework.storage.spool import spool_blocks
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -52,23 +51,22 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+def _blocks_within(source: Path, max_bytes: int) -> Iterator[bytes]:
+    """`source` in blocks, refusing it once it grows past the upload limit."""
+    size = 0
+    with open(source, "rb") as src:
+        while block := src.read(1024 * 1024):
+            size += len(block)
+            if size > max_bytes:
+                raise CaseworkError(f"larger than the upload limit of {max_bytes} bytes")
+            yield block
+
+
 def spool_copy(source: Path, tmp_dir: Path, max_bytes: int) -> SpooledFile:
     """Copy `source` to a temp file while hashing it, refusing files past the limit."""
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="ingest-")
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            while block := src.read(1024 * 1024):
-                size += len(block)
-                if size > max_bytes:
-                    raise CaseworkError(f"larger than the upload limit of {max_bytes} bytes")
-                digest.update(block)
-                out.write(block)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return SpooledFile("files", source.name, Path(name), size, digest.hexdigest())
+    path, size, sha256 = spool_blocks(_blocks_within(source, max_bytes), tmp_dir=tmp_dir,
+                                      prefix="ingest-")
+    return SpooledFile("files", source.name, path, size, sha256)
 
 
 def store_files(runtime: Runtime, *, workspace_id: str, collection_name: str,

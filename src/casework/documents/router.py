@@ -148,8 +148,6 @@ def retry_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
                     principal: PrincipalDep) -> Response:
-    service.delete_document(session=session, runtime=runtime,
-                            workspace_id=principal.workspace_id, document_id=document_id)
-    audit.record_by(session=session, principal=principal, action="document.delete",
-                    target_type="document", target_id=document_id)
+    service.delete_document(session=session, runtime=runtime, principal=principal,
+                            document_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from casework.accounts.principal import Principal
+from casework.audit import service as audit
 from casework.core.database import after_commit
 from casework.core.errors import Conflict
 from casework.core.scoping import get_scoped, scoped
@@ -96,17 +98,21 @@ def retry_document(*, session: Session, runtime: Runtime, workspace_id: str,
     return document
 
 
-def delete_document(*, session: Session, runtime: Runtime, workspace_id: str,
+def delete_document(*, session: Session, runtime: Runtime, principal: Principal,
                     document_id: str) -> None:
     """Remove the document, its pages and index entries; the blob once unreferenced.
 
     Its unfinished jobs are cancelled in the same transaction: queued ones never run, and
-    one processing it right now stops at its next stage or page boundary.
+    one processing it right now stops at its next stage or page boundary. The deletion is
+    audited in that transaction too, from the API and the web page alike.
     """
+    workspace_id = principal.workspace_id
     document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
     jobs_service.cancel_document_jobs(session=session, workspace_id=workspace_id,
                                       document_ids=[document.id])
     _delete(session=session, runtime=runtime, document=document)
+    audit.record_by(session=session, principal=principal, action="document.delete",
+                    target_type="document", target_id=document_id)
 
 
 def _delete(*, session: Session, runtime: Runtime, document: Document) -> None:

@@ -205,8 +205,7 @@ def delete_document(document_id: str, viewer: ViewerDep, session: SessionDep,
         session=session, workspace_id=viewer.principal.workspace_id, document_id=document_id)
     collection_id = document.collection_id
     documents_service.delete_document(session=session, runtime=runtime,
-                                      workspace_id=viewer.principal.workspace_id,
-                                      document_id=document_id)
+                                      principal=viewer.principal, document_id=document_id)
     return _see_other(f"/collections/{collection_id}")
 
 

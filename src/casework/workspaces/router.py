@@ -13,7 +13,6 @@ from casework.api.deps import (
     RuntimeDep,
     SessionDep,
 )
-from casework.audit import service as audit
 from casework.workspaces import lifecycle, members, service
 from casework.workspaces.schemas import (
     InvitationCreate,
@@ -66,10 +65,8 @@ def current_workspace(session: ReadSessionDep, principal: CanRead) -> WorkspaceO
 def update_current_workspace(body: WorkspaceUpdate, session: SessionDep,
                              principal: CanManageWorkspace) -> WorkspaceOut:
     changes = body.model_dump(exclude_unset=True)
-    workspace = service.update_workspace(session=session, workspace_id=principal.workspace_id,
+    workspace = service.update_workspace(session=session, principal=principal,
                                          changes=changes)
-    audit.record_by(session=session, principal=principal, action="workspace.update",
-                    target_type="workspace", target_id=workspace.id, details=changes)
     return WorkspaceOut.model_validate(workspace)
 
 

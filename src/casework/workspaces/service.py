@@ -9,6 +9,8 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.accounts.principal import Principal
+from casework.audit import service as audit
 from casework.core.errors import NotFound
 from casework.search.keyword_tables import create_keyword_table
 from casework.workspaces.models import Workspace
@@ -77,12 +79,15 @@ def list_workspaces(*, session: Session, workspace_ids: list[str] | None = None)
     return list(session.scalars(query))
 
 
-def update_workspace(*, session: Session, workspace_id: str,
+def update_workspace(*, session: Session, principal: Principal,
                      changes: dict[str, object]) -> Workspace:
-    workspace = get_workspace(session=session, workspace_id=workspace_id)
+    """Rename the caller's workspace or change its 2FA rule; audited with the changes."""
+    workspace = get_workspace(session=session, workspace_id=principal.workspace_id)
     if "name" in changes and changes["name"] is not None:
         workspace.name = str(changes["name"]).strip()
     if "require_2fa" in changes and changes["require_2fa"] is not None:
         workspace.require_2fa = bool(changes["require_2fa"])
     session.flush()
+    audit.record_by(session=session, principal=principal, action="workspace.update",
+                    target_type="workspace", target_id=workspace.id, details=changes)
     return workspace
