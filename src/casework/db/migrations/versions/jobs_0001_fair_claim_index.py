@@ -3,7 +3,7 @@
 `jobs.service.claim_next` lists the workspaces with queued work (one index seek per
 workspace) and takes each one's oldest job (one seek); without this index both read every
 queued row, so each claim cost grew with the backlog (12 ms per claim at 10,000 queued
-jobs on SQLite, holding the write lock). docs/benchmarks.md has the measurement.
+jobs on SQLite, holding the write lock). docs/benchmarks.md#fair-claims has the measurement.
 
 Revision ID: jobs_0001
 Revises: 0007_chunk_workspace
