@@ -42,6 +42,7 @@ from casework.search.pgvector_index import (
 )
 from casework.search.stored_vectors import StoredVectors
 from casework.search.vector_index import UsearchVectorIndex, VectorIndex
+from casework.search.vector_upgrade import PgvectorUpgrade
 from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
@@ -172,6 +173,13 @@ def _queue_skipped_embeddings(runtime: Runtime) -> None:
              "was off", queued.documents, queued.notes)
 
 
+def _vector_upgrade(settings: Settings, engine: Engine) -> PgvectorUpgrade | None:
+    """On PostgreSQL, pgvector can be set up while this process runs (`casework migrate`)."""
+    if engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
+        return None
+    return PgvectorUpgrade(on_ready=_queue_skipped_embeddings)
+
+
 def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
                   registry: JobRegistry | None = None) -> Runtime:
     """Create every resource from the settings. Cheap: no model is loaded here.
@@ -208,7 +216,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
         semantic_off_reason=semantic_off, planner_statistics=PlannerStatistics(engine),
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
-        sandbox=SandboxPool(settings), on_vectors_ready=_queue_skipped_embeddings,
+        sandbox=SandboxPool(settings), vector_upgrade=_vector_upgrade(settings, engine),
     )
     if search_cache is not None:
         track_changes(sessions, runtime.content_changed)
