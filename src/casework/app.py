@@ -16,6 +16,7 @@ from casework.audit.router import operator_router
 from casework.audit.router import router as audit_router
 from casework.bootstrap import build_job_registry, build_runtime, prepare, start_workers
 from casework.collections.router import router as collections_router
+from casework.core import local_server
 from casework.core.settings import Settings, load_settings
 from casework.documents.router import router as documents_router
 from casework.jobs.router import router as jobs_router
@@ -66,9 +67,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         search_service.warm_up(runtime)
         app.state.runtime = runtime
         app.state.jobs = jobs  # the job-handler table the workers run
+        # Published last, once searches are fast: the CLI may ask this server from now on.
+        published = None
+        if settings.local_server_url:
+            published = local_server.publish(data_dir=settings.data_dir,
+                                             url=settings.local_server_url)
+        app.state.local_server = published
         try:
             yield
         finally:
+            if published is not None:
+                local_server.withdraw(data_dir=settings.data_dir, server=published)
             runtime.close()
             metrics.process_exiting()
 

@@ -8,6 +8,7 @@ deliberately, listed here.
 """
 
 import pyotp
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from casework.accounts import service as accounts_service
@@ -223,3 +224,66 @@ def test_an_operator_suspends_and_reinstates_an_account_from_the_command_line(
     assert CliRunner().invoke(cli, ["admin", "reinstate-user", "--email",
                                     "paused@example.test"]).exit_code == 0
     assert anonymous(client).post("/api/v1/auth/login", json=login).status_code == 200
+
+
+def _local_cli(client, *, host="127.0.0.1", token=None, **headers):
+    """What `casework search` sends: the token its server published in local-server.json."""
+    published = client.app.state.local_server
+    return TestClient(client.app, raise_server_exceptions=False, client=(host, 50000),
+                      headers={"X-Casework-Local-Token": token or published.token, **headers})
+
+
+def test_the_local_token_reads_the_workspace_and_writes_nothing(tmp_path, database_url,
+                                                                 make_client):
+    owner = make_client(test_settings(tmp_path / "data", database_url,
+                                      local_server_url="http://127.0.0.1:8000"))
+    ids = _workspace_with_content(owner)
+    cli_client = _local_cli(owner)
+    found = cli_client.get("/api/v1/search", params={"q": SECRET, "mode": "keyword"})
+    assert found.status_code == 200, found.text
+    assert ids["document_id"] in {hit["document_id"] for hit in found.json()["hits"]}
+
+    before = _snapshot(owner)
+    writes = 0
+    for method, route in _routes(owner.app, web=False):
+        if method in ("GET", "HEAD") or route.path in ACCOUNT_API or \
+                route.path.startswith(OPERATOR_PREFIX):
+            continue
+        response = _call_api(cli_client, method, _path(route, ids))
+        assert response.status_code == 403, (method, route.path, response.text[:200])
+        assert response.json()["error"]["code"] == "forbidden"
+        writes += 1
+    assert writes > 15
+    assert cli_client.post("/api/v1/collections", json={"name": "x"}).status_code == 403
+    assert cli_client.get("/api/v1/auth/me").status_code == 403  # not a person
+    assert _snapshot(owner) == before
+
+
+def test_the_local_token_is_refused_off_this_machine_or_when_wrong(tmp_path, database_url,
+                                                                     make_client):
+    owner = make_client(test_settings(tmp_path / "data", database_url,
+                                      local_server_url="http://127.0.0.1:8000"))
+    create_collection(owner, f"case {SECRET}")
+    # TestClient's own client address ("testclient") is not loopback: a remote caller.
+    refusals = {
+        "remote": _local_cli(owner, host="testclient"),
+        "remote IPv4": _local_cli(owner, host="192.0.2.7"),
+        "via a proxy": _local_cli(owner, **{"X-Forwarded-For": "192.0.2.7"}),
+        "wrong token": _local_cli(owner, token="not-the-token"),
+    }
+    for who, caller in refusals.items():
+        response = caller.get("/api/v1/collections")
+        assert response.status_code == 401, (who, response.text)
+        assert response.json()["error"]["code"] == "unauthorized", who
+        assert SECRET not in response.text
+    unknown = _local_cli(owner, **{"X-Workspace": "nowhere"}).get("/api/v1/collections")
+    assert unknown.status_code == 404
+
+
+def test_without_a_published_server_no_local_token_is_accepted(client):
+    assert client.app.state.local_server is None
+    assert not (client.app.state.runtime.settings.data_dir / "local-server.json").exists()
+    response = TestClient(client.app, raise_server_exceptions=False,
+                          client=("127.0.0.1", 50000),
+                          headers={"X-Casework-Local-Token": ""}).get("/api/v1/collections")
+    assert response.status_code == 401

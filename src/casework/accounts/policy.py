@@ -1,14 +1,17 @@
 """The one place a caller becomes a principal, with every workspace policy applied.
 
-The API (bearer token, API key, cookie) and the web pages both call `resolve_principal`
-and `authorize`: a rule added here holds for every door at once, and a door that builds a
-`Principal` by hand is a bug (the web UI once did, and skipped the 2FA requirement).
+The API (bearer token, API key, cookie, the CLI's local token) and the web pages both
+call `resolve_principal` and `authorize`: a rule added here holds for every door at once,
+and a door that builds a `Principal` by hand is a bug (the web UI once did, and skipped
+the 2FA requirement).
 
 Policies, in order: a suspended account is refused (401); the workspace must be one the
 user is a member of, or the key's own (404 otherwise, never 403, so names do not leak);
 a workspace with `require_2fa` refuses members without 2FA (403 `two_factor_required`;
 API keys are not people and are not affected); then the role's or the key's scopes'
-permissions decide (`authorize`, 403 `forbidden`).
+permissions decide (`authorize`, 403 `forbidden`). The local token of `casework serve`
+(core/local_server.py) reads one workspace, and only from this machine: from any other
+address it is refused (401), even when the token is right.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.accounts.models import Membership, Role, User
-from casework.accounts.permissions import ROLE_PERMISSIONS, Permission, permissions_for_scopes
+from casework.accounts.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Scope,
+    permissions_for_scopes,
+)
 from casework.accounts.principal import CredentialKind, Principal
 from casework.apikeys import service as apikeys_service
 from casework.apikeys.models import ApiKey
@@ -32,6 +40,8 @@ from casework.core.origin import RequestOrigin
 from casework.workspaces import service as workspaces_service
 
 NOT_A_MEMBER = "workspace not found (or you are not a member)"
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+LOCAL_CLI_LABEL = "casework cli"
 
 
 def resolve_membership(*, session: Session, user: User, named: str | None) -> tuple[str, Role]:
@@ -71,6 +81,20 @@ def _principal_for_key(session: Session, key: ApiKey, named: str | None,
         label=f"key:{key.prefix}", via=CredentialKind.api_key, origin=origin)
 
 
+def _principal_for_local_cli(session: Session, named: str | None,
+                             origin: RequestOrigin) -> Principal:
+    """The CLI on the server's own machine: it reads, in the workspace it names."""
+    if origin.ip not in LOOPBACK:
+        raise Unauthorized("the local token is accepted from this machine only")
+    workspace = workspaces_service.find_workspace(
+        session=session, slug_or_id=named or workspaces_service.DEFAULT_SLUG)
+    if workspace is None:
+        raise NotFound(NOT_A_MEMBER)
+    return Principal(workspace_id=workspace.id, user_id=None, role=None,
+                     permissions=permissions_for_scopes([Scope.read]), label=LOCAL_CLI_LABEL,
+                     via=CredentialKind.local_token, origin=origin)
+
+
 def _principal_for_user(session: Session, user: User, via: CredentialKind, named: str | None,
                         origin: RequestOrigin) -> Principal:
     if not user.is_active:
@@ -88,9 +112,12 @@ def _principal_for_user(session: Session, user: User, via: CredentialKind, named
 def resolve_principal(*, session: Session, via: CredentialKind, origin: RequestOrigin,
                       workspace: str | None, user: User | None = None,
                       api_key: ApiKey | None = None) -> Principal:
-    """Who acts in which workspace: an API key's, or a member's, after every policy."""
+    """Who acts in which workspace: an API key's, the local CLI's, or a member's, after
+    every policy. `via=local_token` means the caller has checked the token itself."""
     if api_key is not None:
         return _principal_for_key(session, api_key, workspace, origin)
+    if via == CredentialKind.local_token:
+        return _principal_for_local_cli(session, workspace, origin)
     if user is None:
         raise Unauthorized("authentication required")
     return _principal_for_user(session, user, via, workspace, origin)

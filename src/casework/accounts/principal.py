@@ -14,6 +14,7 @@ class CredentialKind(StrEnum):
     access_token = "access_token"  # noqa: S105  (a kind of credential, not one)
     api_key = "api_key"
     cookie = "cookie"
+    local_token = "local_token"  # noqa: S105  (the CLI's token from local-server.json)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,8 @@ class Principal:
     role: Role | None
     permissions: frozenset[Permission] = frozenset()
     api_key_id: str | None = None
-    label: str | None = None  # e-mail or key prefix: how the audit log names the actor
+    label: str | None = None  # e-mail, key prefix, "casework cli": how the audit log names
+    #                           the actor
     via: CredentialKind = CredentialKind.access_token
     origin: RequestOrigin = field(default_factory=RequestOrigin)
 

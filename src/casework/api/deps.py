@@ -5,10 +5,12 @@ before the response is sent (scope="function"), or rolls back on any error - exc
 error raised with `keep_changes`, whose flushed rows (a failed login's audit event, a
 revoked token family) are committed before the error is answered.
 
-Authentication: `Authorization: Bearer <access token | API key>`, `X-API-Key`, or the web
-UI's session cookie (writes then need the CSRF token). Authorisation is not decided here:
-`get_principal` and `Require` hand the identity, the `X-Workspace` header (slug or id) and
-the route's permission to `accounts.policy`, the one place the web pages use too.
+Authentication: `Authorization: Bearer <access token | API key>`, `X-API-Key`, the web
+UI's session cookie (writes then need the CSRF token), or the local server's token that
+`casework search` sends (`X-Casework-Local-Token`, core/local_server.py). Authorisation
+is not decided here: `get_principal` and `Require` hand the identity, the `X-Workspace`
+header (slug or id) and the route's permission to `accounts.policy`, the one place the web
+pages use too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from casework.accounts.permissions import Permission
 from casework.accounts.principal import CredentialKind, Principal
 from casework.apikeys import service as apikeys_service
 from casework.apikeys.models import ApiKey
+from casework.core import local_server
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError, Forbidden, Unauthorized
 from casework.core.origin import RequestOrigin
@@ -130,8 +133,25 @@ def _api_key(session: Session, runtime: Runtime, secret: str) -> Identity:
     return Identity(via=CredentialKind.api_key, api_key=key)
 
 
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def _local_token(request: Request, sent: str) -> Identity:
+    """The token this server wrote to local-server.json; where it may come from is policy."""
+    published = getattr(request.app.state, "local_server", None)
+    if published is None or not credentials.same(sent, published.token):
+        raise Unauthorized("wrong local token: is this the server of your DATA_DIR?")
+    if any(request.headers.get(name) for name in FORWARDING_HEADERS):
+        # Relayed by a proxy on this machine: the caller is elsewhere.
+        raise Unauthorized("the local token is accepted from this machine only")
+    return Identity(via=CredentialKind.local_token)
+
+
 def get_identity(request: Request, session: ReadSessionDep, runtime: RuntimeDep) -> Identity:
     settings = runtime.settings
+    local_token = request.headers.get(local_server.TOKEN_HEADER)
+    if local_token is not None:
+        return _local_token(request, local_token.strip())
     api_key = request.headers.get("x-api-key")
     bearer = _bearer(request)
     if api_key:

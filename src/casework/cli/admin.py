@@ -14,13 +14,15 @@ from casework.accounts import service as accounts_service
 from casework.accounts.permissions import Scope
 from casework.accounts.principal import Principal
 from casework.apikeys import service as apikeys_service
-from casework.cli.context import load_cli_settings, open_runtime, workspace_id
+from casework.cli.context import open_runtime, workspace_id
+from casework.cli.options import load_cli_settings
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
 from casework.core.origin import RequestOrigin
 from casework.runtime import Runtime
 
-app = typer.Typer(help="Accounts and API keys, on the server itself.", no_args_is_help=True)
+app = typer.Typer(help="Accounts and API keys, on the server itself.", no_args_is_help=True,
+                  add_completion=False)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -1,37 +1,21 @@
-"""What every `casework` command starts from: settings, a migrated runtime, a workspace.
+"""What the database commands start from: a migrated runtime and a workspace's id.
 
-Shared by the command modules, so none of them reaches into another (or into `main`,
-which imports them all to register their commands). A failure here is one red line on
-stderr and an exit code: 2 for a configuration the command cannot start with, 1 for a
-workspace that does not exist.
+Shared by the command modules, so none of them reaches into another. A failure here is
+one red line on stderr and exit 1 (a workspace that does not exist); the settings and
+their exit 2 are in cli/options.py.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
-from rich.console import Console
 
 from casework.bootstrap import build_runtime, prepare
+from casework.cli.options import err_console
 from casework.core.database import transaction
 from casework.core.errors import NotFound
-from casework.core.settings import Settings, SettingsError, load_settings
+from casework.core.settings import Settings
 from casework.runtime import Runtime
 from casework.workspaces import service as workspaces_service
-
-err_console = Console(stderr=True)
-
-WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
-
-
-def load_cli_settings() -> Settings:
-    """The settings, or the configuration's problems on stderr and exit 2."""
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
 
 
 def open_runtime(settings: Settings) -> Runtime:

@@ -12,13 +12,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from casework.bootstrap import start_workers
+from casework.cli.context import open_runtime, workspace_id
+from casework.cli.options import WorkspaceOpt, load_cli_settings
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
@@ -28,6 +32,7 @@ from casework.ingest import service as ingest_service
 from casework.ingest.upload import SpooledFile
 from casework.runtime import Runtime
 from casework.storage.spool import spool_blocks
+from casework.workspaces import service as workspaces_service
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -155,3 +160,31 @@ def print_report(report: IngestReport, console: Console) -> None:
             table.add_row(str(path), reason)
         console.print(table)
 
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Collection name "
+                                            "(created if missing).")],
+    kind: Annotated[CollectionKind, typer.Option(help="Kind of a new collection.")] =
+    CollectionKind.case,
+    workspace: WorkspaceOpt = workspaces_service.DEFAULT_SLUG,
+    wait_for_vectors: Annotated[bool, typer.Option(help="Also wait for semantic indexing.")]
+    = True,
+) -> None:
+    """Ingest files and folders (recursively) and report ingested, duplicate and failed."""
+    console = Console()
+    runtime = open_runtime(load_cli_settings())
+    try:
+        ws_id = workspace_id(runtime, workspace)
+        report, pending = store_files(
+            runtime, workspace_id=ws_id, collection_name=collection, kind=kind,
+            paths=paths, console=console)
+        if pending:
+            wait_for_documents(runtime, workspace_id=ws_id, pending=pending, report=report,
+                               console=console, wait_for_vectors=wait_for_vectors)
+        print_report(report, console)
+    finally:
+        runtime.close()
+    if report.failed:
+        raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""Operator commands: `serve` for production, `backup`, `restore` and `health`.
+"""Operator commands: `serve` for production, `migrate`, `backup`, `restore` and `health`.
 
 `serve --workers N` migrates once in the parent before the server processes start (so they
 do not race to migrate), points prometheus_client at a shared folder so /metrics sums every
@@ -21,8 +21,9 @@ from casework.backup.archive import BackupError
 from casework.backup.locations import open_target
 from casework.backup.service import create_backup, restore_backup
 from casework.backup.targets import BackupTarget, prune
-from casework.bootstrap import build_runtime
-from casework.cli.context import load_cli_settings, open_runtime
+from casework.bootstrap import build_runtime, prepare
+from casework.cli.context import open_runtime
+from casework.cli.options import load_cli_settings
 from casework.core.settings import Settings
 from casework.jobs.worker import WorkerLock
 from casework.observability.health import check_readiness
@@ -51,6 +52,13 @@ def serve(
     if metrics_dir is not None:
         prepare_multiprocess_dir(metrics_dir)
     host, port = host or settings.host, port or settings.port
+    # Read by the server process's settings: it then publishes itself to the CLI's search.
+    # One process only: each would hold its own token, and a request may reach any of them.
+    local_url = local_server_url(host, port) if workers == 1 else None
+    if local_url:
+        os.environ["LOCAL_SERVER_URL"] = local_url
+    else:
+        os.environ.pop("LOCAL_SERVER_URL", None)
     console.print(f"casework serving at http://{host}:{port} with {workers} process(es)"
                   f"  (data in {settings.data_dir.resolve()})")
     uvicorn.run("casework.app:create_app", factory=True, host=host, port=port,
@@ -61,6 +69,44 @@ def serve(
                 # A process still importing on a busy machine is not hung: uvicorn's 5 s
                 # default restarts slow starters in a loop.
                 timeout_worker_healthcheck=60)
+
+
+def local_server_url(host: str, port: int) -> str | None:
+    """Where the CLI on this machine reaches the server over loopback; None if it cannot
+    (bound to one outside address only, the local token would come from a non-loopback
+    address and be refused anyway)."""
+    if host in ("0.0.0.0", "127.0.0.1", "localhost"):  # noqa: S104  (compared, not bound)
+        return f"http://127.0.0.1:{port}"
+    if host in ("::", "::1"):
+        return f"http://[::1]:{port}"
+    return None
+
+
+def migrate() -> None:
+    """Create or upgrade the database schema (every start also does this).
+
+    Run it again after installing pgvector on the server: it sets up the vector table and
+    queues the embeddings skipped meanwhile (docs/scale-out.md).
+    """
+    runtime = build_runtime(load_cli_settings())
+    try:
+        prepared = prepare(runtime)
+        off = runtime.semantic_off_reason
+    finally:
+        runtime.close()
+    console.print("[green]database is up to date[/green]")
+    table = prepared.vector_table
+    if table is not None and table.created:
+        console.print(f"[green]pgvector: created chunk_vector, copied {table.copied} stored "
+                      f"vectors[/green]")
+    if prepared.queued.documents or prepared.queued.notes:
+        console.print(f"queued embedding of {prepared.queued.documents} documents and "
+                      f"{prepared.queued.notes} notes indexed while semantic search was off")
+    if off:
+        err_console.print(f"[yellow]semantic search is off: {off}[/yellow]")
+    elif table is not None and not table.ready:
+        err_console.print(f"[yellow]pgvector is not in use ({table.reason}): vectors use the "
+                          f"on-disk index, which serves one process only[/yellow]")
 
 
 def _backup_target(location: str | None,

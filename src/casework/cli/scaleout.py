@@ -15,7 +15,8 @@ from rich.console import Console
 from casework.backup.archive import BackupError
 from casework.backup.locations import target_from_settings
 from casework.bootstrap import build_job_queue, build_job_registry
-from casework.cli.context import load_cli_settings, open_runtime
+from casework.cli.context import open_runtime
+from casework.cli.options import load_cli_settings
 from casework.core.settings import Settings
 from casework.db.transfer import MigrationError, migrate_installation
 

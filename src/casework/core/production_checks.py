@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from casework.core.secret_key import DEV_SECRET_KEY
 
@@ -67,10 +66,13 @@ def is_placeholder(value: str) -> bool:
 def _url_password(url: str | None) -> str | None:
     if not url:
         return None
+    # Parsed by hand, not by SQLAlchemy: the settings load in every command, and importing
+    # SQLAlchemy costs `casework search` a quarter of a second.
     try:
-        return make_url(url).password  # type: ignore[return-value]
-    except ArgumentError:  # not a SQLAlchemy URL (e.g. memory://): no password in it
+        password = urlsplit(url).password
+    except ValueError:  # not a URL at all: no password in it
         return None
+    return unquote(password) if password else None
 
 
 def secret_values(settings: CheckedSettings) -> dict[str, str]:

@@ -46,6 +46,10 @@ class Settings(BaseSettings, EmbeddingFields):
     )
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    local_server_url: str | None = Field(
+        default=None, description="Set by `casework serve`: the server then publishes this "
+        "URL and a read-only token in DATA_DIR/local-server.json for the CLI's `search` "
+        "(docs/security.md). Unset (tests, other launchers): no file is written.")
 
     default_workspace_name: Annotated[str, Field(min_length=1, max_length=120)] = "Default"
 
