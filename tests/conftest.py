@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from casework.accounts import credentials
 from casework.app import create_app
 from casework.core.settings import Settings, load_settings
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
@@ -47,6 +49,20 @@ def service_missing(message: str) -> None:
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its lowest cost inside the test process (Django's test settings do the
+    same with a fast hasher): every test creates an owner and signs in, and the production
+    cost (~0.15 s a hash or check here) was minutes of the suite. Servers that tests start
+    as processes keep the production cost, and a hash of either cost verifies in both,
+    since argon2 writes its parameters into the hash."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_HASHER", cheap)
+        patch.setattr(credentials, "_DUMMY_HASH", cheap.hash("casework timing equaliser"))
+        yield
 
 
 @pytest.fixture(scope="session")
