@@ -85,6 +85,11 @@ NO_PGVECTOR = ("this PostgreSQL has no pgvector extension, and the on-disk vecto
                "VECTOR_BACKEND=disk")
 
 
+def _pgvector_possible(settings: Settings, engine: Engine) -> bool:
+    """PostgreSQL, and not told to keep vectors on disk: pgvector may serve now or later."""
+    return engine.dialect.name == "postgresql" and settings.vector_backend != "disk"
+
+
 def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
                   read_sessions: sessionmaker[Session], embedder: Embedder, *,
                   pgvector_off: str | None = None) -> tuple[VectorIndex, str | None]:
@@ -92,7 +97,7 @@ def _vector_index(settings: Settings, engine: Engine, sessions: sessionmaker[Ses
 
     `pgvector_off` is why pgvector cannot serve after all, once migrating tried to set it up.
     """
-    if engine.dialect.name == "postgresql" and settings.vector_backend != "disk":
+    if _pgvector_possible(settings, engine):
         if pgvector_off is None and pgvector_available(engine):
             return PgvectorIndex(sessions=sessions, read_sessions=read_sessions,
                                  dimensions=embedder.dimensions), None
@@ -116,7 +121,7 @@ def settle_vector_index(runtime: Runtime) -> VectorTable | None:
     turns semantic search on without touching the database by hand.
     """
     settings = runtime.settings
-    if runtime.engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
+    if not _pgvector_possible(settings, runtime.engine):
         return None
     table = ensure_vector_table(runtime.engine, model=runtime.embedder.name)
     if table.created:
@@ -151,17 +156,20 @@ def _worker_runtime(settings: Settings) -> Runtime:
     return runtime
 
 
+def _redis_client(settings: Settings) -> Any:
+    # redis loads only in the scale-out shape: every CLI command starts faster without it.
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+
+
 def build_job_queue(settings: Settings, registry: JobRegistry, *,
                     redis_client: Any = None) -> CeleryJobQueue:
     """The Celery queue of the scale-out shape (REDIS_URL): sends job ids, runs them."""
-    # Celery and redis load only in the scale-out shape: every CLI command starts faster.
-    import redis
+    from casework.jobs.celery_queue import CeleryJobQueue  # Celery: as redis, scale-out only
 
-    from casework.jobs.celery_queue import CeleryJobQueue
-
-    client = redis_client or redis.Redis.from_url(settings.redis_url,
-                                                  health_check_interval=30)
-    return CeleryJobQueue(settings, redis=client, registry=registry,
+    return CeleryJobQueue(settings, redis=redis_client or _redis_client(settings),
+                          registry=registry,
                           build_runtime=partial(_worker_runtime, settings))
 
 
@@ -175,7 +183,7 @@ def _queue_skipped_embeddings(runtime: Runtime) -> None:
 
 def _vector_upgrade(settings: Settings, engine: Engine) -> PgvectorUpgrade | None:
     """On PostgreSQL, pgvector can be set up while this process runs (`casework migrate`)."""
-    if engine.dialect.name != "postgresql" or settings.vector_backend == "disk":
+    if not _pgvector_possible(settings, engine):
         return None
     return PgvectorUpgrade(on_ready=_queue_skipped_embeddings)
 
@@ -202,9 +210,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
                                                embedder)
     redis_client = job_queue = search_cache = None
     if settings.redis_url:
-        import redis  # the scale-out shape only, as in build_job_queue
-
-        redis_client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        redis_client = _redis_client(settings)
         search_cache = SearchCache(redis_client, namespace=settings.redis_namespace,
                                    ttl_seconds=settings.search_cache_seconds)
         job_queue = build_job_queue(settings, registry or build_job_registry(settings),

@@ -8,7 +8,7 @@ handler up here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from casework.jobs.handlers import JobContext, JobHandler
 from casework.jobs.schedule import PeriodicJob
@@ -43,9 +43,3 @@ class JobRegistry:
     def __setitem__(self, kind: str, handler: JobHandler) -> None:
         """Replace or add a handler (tests and benchmarks run their own kinds)."""
         self._handlers[kind] = handler
-
-    def __contains__(self, kind: object) -> bool:
-        return kind in self._handlers
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._handlers)
