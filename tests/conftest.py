@@ -340,14 +340,16 @@ def upload(client: TestClient, collection_id: str,
 
 
 def wait_for_documents(client: TestClient, ids: list[str], *, vectors: bool = False,
-                       timeout: float = 120.0) -> list[dict]:
-    """Poll the API as a client would until every document is ready or failed."""
+                       previews: bool = True, timeout: float = 120.0) -> list[dict]:
+    """Poll the API as a client would until every document is ready (with its previews
+    drawn, unless `previews=False`; with its vectors if `vectors`) or failed."""
     deadline = time.monotonic() + timeout
     while True:
         docs = [client.get(f"/api/v1/documents/{i}").json() for i in ids]
         settled = all(
             d["status"] == "failed"
-            or (d["status"] == "ready" and (not vectors or d["embedding_status"] != "pending"))
+            or (d["status"] == "ready" and (not vectors or d["embedding_status"] != "pending")
+                and (not previews or d["preview_status"] != "pending"))
             for d in docs)
         if settled:
             return docs

@@ -63,9 +63,9 @@ def test_deleting_a_document_stops_its_running_job_at_the_next_stage(
     monkeypatch.setattr(SandboxPool, "extract", slow_extract)
     import casework.ingest.pipeline as pipeline
 
-    real_store = pipeline._store_previews
-    monkeypatch.setattr(pipeline, "_store_previews", lambda *a: (
-        stages_after_parse.append("store_previews"), real_store(*a))[1])
+    real_index = pipeline._replace_pages
+    monkeypatch.setattr(pipeline, "_replace_pages", lambda *a: (
+        stages_after_parse.append("index"), real_index(*a))[1])
     data_dir = tmp_path / "data"
     client = make_client(test_settings(data_dir, database_url, worker_threads=1))
     collection = create_collection(client)

@@ -153,8 +153,11 @@ def _kill_mid_work(client, rng: random.Random, kill) -> None:
 
 
 def _settled(client, ids):
+    """Every document failed, or ready with its previews drawn (their job done too)."""
     docs = [client.get(f"/api/v1/documents/{i}").json() for i in ids]
-    return all(d["status"] in ("ready", "failed") for d in docs) and docs
+    return all(d["status"] == "failed"
+               or (d["status"] == "ready" and d["preview_status"] != "pending")
+               for d in docs) and docs
 
 
 def test_random_kills_during_ingest_leave_every_document_ready_or_failed(tmp_path):
@@ -190,6 +193,8 @@ def test_random_kills_during_ingest_leave_every_document_ready_or_failed(tmp_pat
             assert doc["status"] == "failed" and "PDF" in doc["error"], (seed, doc)
         else:
             assert doc["status"] == "ready", (seed, doc)
+            if doc["filename"].endswith(".pdf"):
+                assert doc["preview_status"] == "ready", (seed, doc)
     assert {j["status"] for j in jobs} <= {"succeeded", "failed", "cancelled"}, (seed, jobs)
 
     db = sqlite3.connect(data_dir / "casework.db")

@@ -119,3 +119,10 @@ def test_a_page_of_nothing_but_running_heads_has_nothing_to_embed(chunker):
     assert blank.text == "Quarterly report\nDraft" and blank.model_text == ""
     [last] = chunker.chunk_page(pages[3], page=4, repeated=repeated)
     assert last.model_text == "revenue grew in every region"
+
+
+def test_pages_split_together_are_split_as_one_by_one(chunker):
+    pages = [(1, PROSE), (2, TECHNICAL), (3, ""), (4, "Page 4 of 9\nshort closing line")]
+    repeated = frozenset({"Page 4 of 9"})
+    assert chunker.chunk_pages(pages, repeated=repeated) == [
+        chunker.chunk_page(text, page=number, repeated=repeated) for number, text in pages]

@@ -27,7 +27,12 @@ from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
-from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
+from casework.documents.models import (
+    Document,
+    DocumentStatus,
+    EmbeddingStatus,
+    PreviewStatus,
+)
 from casework.ingest import service as ingest_service
 from casework.ingest.upload import SpooledFile
 from casework.runtime import Runtime
@@ -118,34 +123,46 @@ def _progress(console: Console) -> Progress:
 
 
 def wait_for_documents(runtime: Runtime, *, workspace_id: str, pending: dict[str, Path],
-                       report: IngestReport, console: Console, wait_for_vectors: bool) -> None:
-    own_workers = start_workers(runtime)
+                       report: IngestReport, console: Console, wait_for_vectors: bool,
+                       own_workers: bool) -> None:
+    """Follow the documents until each is done: failed, or ready with its previews drawn
+    (and its vectors, with `wait_for_vectors`). The first bar says when every file is
+    keyword-searchable, which comes well before the rest."""
     if not own_workers and runtime.settings.worker_threads:
         console.print("[dim]a running casework server processes the queue; following it[/dim]")
     ids = list(pending)
+    searchable: set[str] = set()
     done: set[str] = set()
     with _progress(console) as progress:
-        task = progress.add_task("processing", total=len(ids))
+        keyword = progress.add_task("keyword-searchable", total=len(ids))
+        finished = progress.add_task(
+            "previews and vectors" if wait_for_vectors else "previews", total=len(ids))
         while len(done) < len(ids):
             with transaction(runtime.read_sessions) as session:
                 rows = session.execute(select(
-                    Document.id, Document.status, Document.embedding_status, Document.error
+                    Document.id, Document.status, Document.embedding_status,
+                    Document.preview_status, Document.error
                 ).where(Document.workspace_id == workspace_id, Document.id.in_(ids))).all()
             found = {row[0] for row in rows}
             for document_id in set(ids) - found - done:  # deleted meanwhile
                 done.add(document_id)
+                searchable.add(document_id)
                 report.failed.append((pending[document_id], "deleted while processing"))
-            for document_id, status, embedding, error in rows:
+            for document_id, status, embedding, previews, error in rows:
                 if document_id in done:
                     continue
                 if status == DocumentStatus.failed:
                     report.failed.append((pending[document_id], error or "failed"))
                     done.add(document_id)
-                elif status == DocumentStatus.ready and (
-                        not wait_for_vectors or embedding != EmbeddingStatus.pending):
-                    report.ingested.append((pending[document_id], document_id))
-                    done.add(document_id)
-            progress.update(task, completed=len(done))
+                    searchable.add(document_id)
+                elif status == DocumentStatus.ready:
+                    searchable.add(document_id)
+                    if previews != PreviewStatus.pending and (
+                            not wait_for_vectors or embedding != EmbeddingStatus.pending):
+                        report.ingested.append((pending[document_id], document_id))
+                        done.add(document_id)
+            progress.update(keyword, completed=len(searchable))
+            progress.update(finished, completed=len(done))
             if len(done) < len(ids):
                 time.sleep(0.2)
 
@@ -177,12 +194,15 @@ def ingest(
     runtime = open_runtime(load_cli_settings())
     try:
         ws_id = workspace_id(runtime, workspace)
+        # Workers first: each file is processed as soon as it is stored, not after the last.
+        own_workers = start_workers(runtime)
         report, pending = store_files(
             runtime, workspace_id=ws_id, collection_name=collection, kind=kind,
             paths=paths, console=console)
         if pending:
             wait_for_documents(runtime, workspace_id=ws_id, pending=pending, report=report,
-                               console=console, wait_for_vectors=wait_for_vectors)
+                               console=console, wait_for_vectors=wait_for_vectors,
+                               own_workers=own_workers)
         print_report(report, console)
     finally:
         runtime.close()

@@ -37,6 +37,16 @@ class EmbeddingStatus(StrEnum):
     skipped = "skipped"
 
 
+class PreviewStatus(StrEnum):
+    """Thumbnails, posters and page images follow the text in a job of their own, so a
+    document is searchable before any picture of it is drawn (ingest/previews.py)."""
+
+    pending = "pending"
+    ready = "ready"
+    failed = "failed"
+    none = "none"  # this media type gets no previews (text, office files, e-mail...)
+
+
 class Document(Timestamped, Base):
     __tablename__ = "document"
     # Deduplication is a constraint, not a check-then-insert race.
@@ -59,6 +69,8 @@ class Document(Timestamped, Base):
     embedding_status: Mapped[EmbeddingStatus] = mapped_column(
         String(16), default=EmbeddingStatus.pending
     )
+    preview_status: Mapped[PreviewStatus] = mapped_column(
+        String(16), default=PreviewStatus.none, server_default=PreviewStatus.none.value)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str | None] = mapped_column(String(500), default=None)
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
+from casework.documents.models import Document, DocumentStatus, EmbeddingStatus, PreviewStatus
 
 
 class DocumentOut(BaseModel):
@@ -20,6 +20,10 @@ class DocumentOut(BaseModel):
     embedding_status: EmbeddingStatus = Field(
         description="Vectors follow keyword indexing; semantic search sees the document "
         "once this is 'ready'.")
+    preview_status: PreviewStatus = Field(
+        default=PreviewStatus.none,
+        description="Thumbnails, page images and posters are drawn after the text is "
+        "searchable: 'pending' until then, 'none' for types that get no previews.")
     error: str | None
     page_count: int | None
     metadata: dict[str, Any]
@@ -40,7 +44,8 @@ class DocumentOut(BaseModel):
             id=document.id, collection_id=document.collection_id, filename=document.filename,
             title=document.title, media_type=document.media_type,
             size_bytes=document.size_bytes, sha256=document.sha256, status=document.status,
-            embedding_status=document.embedding_status, error=document.error,
+            embedding_status=document.embedding_status,
+            preview_status=document.preview_status, error=document.error,
             page_count=document.page_count, metadata=document.metadata_json or {},
             tags=tags, created_at=document.created_at, processed_at=document.processed_at,
             captured_at=document.captured_at, width=document.width, height=document.height,

@@ -1,5 +1,6 @@
 """One document's extraction as a parser process runs it: open, every page (OCR where
-there is no text layer), previews into a folder, attachments into files.
+there is no text layer), attachments into files; and, as a later request, its previews
+into a folder.
 
 This is the only code that touches untrusted bytes with native parsers (PDFium, Pillow,
 PyAV, lxml, openpyxl), and it runs in a sandboxed child (ingest/sandbox.py). Its imports
@@ -69,14 +70,6 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
                         max_text_bytes=settings.max_text_bytes)
     pages = fill_spool(spool_path, parsed.pages, ocr=ocr, limits=limits,
                        progress=lambda number: progress("extract", number))
-    progress("previews", None)
-    previews = PreviewFolder(out_dir, max_bytes=settings.max_preview_bytes)
-    try:
-        derived = derive.derive_previews(
-            sink=previews, settings=settings, media_type=media_type, path=path,
-            duration_seconds=parsed.duration_seconds)
-    except derive.DeriveError as exc:
-        raise ParseError(str(exc)) from None
     attachments = []
     for index, attached in enumerate(parsed.attachments, start=1):
         file_name = f"attachment-{index}"
@@ -92,9 +85,26 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
         "height": parsed.height,
         "duration_seconds": parsed.duration_seconds,
         "ocr": ocr.report.as_metadata() if ocr.report.status != "not_needed" else None,
-        "previews": {"metadata": derived, "files": previews.names},
         "attachments": attachments,
     }
+
+
+def derive_document(*, path: Path, media_type: str, settings: Settings, out_dir: Path,
+                    duration_seconds: float | None, progress: Progress) -> dict[str, Any]:
+    """Thumbnails, page images, poster, contact sheet into `out_dir` (ingest/previews.py).
+
+    A separate request from `extract_document`: the text is searchable before any picture
+    is drawn, and drawing them waits behind every upload's text.
+    """
+    progress("previews", None)
+    previews = PreviewFolder(out_dir, max_bytes=settings.max_preview_bytes)
+    try:
+        derived = derive.derive_previews(
+            sink=previews, settings=settings, media_type=media_type, path=path,
+            duration_seconds=duration_seconds)
+    except derive.DeriveError as exc:
+        raise ParseError(str(exc)) from None
+    return {"metadata": derived, "files": previews.names}
 
 
 def render_page_preview(*, path: Path, number: int, out: Path) -> None:

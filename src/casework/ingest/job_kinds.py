@@ -2,5 +2,6 @@
 handlers (ingest/tasks.py registers them)."""
 
 PROCESS_DOCUMENT = "process_document"
+DERIVE_PREVIEWS = "derive_previews"
 RECHUNK_DOCUMENT = "rechunk_document"
 RECHUNK_NOTE = "rechunk_note"

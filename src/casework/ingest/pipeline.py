@@ -1,8 +1,9 @@
 """The ingestion pipeline, top to bottom.
 
     upload → sniff → dedupe → store original        (ingest.service, at request time)
-    check → [open → extract (text layer, else OCR) → derive previews]  (parser sandbox)
+    check → [open → extract (text layer, else OCR)]  (parser sandbox)
           → chunk → keyword index → attachments → ready   (process_document, interactive job)
+    [derive previews] → store previews → previews ready   (derive_previews, ingest/previews.py)
     embed → vector index → embedding ready          (embed_document, bulk job)
 
 Each stage is idempotent: a rerun replaces what a previous attempt wrote, so a job that is
@@ -16,6 +17,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,14 @@ from casework.core.errors import CaseworkError
 from casework.core.scoping import find_scoped
 from casework.core.settings import Settings
 from casework.documents import blobs as document_blobs
-from casework.documents.models import Document, DocumentPage, DocumentStatus, EmbeddingStatus
+from casework.documents.models import (
+    Document,
+    DocumentPage,
+    DocumentStatus,
+    EmbeddingStatus,
+    PreviewStatus,
+)
+from casework.ingest.job_kinds import DERIVE_PREVIEWS
 from casework.ingest.pagespool import PageSpool
 from casework.ingest.parsers import EmbeddedFile, parser_for
 from casework.ingest.sandbox import ExtractionResult, SandboxFailure
@@ -35,6 +44,7 @@ from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, PermanentJobError
 from casework.jobs.models import JobPriority
 from casework.media import service as media_service
+from casework.media.derive import has_previews
 from casework.runtime import Runtime
 from casework.search import indexing
 from casework.search.boilerplate import repeated_lines
@@ -46,12 +56,13 @@ from casework.search.chunking import (
     normalize_page_text,
 )
 from casework.search.job_kinds import EMBED_DOCUMENT
-from casework.storage.blobstore import derived_key, local_copy, original_key
+from casework.storage.blobstore import local_copy, original_key
 
 log = logging.getLogger(__name__)
 
 COMMIT_CHUNKS = 1000  # chunk rows per transaction: under a second of the write lock
 COMMIT_PAGES = 200  # pages per transaction, for documents of short pages
+TOKENIZE_PAGES = 16  # pages per tokenizer call (a batch may pass COMMIT_CHUNKS by that)
 
 
 def _job_document(session: Session, ctx: JobContext) -> Document | None:
@@ -72,11 +83,12 @@ def _start_processing(ctx: JobContext) -> Document | None:
 
 
 def process_document(ctx: JobContext) -> None:
-    """Extract every page (OCR where there is no text layer), derive previews, index; ready.
+    """Extract every page (OCR where there is no text layer), index; ready; queue previews.
 
-    Opening, extracting and deriving run in a sandboxed parser process (ingest/sandbox.py):
-    a file built to exhaust memory or time fails with a reason instead of taking the
-    server down. The server then stores the previews and indexes the spooled pages.
+    Opening and extracting run in a sandboxed parser process (ingest/sandbox.py): a file
+    built to exhaust memory or time fails with a reason instead of taking the server down.
+    The server then indexes the spooled pages. Previews are drawn by a later job
+    (ingest/previews.py), so text is searchable first (docs/benchmarks.md#first-result).
     """
     runtime = ctx.runtime
     workspace_id = ctx.workspace_id or ""
@@ -92,13 +104,10 @@ def process_document(ctx: JobContext) -> None:
     with local_copy(runtime.blobs, key, settings.tmp_dir) as path, \
             PageSpool(settings.tmp_dir) as spool, \
             tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made, \
-            _tidy_if_deleted(runtime, document):
+            tidy_if_deleted(runtime, document):
         _check_original(path, document.media_type, settings)
         extracted = _extract(runtime, document, path, spool, Path(made))
         ctx.raise_if_cancelled()  # deleted meanwhile: stop between stages
-        with stage("store_previews"):
-            previews = _store_previews(runtime, document, Path(made), extracted)
-        ctx.raise_if_cancelled()
         with stage("index"):
             chunks = _replace_pages(runtime, document, spool)
         if chunks is None:
@@ -109,7 +118,7 @@ def process_document(ctx: JobContext) -> None:
                 return  # deleted meanwhile: no attachments for a message that is gone
             attachments = _ingest_attachments(session, runtime, document, extracted,
                                               Path(made))
-            metadata = {**extracted.metadata, **previews, "chunks": chunks}
+            metadata = {**extracted.metadata, "chunks": chunks}
             if extracted.ocr is not None:
                 metadata["ocr"] = extracted.ocr
             if attachments:
@@ -118,7 +127,7 @@ def process_document(ctx: JobContext) -> None:
 
 
 @contextmanager
-def _tidy_if_deleted(runtime: Runtime, document: Document) -> Iterator[None]:
+def tidy_if_deleted(runtime: Runtime, document: Document) -> Iterator[None]:
     """However the job ends: if its document was deleted meanwhile, remove the previews
     this job wrote after the delete removed the document's files (no orphan blobs)."""
     try:
@@ -169,16 +178,6 @@ def _observe_stages(runtime: Runtime, stage_seconds: dict[str, float]) -> None:
         runtime.metrics.observe_stage(name, seconds)
 
 
-def _store_previews(runtime: Runtime, document: Document, made: Path,
-                    extracted: ExtractionResult) -> dict[str, Any]:
-    """Copy what the parser process made into the blob store (skipping what a rerun has)."""
-    for name in extracted.previews.files:
-        key = derived_key(document.workspace_id, document.sha256, name)
-        if not runtime.blobs.exists(key):
-            runtime.blobs.put_bytes(key, (made / name).read_bytes())
-    return extracted.previews.metadata
-
-
 def _replace_pages(runtime: Runtime, document: Document, spool: PageSpool) -> int | None:
     """Replace whatever an earlier attempt wrote (the rerun is the truth); chunk; index.
 
@@ -222,17 +221,20 @@ def _next_batch(pages: Iterator[tuple[int, str]], chunker: Chunker, repeated: fr
     """The next pages to commit together, normalised and split before any lock is taken.
 
     Splitting outside the transaction is a fifth of the work, so SQLite's write lock is
-    free that long between batches and other writers get their turn.
+    free that long between batches and other writers get their turn. Pages are split
+    TOKENIZE_PAGES at a time: one tokenizer call, run outside Python's lock.
     """
     batch: list[tuple[int, str, list[Passage]]] = []
     in_batch = 0
-    for number, raw in pages:
-        text = normalize_page_text(raw)
-        passages = chunker.chunk_page(text, page=number, repeated=repeated)
-        batch.append((number, text, passages))
-        in_batch += len(passages)
-        if in_batch >= COMMIT_CHUNKS or len(batch) >= COMMIT_PAGES:
+    while in_batch < COMMIT_CHUNKS and len(batch) < COMMIT_PAGES:
+        group = [(number, normalize_page_text(raw))
+                 for number, raw in islice(pages, TOKENIZE_PAGES)]
+        if not group:
             break
+        for (number, text), passages in zip(
+                group, chunker.chunk_pages(group, repeated=repeated), strict=True):
+            batch.append((number, text, passages))
+            in_batch += len(passages)
     return batch
 
 
@@ -276,6 +278,15 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
     stored.duration_seconds = parsed.duration_seconds
     stored.processed_at = utcnow()
     stored.error = None
+    if has_previews(stored.media_type):
+        # Pictures after the text: behind every waiting upload's text, before vectors.
+        stored.preview_status = PreviewStatus.pending
+        jobs_service.enqueue(
+            session=session, kind=DERIVE_PREVIEWS, payload={"document_id": stored.id},
+            workspace_id=stored.workspace_id, priority=JobPriority.derived,
+            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
+    else:
+        stored.preview_status = PreviewStatus.none
     if metadata["chunks"] and runtime.semantic_available:
         stored.embedding_status = EmbeddingStatus.pending
         jobs_service.enqueue(

@@ -74,8 +74,13 @@ class SandboxUnavailable(TransientJobError):
 
 
 class PreviewFiles(BaseModel):
+    """What a child drew for one document: metadata, and files in the folder it was given."""
+
+    model_config = ConfigDict(extra="forbid")
+
     metadata: dict[str, Any] = {}
     files: list[Annotated[str, StringConstraints(pattern=FILE_NAME)]] = []
+    stage_seconds: dict[str, float] = {}  # set by the server, as for ExtractionResult
 
 
 class AttachmentFile(BaseModel):
@@ -98,7 +103,6 @@ class ExtractionResult(BaseModel):
     height: int | None = None
     duration_seconds: float | None = None
     ocr: dict[str, Any] | None = None
-    previews: PreviewFiles = PreviewFiles()
     attachments: list[AttachmentFile] = []
     # Set by the server from the child's progress messages: open, extract, previews.
     stage_seconds: dict[str, float] = {}
@@ -259,6 +263,21 @@ class SandboxPool:
                           "out_dir": str(out_dir.resolve())})
         try:
             result = ExtractionResult.model_validate(reply)
+        except ValidationError as exc:
+            raise SandboxFailure(f"the parser process sent a malformed reply ({exc.error_count()}"
+                                 " errors)") from None
+        result.stage_seconds = stage_seconds
+        return result
+
+    def derive(self, *, path: Path, media_type: str, out_dir: Path,
+               duration_seconds: float | None) -> PreviewFiles:
+        """Draw one document's previews in a child; see ingest.extraction.derive_document."""
+        reply, stage_seconds = self._run({"kind": "derive", "path": str(path.resolve()),
+                                          "media_type": media_type,
+                                          "out_dir": str(out_dir.resolve()),
+                                          "duration_seconds": duration_seconds})
+        try:
+            result = PreviewFiles.model_validate(reply)
         except ValidationError as exc:
             raise SandboxFailure(f"the parser process sent a malformed reply ({exc.error_count()}"
                                  " errors)") from None

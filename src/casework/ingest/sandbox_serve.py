@@ -15,7 +15,7 @@ from typing import Any
 
 from casework.core.file_errors import unreadable_file_reason
 from casework.core.settings import Settings
-from casework.ingest.extraction import extract_document, render_page_preview
+from casework.ingest.extraction import derive_document, extract_document, render_page_preview
 from casework.ingest.parsers import ParseError
 from casework.media.images import apply_pixel_limit
 
@@ -43,6 +43,11 @@ def _serve(request: dict[str, Any], conn: Connection) -> dict[str, Any]:
     def progress(stage: str, page: int | None) -> None:
         conn.send_bytes(json.dumps({"progress": [stage, page]}).encode())
 
+    if request["kind"] == "derive":
+        return derive_document(path=Path(request["path"]), media_type=request["media_type"],
+                               settings=settings, out_dir=Path(request["out_dir"]),
+                               duration_seconds=request.get("duration_seconds"),
+                               progress=progress)
     if request["kind"] == "render_page":
         render_page_preview(path=Path(request["path"]), number=request["number"],
                             out=Path(request["out"]))

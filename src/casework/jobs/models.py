@@ -22,6 +22,7 @@ class JobPriority:
     """Lower runs first: interactive ingest is never starved by bulk embedding."""
 
     interactive = 10
+    derived = 30  # previews: after every waiting upload's text, before bulk embedding
     bulk = 50
 
 

@@ -135,6 +135,11 @@ _DERIVERS: tuple[tuple[str, Callable[[DeriveContext], dict[str, Any]]], ...] = (
 )
 
 
+def has_previews(media_type: str) -> bool:
+    """Whether this media type gets any artefact (the pipeline queues a job only then)."""
+    return any(media_type.startswith(prefix) for prefix, _ in _DERIVERS)
+
+
 def derive_previews(*, sink: PreviewSink, settings: Settings, media_type: str, path: Path,
                     duration_seconds: float | None = None) -> dict[str, Any]:
     """Make the artefacts this media type gets into `sink`; return what to add to metadata."""

@@ -84,8 +84,25 @@ class Chunker:
         `repeated`: the document's running heads and footers (`boilerplate.repeated_lines`),
         kept in a passage's text but left out of what the model reads.
         """
-        skip_spans = boilerplate_spans(text, repeated)
         offsets = self.tokenizer.encode(text, add_special_tokens=False).offsets
+        return self._passages(text, page, offsets, repeated)
+
+    def chunk_pages(self, pages: list[tuple[int, str]], *,
+                    repeated: frozenset[str] = frozenset()) -> list[list[Passage]]:
+        """`chunk_page` for several pages, tokenized in one call.
+
+        The tokenizer is most of chunking's time and its batch call runs without Python's
+        lock, so two ingest jobs chunk on two cores at once; page by page they took turns
+        (docs/benchmarks.md#first-result).
+        """
+        encodings = self.tokenizer.encode_batch([text for _, text in pages],
+                                                add_special_tokens=False)
+        return [self._passages(text, number, encoding.offsets, repeated)
+                for (number, text), encoding in zip(pages, encodings, strict=True)]
+
+    def _passages(self, text: str, page: int, offsets: list[tuple[int, int]],
+                  repeated: frozenset[str]) -> list[Passage]:
+        skip_spans = boilerplate_spans(text, repeated)
         if not offsets:
             body = text.strip()  # only characters the model drops: keyword search only
             if not body:
