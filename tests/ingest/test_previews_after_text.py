@@ -11,7 +11,16 @@ from casework.core.database import build_engine
 from casework.db import migrate
 from casework.ingest.sandbox import SandboxFailure, SandboxPool
 from casework.jobs.worker import WorkerPool
-from tests.conftest import create_collection, ingest, test_settings, upload, wait_for_documents
+from tests.conftest import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    create_collection,
+    ingest,
+    test_settings,
+    upload,
+    wait_for_documents,
+)
+from tests.fixtures.accounts import anonymous
 from tests.fixtures.files import make_pdf
 
 PDF = make_pdf(["The harbour master signed the berth register on Tuesday."])
@@ -21,6 +30,18 @@ def _search(client, query: str) -> list[dict]:
     response = client.get("/api/v1/search", params={"q": query, "mode": "keyword"})
     assert response.status_code == 200, response.text
     return response.json()["hits"]
+
+
+def _web_page(client, path: str) -> str:
+    """The page as a signed-in browser gets it."""
+    browser = anonymous(client)
+    form = browser.get("/login").text
+    token = form.split('name="login_token" value="')[1].split('"')[0]
+    assert browser.post("/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
+                                        "login_token": token}).status_code in (200, 303)
+    page = browser.get(path)
+    assert page.status_code == 200
+    return page.text
 
 
 def test_a_pdf_is_searchable_while_its_previews_wait(tmp_path, database_url, make_client,
@@ -43,6 +64,7 @@ def test_a_pdf_is_searchable_while_its_previews_wait(tmp_path, database_url, mak
     assert (doc["status"], doc["preview_status"]) == ("ready", "pending")
     assert [hit["document_id"] for hit in _search(client, "berth register")] == [doc_id]
     assert client.get(f"/api/v1/documents/{doc_id}/thumbnail?size=320").status_code == 404
+    assert "<dt>Previews</dt><dd>pending</dd>" in _web_page(client, f"/documents/{doc_id}")
 
     release.set()
     [doc] = wait_for_documents(client, [doc_id])

@@ -180,7 +180,7 @@ def document_page(request: Request, document_id: str, viewer: ViewerDep,
                       if isinstance(v, str | int | float) and k != "chunks")
     media = GalleryItem.build(document)
     preview_url = media.preview_url
-    if preview_url is None and document.media_type.startswith("video/"):
+    if preview_url is None and (document.metadata_json or {}).get("poster"):
         preview_url = f"/api/v1/documents/{document.id}/poster"
     page_preview_base = (f"/api/v1/documents/{document.id}/pages"
                          if document.media_type == "application/pdf" else None)
