@@ -50,6 +50,24 @@ def enqueue(
     return job
 
 
+def fan_out(*, session: Session, job_id: int, payload: dict[str, Any],
+            siblings: list[dict[str, Any]], notify: Callable[[int], None] | None = None
+            ) -> list[Job]:
+    """Give a running job a smaller `payload` and queue the rest of its work as `siblings`
+    (same kind, workspace, priority and attempts), in the caller's transaction.
+
+    One job's payload and its siblings commit together, so a retry of the job after a
+    crash finds its narrowed payload and never queues the siblings twice.
+    """
+    job = session.get(Job, job_id)
+    if job is None:
+        return []
+    job.payload = payload
+    return [enqueue(session=session, kind=job.kind, payload=sibling,
+                    workspace_id=job.workspace_id, priority=job.priority,
+                    max_attempts=job.max_attempts, notify=notify) for sibling in siblings]
+
+
 def _take(session: Session, job: Job, *, worker_id: str, lease_seconds: float,
           now: datetime) -> Job:
     """Mark a job as ours for `lease_seconds`; each claim counts as an attempt.

@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -113,10 +113,32 @@ def _unembedded(runtime: Runtime, workspace_id: str, owner: Any, model: str, *, 
         after = rows[-1][0]
 
 
+def chunk_spans(*, runtime: Runtime, workspace_id: str, document_id: str, size: int
+                ) -> list[tuple[int, int]]:
+    """The document's chunk ids cut into (first, last) spans of at most `size` chunks."""
+    with transaction(runtime.read_sessions) as session:
+        ids = list(session.scalars(select(Chunk.id).where(
+            Chunk.workspace_id == workspace_id, Chunk.document_id == document_id)
+            .order_by(Chunk.id)))
+    return [(ids[start], ids[min(start + size, len(ids)) - 1])
+            for start in range(0, len(ids), size)]
+
+
+def fully_embedded(*, runtime: Runtime, workspace_id: str, document_id: str) -> bool:
+    """Whether every chunk the model reads has a stored vector (all spans done)."""
+    with transaction(runtime.read_sessions) as session:
+        missing = session.scalar(select(Chunk.id).where(
+            Chunk.workspace_id == workspace_id, Chunk.document_id == document_id,
+            _MODEL_TEXT != "", ~has_vector(runtime.embedder.name)).limit(1))
+    return missing is None
+
+
 def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None = None,
-                 note_id: str | None = None,
+                 note_id: str | None = None, span: tuple[int, int] | None = None,
                  progress: Callable[[float], None] | None = None) -> int:
     """Embed the owner's chunks that have no stored vector; index all of them. Idempotent.
+
+    `span`: only the chunks with ids from first to last (one slice of a long document).
 
     Streams: texts are read, embedded and stored a page at a time, and vectors go into
     the ANN index a page at a time, so memory does not grow with the document (a 200 MB
@@ -124,6 +146,8 @@ def embed_chunks(*, runtime: Runtime, workspace_id: str, document_id: str | None
     many texts were newly embedded (0 on a rerun after success).
     """
     owner = _owner(document_id, note_id)
+    if span is not None:
+        owner = and_(owner, Chunk.id.between(*span))
     model = runtime.embedder.name
     with transaction(runtime.read_sessions) as session:
         first, last = session.execute(select(func.min(Chunk.id), func.max(Chunk.id)).where(
