@@ -3,6 +3,8 @@ worker threads share it; its vectors are ready only once every span is done."""
 
 from __future__ import annotations
 
+import itertools
+
 from sqlalchemy import func, select
 
 from casework.core.database import transaction
@@ -15,10 +17,6 @@ from tests.conftest import create_collection, test_settings, upload
 PARAGRAPHS = [f"Section {n}. The vessel Morning Star {word} at berth {n} of the north quay."
               * 25 for n, word in enumerate(["docked", "unloaded", "refuelled", "sailed",
                                              "returned", "anchored", "waited"])]
-
-
-def _run_one(pool: WorkerPool) -> bool:
-    return pool.run_one()
 
 
 def _embedding_jobs(client) -> list[dict]:
@@ -40,22 +38,22 @@ def test_a_long_document_is_embedded_in_spans_and_ready_after_the_last(
     doc_id = upload(client, collection["id"],
                     ("quay.txt", "\n\n".join(PARAGRAPHS).encode()))[0]["document"]["id"]
     pool = WorkerPool(runtime, client.app.state.jobs, threads=0, schedules_periodic=False)
-    assert _run_one(pool)  # process_document
+    assert pool.run_one()  # process_document
     with transaction(runtime.read_sessions) as session:
         chunks = session.scalar(select(func.count()).select_from(Chunk)
                                 .where(Chunk.document_id == doc_id))
     assert chunks >= 5
 
-    assert _run_one(pool)  # the embedding job: keeps the first span, queues the others
+    assert pool.run_one()  # the embedding job: keeps the first span, queues the others
     jobs = _embedding_jobs(client)
     spans = sorted(job["payload"]["span"] for job in jobs)
     assert len(jobs) == (chunks + 1) // 2
     assert all(job["payload"]["document_id"] == doc_id for job in jobs)
     assert [job["status"] for job in jobs].count("succeeded") == 1
-    assert spans[0][0] < spans[-1][1] and all(a[1] < b[0] for a, b in zip(spans, spans[1:]))
+    assert spans[0][0] < spans[-1][1] and all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert _document(client, doc_id)["embedding_status"] == "pending"  # spans still queued
 
-    while _run_one(pool):
+    while pool.run_one():
         pass
     jobs = _embedding_jobs(client)
     assert {job["status"] for job in jobs} == {"succeeded"}
