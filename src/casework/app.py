@@ -12,6 +12,7 @@ from casework import __version__
 from casework.accounts.router import router as auth_router
 from casework.api.errors import install_error_handlers
 from casework.apikeys.router import router as apikeys_router
+from casework.ask.router import router as ask_router
 from casework.audit.router import operator_router
 from casework.audit.router import router as audit_router
 from casework.bootstrap import build_job_registry, build_runtime, prepare, start_workers
@@ -42,7 +43,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     for domain in (auth_router, workspaces_router, apikeys_router, audit_router,
                    operator_router, collections_router, documents_router, media_router,
-                   notes_router, search_router, jobs_router):
+                   notes_router, search_router, ask_router, jobs_router):
         router.include_router(domain)
     return router
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.bootstrap import bootstrap_accounts
 from casework.accounts.mail import build_mailer
+from casework.ask.cache import AnswerCache
 from casework.backup import tasks as backup_tasks
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.planner_statistics import PlannerStatistics
@@ -220,12 +221,15 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
         blobs=_blob_store(settings), keyword_index=keyword_index,
         vector_index=vector_index, embedder=embedder, usage=UsageMeter(sessions),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
+        answer_cache=AnswerCache(ttl_seconds=settings.ask_cache_seconds,
+                                 max_entries=settings.ask_cache_entries, shared=search_cache),
         semantic_off_reason=semantic_off, planner_statistics=PlannerStatistics(engine),
         limiter=RateLimiter(settings.rate_limit_storage_url), mailer=build_mailer(settings),
         sandbox=SandboxPool(settings), vector_upgrade=_vector_upgrade(settings, engine),
     )
-    if search_cache is not None:
-        track_changes(sessions, runtime.content_changed)
+    # Cached search results (Redis) and answers (Redis or this process) are retired by the
+    # commits that change a workspace's content.
+    track_changes(sessions, runtime.content_changed)
     return runtime
 
 

@@ -28,6 +28,7 @@ from casework.storage.blobstore import BlobStore
 from casework.usage.meter import UsageMeter
 
 if TYPE_CHECKING:
+    from casework.ask.cache import AnswerCache
     from casework.search.cache import SearchCache
 
 
@@ -70,6 +71,7 @@ class Runtime:
     redis: Any = None
     job_queue: JobDispatcher | None = None
     search_cache: SearchCache | None = None
+    answer_cache: AnswerCache | None = None
     semantic_off_reason: str | None = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter("memory://"))
     mailer: Mailer = field(default_factory=LogMailer)
@@ -106,9 +108,12 @@ class Runtime:
             self.workers.notify(job_id)
 
     def content_changed(self, workspace_ids: set[str]) -> None:
-        """A commit changed what these workspaces' searches return: retire cached results."""
+        """A commit changed what these workspaces' searches return: retire cached results
+        (and cached answers, which cite them)."""
         if self.search_cache is not None:
             self.search_cache.bump(workspace_ids)
+        if self.answer_cache is not None:
+            self.answer_cache.bump(workspace_ids)
 
     def after_job(self) -> None:
         self.vector_index.flush()

@@ -6,6 +6,7 @@ pgvector, the data transfer) needs no import of a domain: it reads the tables fr
 
 from casework.accounts import models as accounts_models
 from casework.apikeys import models as apikeys_models
+from casework.ask import models as ask_models
 from casework.audit import models as audit_models
 from casework.collections import models as collections_models
 from casework.core.database import Base
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "apikeys_models",
+    "ask_models",
     "audit_models",
     "collections_models",
     "documents_models",

@@ -30,6 +30,8 @@ BASE_MODULES = {
     # Every domain's tables in one metadata: it imports models only.
     "casework.schema",
     "casework.observability.metrics", "casework.security.ratelimit", "casework.usage.meter",
+    # The answer cache the runtime holds (beside the search cache it may share).
+    "casework.ask.cache",
 }
 
 

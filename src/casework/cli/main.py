@@ -17,6 +17,7 @@ COMMANDS = {
     "migrate": "casework.cli.operations:migrate",
     "ingest": "casework.cli.ingest:ingest",
     "search": "casework.cli.search:search",
+    "ask": "casework.cli.ask:ask",
     "admin": "casework.cli.admin:app",
     "serve": "casework.cli.operations:serve",
     "backup": "casework.cli.operations:backup",

@@ -44,6 +44,10 @@ class CheckedSettings(Protocol):
     def redis_url(self) -> str | None: ...
     @property
     def rate_limit_storage_url(self) -> str: ...
+    @property
+    def llm_base_url(self) -> str | None: ...
+    @property
+    def llm_api_key(self) -> SecretStr | None: ...
 
     def __iter__(self) -> Iterator[tuple[str, Any]]: ...
 
@@ -89,6 +93,20 @@ def secret_values(settings: CheckedSettings) -> dict[str, str]:
     return values
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _in_clear_off_machine(url: str | None) -> bool:
+    """An http:// URL to another machine: what is sent there crosses the network readable."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
+
+
 def production_problems(settings: CheckedSettings) -> list[str]:
     """What must change before ENVIRONMENT=production may start; empty when all is well."""
     problems: list[str] = []
@@ -108,6 +126,10 @@ def production_problems(settings: CheckedSettings) -> list[str]:
         problems.append("CORS_ORIGINS: list the allowed origins; '*' is not allowed")
     if settings.debug:
         problems.append("DEBUG: must be false")
+    if settings.llm_api_key is not None and _in_clear_off_machine(settings.llm_base_url):
+        problems.append("LLM_API_KEY: LLM_BASE_URL is plain http to another machine, so the "
+                        "key (and every question) would cross the network in clear; use "
+                        "https, or a generator on this machine")
     api_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
     if len(api_key) < 32:
         problems.append("ADMIN_API_KEY: set a random operator key of at least 32 characters")

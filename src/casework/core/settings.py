@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from casework.core.ask_settings import AskFields
 from casework.core.embedding_settings import EmbeddingFields
 from casework.core.production_checks import production_problems
 from casework.core.secret_key import DEV_SECRET_KEY, install_secret_key
@@ -27,11 +28,12 @@ class Environment(StrEnum):
     production = "production"
 
 
-class Settings(BaseSettings, EmbeddingFields):
+class Settings(BaseSettings, EmbeddingFields, AskFields):
     """Every knob casework has. Names match the environment variables (case-insensitive).
 
     The passage-size and embedding fields are inherited from `EmbeddingFields`
-    (core/embedding_settings.py): still one object, read only by `load_settings()`.
+    (core/embedding_settings.py), the ask and generator fields from `AskFields`
+    (core/ask_settings.py): still one object, read only by `load_settings()`.
     """
 
     model_config = SettingsConfigDict(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
+from casework.ask import generator
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import heartbeats
@@ -28,16 +29,20 @@ from casework.workspaces.models import Workspace
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
-CHECKS = ("database", "redis", "storage", "search_index", "workers")
+CHECKS = ("database", "redis", "storage", "search_index", "workers", "generator")
 
 
 class CheckSkipped(Exception):
     """The dependency is not part of this installation (e.g. no REDIS_URL)."""
 
 
+class CheckDegraded(Exception):
+    """The dependency is down but the process still serves: reported, not failing."""
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    status: str  # ok | failing | skipped
+    status: str  # ok | failing | degraded | skipped
     latency_ms: float
     detail: str | None = None
 
@@ -132,12 +137,32 @@ def check_workers(runtime: Runtime) -> str | None:
     raise RuntimeError("no job worker has reported a heartbeat recently")
 
 
+def check_generator(runtime: Runtime) -> str | None:
+    """The configured LLM endpoint answers `GET /models` and serves LLM_MODEL.
+
+    Degraded, never failing: without it questions still get extractive answers (ask
+    falls back with a warning), so an LLM outage must not take the API out of rotation.
+    """
+    settings = runtime.settings
+    if not settings.generator_configured:
+        raise CheckSkipped("LLM_BASE_URL is not set: answers are extractive")
+    try:
+        models = generator.list_models(settings)
+    except Exception as exc:
+        raise CheckDegraded(f"the generator does not answer ({exc.__class__.__name__}); "
+                            "answers fall back to extractive") from None
+    if settings.llm_model not in models:
+        raise CheckDegraded(f"the generator does not list LLM_MODEL {settings.llm_model!r}")
+    return f"model {settings.llm_model}"
+
+
 CHECK_FUNCTIONS: dict[str, Callable[[Runtime], str | None]] = {
     "database": check_database,
     "redis": check_redis,
     "storage": check_storage,
     "search_index": check_search_index,
     "workers": check_workers,
+    "generator": check_generator,
 }
 
 
@@ -148,6 +173,9 @@ def _timed(check: Callable[[Runtime], str | None], runtime: Runtime) -> CheckRes
         status = "ok"
     except CheckSkipped as exc:
         status, detail = "skipped", str(exc)
+    except CheckDegraded as exc:
+        status, detail = "degraded", redact_paths(
+            str(exc), roots=data_roots(runtime.settings.data_dir))
     except Exception as exc:
         # Readiness may be public (load balancers): no server paths in what it says.
         message = redact_paths(str(exc), roots=data_roots(runtime.settings.data_dir))

@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 
 _CHANGED = "casework_changed_workspaces"
 # Rows whose changes do not alter what a search returns. Usage counters and API keys'
-# last use are written while searching: bumping on them emptied the cache every few seconds.
+# last use are written while searching (the question log while asking): bumping on them
+# emptied the cache every few seconds.
 _IGNORED_TABLES = frozenset({"job", "worker_heartbeat", "audit_event", "usage_day",
-                             "api_key", "invitation", "membership"})
+                             "question_log", "api_key", "invitation", "membership"})
 
 
 def mark_changed(session: Session, workspace_id: str) -> None:

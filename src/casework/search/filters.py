@@ -22,11 +22,14 @@ class SearchFilters:
     media_type: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # Only these documents' passages (asking about a selection of documents).
+    document_ids: tuple[str, ...] | None = None
 
     @property
     def any(self) -> bool:
         return any(v is not None for v in (self.collection_id, self.tag, self.media_type,
-                                           self.created_after, self.created_before))
+                                           self.created_after, self.created_before,
+                                           self.document_ids))
 
 
 def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -> Select:
@@ -44,6 +47,8 @@ def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -
         query = query.where(
             func.coalesce(Document.collection_id, Note.collection_id) == filters.collection_id
         )
+    if filters.document_ids is not None:
+        query = query.where(Chunk.document_id.in_(filters.document_ids))
     if filters.media_type is not None:
         if filters.media_type == NOTE_MEDIA_TYPE:
             query = query.where(Chunk.note_id.is_not(None))

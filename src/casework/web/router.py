@@ -166,7 +166,11 @@ def edit_collection(
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, viewer: ViewerDep,
                   session: ReadSessionDep,
-                  page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None) -> HTMLResponse:
+                  page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+                  start: Annotated[int | None, Query(ge=0)] = None,
+                  end: Annotated[int | None, Query(ge=0)] = None) -> HTMLResponse:
+    """`page` marks a page; `start` and `end` (a citation's offsets in that page's text)
+    highlight the quoted passage, when they fit the page."""
     workspace_id = viewer.principal.workspace_id
     document = documents_service.get_document(session=session, workspace_id=workspace_id,
                                               document_id=document_id)
@@ -184,9 +188,12 @@ def document_page(request: Request, document_id: str, viewer: ViewerDep,
         preview_url = f"/api/v1/documents/{document.id}/poster"
     page_preview_base = (f"/api/v1/documents/{document.id}/pages"
                          if document.media_type == "application/pdf" else None)
+    shown = next((p for p in pages if p.number == page), None)
+    passage = ((start, end) if shown is not None and start is not None and end is not None
+               and start < end <= len(shown.text) else None)
     return render(request, viewer, "document.html", nav="collections", document=document,
                   collection=collection, pages=pages, tags=tags, metadata=metadata,
-                  highlight_page=page, preview_url=preview_url,
+                  highlight_page=page, passage=passage, preview_url=preview_url,
                   page_preview_base=page_preview_base)
 
 

@@ -161,9 +161,111 @@ function enhancePreview() {
   });
 }
 
+// Ask: with a generator configured, the answer is streamed (server-sent events from
+// POST /api/v1/ask/stream) into the page as it is written, then its checked citations.
+function citationHref(c) {
+  if (!c.document_id) return "/notes/" + c.note_id;
+  return "/documents/" + c.document_id + "?page=" + c.page + "&start=" + c.start +
+    "&end=" + c.end + "#passage";
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderAnswer(box, answer) {
+  box.replaceChildren();
+  answer.warnings.forEach((w) => box.append(element("p", "flash", w)));
+  if (!answer.found) {
+    box.append(element("div", "empty", "Not found in the material."));
+  } else {
+    const text = element("p", "answer-text");
+    answer.claims.forEach((claim) => {
+      const span = element("span", claim.supported ? "claim" : "claim unsupported", claim.text);
+      text.append(span);
+      claim.citations.forEach((i) => {
+        const link = element("a", "cite", "[" + (i + 1) + "]");
+        link.href = citationHref(answer.citations[i]);
+        text.append(link);
+      });
+      text.append(" ");
+    });
+    box.append(text);
+    const list = element("ol", "citations");
+    answer.citations.forEach((c) => {
+      const item = element("li");
+      const link = element("a");
+      link.href = citationHref(c);
+      link.append(element("strong", "", c.title));
+      item.append(link, " ", element("span", "muted", c.document_id ? "page " + c.page : "note"),
+                  element("p", "snippet", "\u201c" + c.text + "\u201d"));
+      list.append(item);
+    });
+    box.append(list);
+  }
+  box.append(element("p", "muted", answer.mode + " answer \u00b7 confidence " +
+    answer.confidence.toFixed(2) + " \u00b7 " + answer.took_ms + " ms"));
+}
+
+async function streamAnswer(form, box) {
+  const data = new FormData(form);
+  const body = { question: data.get("q") };
+  if (data.get("collection_id")) body.collection_id = data.get("collection_id");
+  box.hidden = false;
+  box.replaceChildren(element("p", "answer-text streaming"));
+  const live = box.firstChild;
+  const response = await fetch("/api/v1/ask/stream", {
+    method: "POST", credentials: "same-origin",
+    headers: apiHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let message = "The question could not be answered (HTTP " + response.status + ").";
+    try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
+    box.replaceChildren(element("p", "error", message));
+    return;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffered.indexOf("\n\n")) !== -1) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const name = (block.match(/^event: (.*)$/m) || [])[1];
+      const payload = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
+      if (name === "token") live.textContent += payload.text;
+      else if (name === "answer") renderAnswer(box, payload);
+      else if (name === "error") box.replaceChildren(element("p", "error", payload.error.message));
+    }
+  }
+}
+
+function enhanceAsk() {
+  const box = document.getElementById("answer");
+  const form = document.querySelector("form[data-ask][data-stream]");
+  if (!box || !form) return;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = new URL(form.action, window.location.href);
+    url.search = new URLSearchParams(new FormData(form)).toString();
+    window.history.replaceState(null, "", url);  // the address still names the question
+    streamAnswer(form, box).catch(() =>
+      box.replaceChildren(element("p", "error", "The answer was interrupted.")));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   enhanceForms();
   enhanceUpload();
   enhanceStatuses();
   enhancePreview();
+  enhanceAsk();
 });

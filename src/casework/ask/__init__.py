@@ -1,0 +1,1 @@
+"""Ask: questions answered from the workspace's material, with citations to page and passage."""
