@@ -167,8 +167,8 @@ def edit_collection(
 def document_page(request: Request, document_id: str, viewer: ViewerDep,
                   session: ReadSessionDep,
                   page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-                  start: Annotated[int | None, Query(ge=0)] = None,
-                  end: Annotated[int | None, Query(ge=0)] = None) -> HTMLResponse:
+                  start: Annotated[int | None, Query(ge=0, le=100_000_000)] = None,
+                  end: Annotated[int | None, Query(ge=0, le=100_000_000)] = None) -> HTMLResponse:
     """`page` marks a page; `start` and `end` (a citation's offsets in that page's text)
     highlight the quoted passage, when they fit the page."""
     workspace_id = viewer.principal.workspace_id
