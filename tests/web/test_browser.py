@@ -1,7 +1,8 @@
 """The web UI in a real browser (Debian chromium driven by Playwright) against a real server.
 
 Sign in → create a case → upload a PDF and a photo → both become ready → search finds the
-PDF's page → open it → a file that is too large shows the refusal. Screenshots of the main
+PDF's page → open it → ask the case a question and open its citation, the passage
+highlighted → a file that is too large shows the refusal. Screenshots of the main
 pages are written to docs/screenshots/ (the README shows them).
 """
 
@@ -128,6 +129,20 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         assert "night watchman" in page.locator("#page-2").inner_text()
         assert page.get_by_text("SHA-256").is_visible()
         _shot(page, "document")
+
+        page.get_by_role("link", name="Harbour fire").click()
+        page.get_by_label("Question").fill(
+            "When did the night watchman see smoke rising from warehouse seven?")
+        page.get_by_role("button", name="Ask", exact=True).click()
+        page.wait_for_url("**/ask?*")
+        answer = page.locator("#answer")
+        assert "night watchman saw smoke" in answer.locator(".answer-text").inner_text()
+        _shot(page, "ask")
+        answer.locator(".citations a").first.click()
+        page.wait_for_url("**/documents/*")
+        passage = page.locator("#page-2 mark#passage")
+        assert passage.is_visible()
+        assert "night watchman saw smoke" in passage.inner_text()
 
         page.get_by_role("link", name="Notes").click()
         page.get_by_role("link", name="New note").click()
