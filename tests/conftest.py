@@ -144,7 +144,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
 
 # The domains whose tests also run on the scale-out shape; elsewhere the shape adds only
 # minutes, not coverage (tests/jobs, tests/storage and tests/scaleout use it explicitly).
-SCALEOUT_DIRS = ("api", "ingest", "search", "documents")
+SCALEOUT_DIRS = ("api", "ingest", "search", "documents", "ask")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
