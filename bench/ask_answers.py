@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from casework.ask import service as ask_service
-from casework.ask.extractive import KEYWORD_ONLY_MIN_CONFIDENCE, choose_sentences
+from casework.ask.extractive import choose_sentences
 from casework.bootstrap import build_runtime, prepare, start_workers
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
-from casework.core.settings import load_settings
+from casework.core.settings import Settings, load_settings
 from casework.workspaces import service as workspaces_service
 from harness import (
     BenchRuntime,
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                        "max": max(latencies), "mean": round(sum(latencies) / len(rows), 1)},
         "thresholds_combined": combined, "thresholds_keyword_only": keyword,
         "best_balanced_combined": best,
-        "keyword_only_threshold_shipped": KEYWORD_ONLY_MIN_CONFIDENCE,
+        "threshold_shipped": Settings.model_fields["ask_min_confidence"].default,
         "per_question": rows})
     print(f"results: {out}")
     return 0

@@ -24,10 +24,9 @@ from casework.search.query import STOP_WORDS
 # Share of each signal in a sentence's score (semantic search on).
 MEANING, WORDING, RANK = 0.6, 0.3, 0.1
 # Without vectors (SEMANTIC_SEARCH off, or the model cannot load) only wording and rank
-# are left; the threshold is then this share of the question's weighted words, since the
-# calibrated threshold belongs to the combined score.
+# are left. The same threshold serves both scores: on the calibration questions 0.4 was the
+# best for each (docs/benchmarks.md#ask).
 KEYWORD_ONLY_WORDING, KEYWORD_ONLY_RANK = 0.85, 0.15
-KEYWORD_ONLY_MIN_CONFIDENCE = 0.6
 # Sentences scored per question: embedding them is most of an answer's time.
 MAX_CANDIDATES = 48
 MAX_ANSWER_SENTENCES = 3
@@ -39,6 +38,10 @@ find get way ways use using used know tell want need make please easiest best po
 can could would should give show explain describe anything something someone
 """.split())
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# An answer is a statement in words: not a fragment of code, a table row or a heading.
+MIN_PROSE_WORDS = 4
+MIN_PROSE_LETTERS = 0.75  # share of letters and spaces in the sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +100,30 @@ def content_stems(text: str) -> frozenset[str]:
                      if w not in STOP_WORDS and w not in QUESTION_WORDS)
 
 
+def is_statement(text: str) -> bool:
+    """Prose that can answer: enough words, mostly letters, and not itself a question.
+
+    On the Python manuals, code fragments ("Movie ( 'Titanic' ,") and the manuals' own
+    questions were most of the unanswerable questions' confident wrong answers.
+    """
+    if text.rstrip().endswith("?") or len(_LETTER_WORD.findall(text)) < MIN_PROSE_WORDS:
+        return False
+    letters = sum(1 for ch in text if ch.isalpha() or ch.isspace())
+    return letters >= MIN_PROSE_LETTERS * len(text)
+
+
 def _candidates(passages: list[Passage]) -> list[_Candidate]:
-    seen: set[tuple[str | None, str | None, int, int]] = set()
+    seen: set[str] = set()
     found: list[_Candidate] = []
     for index, passage in enumerate(passages):
         for sentence in split_sentences(passage.text):
-            # Neighbouring chunks overlap: the same sentence is one candidate.
-            where = (passage.document_id, passage.note_id, passage.page,
-                     passage.start_char + sentence.start)
-            if where in seen:
-                continue
-            seen.add(where)
             text = passage.text[sentence.start:sentence.end]
+            # Neighbouring chunks overlap, and documents repeat themselves: one text is
+            # one candidate, where it ranked best.
+            key = " ".join(text.lower().split())
+            if key in seen or not is_statement(text):
+                continue
+            seen.add(key)
             found.append(_Candidate(index, sentence.start, sentence.end, text,
                                     content_stems(text)))
     return found
@@ -137,7 +152,7 @@ def choose_sentences(*, question: str, passages: list[Passage],
     """The answer's sentences, or not found when the best one scores under the threshold.
 
     `embed` is the embedding model (texts in, unit vectors out); None scores by wording and
-    rank alone, against KEYWORD_ONLY_MIN_CONFIDENCE.
+    rank alone.
     """
     candidates = _candidates(passages)
     if not candidates:
@@ -153,12 +168,11 @@ def choose_sentences(*, question: str, passages: list[Passage],
         for candidate, meaning in zip(candidates, meanings, strict=True):
             candidate.score = (MEANING * max(float(meaning), 0.0) + WORDING * candidate.wording
                                + RANK * _rank_prior(candidate.passage, count))
-        threshold = min_confidence
     else:
         for candidate in candidates:
             candidate.score = (KEYWORD_ONLY_WORDING * candidate.wording
                                + KEYWORD_ONLY_RANK * _rank_prior(candidate.passage, count))
-        threshold = KEYWORD_ONLY_MIN_CONFIDENCE
+    threshold = min_confidence
     candidates.sort(key=lambda c: (-c.score, c.passage, c.start))
     best = candidates[0]
     confidence = round(min(max(best.score, 0.0), 1.0), 4)
@@ -168,8 +182,7 @@ def choose_sentences(*, question: str, passages: list[Passage],
     for candidate in candidates[1:]:
         if len(chosen) == MAX_ANSWER_SENTENCES:
             break
-        if candidate.score >= max(threshold, best.score - ANSWER_MARGIN) and \
-                candidate.text not in {c.text for c in chosen}:
+        if candidate.score >= max(threshold, best.score - ANSWER_MARGIN):
             chosen.append(candidate)
     # Sentences of one passage read in their order; passages in the order of their best.
     order = {}
