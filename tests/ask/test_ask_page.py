@@ -46,6 +46,9 @@ def test_a_question_from_a_collection_page_links_to_the_highlighted_passage(sema
     missing = browser.get("/ask", params={"q": UNRELATED_QUESTION})
     assert "Not found in the material." in missing.text and "#passage" not in missing.text
 
+    usage = browser.get("/admin").text.split('id="usage"')[1].split("</section>")[0]
+    assert "Questions (answered)" in usage and "<td>2 (1)</td>" in usage
+
 
 def test_offsets_that_do_not_fit_the_page_highlight_nothing(client):
     collection = create_collection(client, "Harbour Road")

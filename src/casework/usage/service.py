@@ -1,4 +1,5 @@
-"""Usage per day for the admin page: documents added, bytes stored, searches, response time."""
+"""Usage per day for the admin page: documents added, bytes stored, searches and questions
+with their response times."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casework.ask.models import QuestionLog
 from casework.core.database import utcnow
 from casework.documents.models import Document
 from casework.usage.models import UsageDay
@@ -20,6 +22,9 @@ class UsageRow:
     bytes_added: int
     queries: int
     avg_query_ms: float | None
+    questions: int = 0
+    questions_answered: int = 0  # not "not found in the material"
+    avg_answer_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,24 @@ def usage_summary(*, session: Session, workspace_id: str, days: int = 30) -> Usa
         added[day] = (count + 1, total + size)
     queries = {row.day: row for row in session.scalars(select(UsageDay).where(
         UsageDay.workspace_id == workspace_id, UsageDay.day >= since.strftime("%Y-%m-%d")))}
+    asked: dict[str, list[float]] = {}  # day -> [questions, answered, total ms]
+    for created_at, found, latency_ms in session.execute(
+            select(QuestionLog.created_at, QuestionLog.found, QuestionLog.latency_ms)
+            .where(QuestionLog.workspace_id == workspace_id, QuestionLog.created_at >= since)):
+        entry = asked.setdefault(created_at.strftime("%Y-%m-%d"), [0, 0, 0.0])
+        entry[0] += 1
+        entry[1] += bool(found)
+        entry[2] += latency_ms
     rows = []
-    for day in sorted(set(added) | set(queries), reverse=True):
+    for day in sorted(set(added) | set(queries) | set(asked), reverse=True):
         count, size = added.get(day, (0, 0))
         q = queries.get(day)
+        questions, answered, answer_ms = asked.get(day, (0, 0, 0.0))
         rows.append(UsageRow(day=day, documents=count, bytes_added=size,
                              queries=q.queries if q else 0,
                              avg_query_ms=round(q.query_ms_total / q.queries, 1)
-                             if q and q.queries else None))
+                             if q and q.queries else None,
+                             questions=int(questions), questions_answered=int(answered),
+                             avg_answer_ms=round(answer_ms / questions, 1)
+                             if questions else None))
     return UsageSummary(documents=documents, storage_bytes=int(storage), days=rows)
