@@ -106,8 +106,8 @@ def load_negatives() -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def ask_one(bench: Any, text: str) -> tuple[ask_service.Answer, float, float]:
-    """The answer at threshold 0, its wall time in ms, and the keyword-only confidence."""
+def ask_one(bench: Any, text: str) -> tuple[ask_service.Answer, float, Any]:
+    """The answer at threshold 0, its wall time in ms, and the keyword-only extract."""
     runtime = bench.runtime
     started = time.perf_counter()
     with transaction(runtime.read_sessions) as session:
@@ -117,17 +117,16 @@ def ask_one(bench: Any, text: str) -> tuple[ask_service.Answer, float, float]:
     answer = ask_service.answer_question(runtime=runtime, prepared=prepared)
     took = (time.perf_counter() - started) * 1000
     keyword_only = choose_sentences(question=text, passages=prepared.passages, embed=None,
-                                    min_confidence=0.0).confidence
+                                    min_confidence=0.0)
     return answer, took, keyword_only
 
 
-def table(rows: list[dict[str, Any]], key: str) -> list[dict[str, float]]:
+def table(rows: list[dict[str, Any]], key: str, right: str) -> list[dict[str, float]]:
     positives = [r for r in rows if r["answerable"]]
     negatives = [r for r in rows if not r["answerable"]]
     out = []
     for threshold in THRESHOLDS:
-        answered_right = sum(1 for r in positives
-                             if r[key] >= threshold and r["cites_relevant_page"])
+        answered_right = sum(1 for r in positives if r[key] >= threshold and r[right])
         answered = sum(1 for r in positives if r[key] >= threshold)
         refused = sum(1 for r in negatives if r[key] < threshold)
         out.append({"threshold": threshold,
@@ -171,13 +170,17 @@ def main(argv: list[str] | None = None) -> int:
             answer, took, keyword_only = ask_one(bench, question["question"])
             relevant = set(question.get("relevant", []))
             cited = [page_of.get(c.document_id or "") for c in answer.citations]
+            cited_keyword = [page_of.get(q.document_id or "") for q in keyword_only.quotes]
             rows.append({
                 "id": question["id"], "answerable": bool(relevant), "took_ms": round(took, 1),
-                "confidence": answer.confidence, "keyword_only_confidence": keyword_only,
+                "confidence": answer.confidence,
+                "keyword_only_confidence": keyword_only.confidence,
                 "cited_pages": cited, "cites_relevant_page": bool(relevant & set(cited)),
+                "keyword_only_cites_relevant_page": bool(relevant & set(cited_keyword)),
                 "answer": answer.answer[:300]})
         latencies = [r["took_ms"] for r in rows]
-    combined, keyword = table(rows, "confidence"), table(rows, "keyword_only_confidence")
+    combined = table(rows, "confidence", "cites_relevant_page")
+    keyword = table(rows, "keyword_only_confidence", "keyword_only_cites_relevant_page")
     best = max(combined, key=lambda r: (r["balanced"], -abs(r["threshold"] - 0.5)))
     print(f"latency ms: p50 {percentile(latencies, 50):.0f}  p95 {percentile(latencies, 95):.0f}"
           f"  max {max(latencies):.0f}  ({len(rows)} questions)")
