@@ -178,3 +178,55 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         assert "/login" in page.url
     finally:
         server.stop()
+
+
+def test_a_generated_answer_streams_into_the_ask_page(tmp_path, browser_page):
+    """With a generator configured, app.js streams the answer from /api/v1/ask/stream and
+    links each checked citation to its highlighted passage; an unchecked claim is marked."""
+    from tests.fixtures.llm_server import MODEL, LlmServer, passages_in
+
+    def reply(request):
+        n = next(i for i, text in passages_in(request).items() if "watchman" in text)
+        return (f'The night watchman "saw smoke rising from warehouse seven" [{n}]. '
+                f"The fire brigade arrived within minutes [{n + 20}].")
+
+    llm = LlmServer(reply).start()
+    server = ServerProcess(tmp_path / "data", SEMANTIC_SEARCH="false", LLM_BASE_URL=llm.base_url,
+                           LLM_MODEL=MODEL)
+    client = server.start()
+    page = browser_page
+    try:
+        collection = client.post("/api/v1/collections", json={"name": "Harbour fire"}).json()
+        uploaded = client.post(f"/api/v1/collections/{collection['id']}/documents", files=[(
+            "files", ("report.txt", b"Incident report.\n\nAt 23:10 the night watchman saw "
+                      b"smoke rising from warehouse seven.", "text/plain"))]).json()
+        document_id = uploaded["documents"][0]["document"]["id"]
+        for _ in range(300):
+            if client.get(f"/api/v1/documents/{document_id}").json()["status"] == "ready":
+                break
+            page.wait_for_timeout(100)
+        page.goto(f"{server.url}/login")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/collections")
+        page.goto(f"{server.url}/ask")
+        page.get_by_label("Question").fill("What did the night watchman see?")
+        page.evaluate("window.stillThisPage = true")  # a form submission would reload
+        page.get_by_role("button", name="Ask", exact=True).click()
+        answer = page.locator("#answer")
+        answer.locator(".citations a").first.wait_for()
+        assert page.evaluate("window.stillThisPage") is True  # streamed by app.js
+        assert "saw smoke rising" in answer.locator(".answer-text").inner_text()
+        assert "generated answer" in answer.inner_text()
+        assert answer.locator(".claim.unsupported").inner_text().startswith("The fire brigade")
+        assert "q=What+did" in page.url  # the address names the question, as without JS
+        assert len(llm.requests) == 1
+        answer.locator(".citations a").first.click()
+        page.wait_for_url("**/documents/*")
+        assert page.locator("mark#passage").inner_text() == \
+            "saw smoke rising from warehouse seven"
+    finally:
+        client.close()
+        server.stop()
+        llm.stop()
