@@ -260,7 +260,6 @@ def test_the_local_token_reads_the_workspace_and_writes_nothing(tmp_path, databa
     assert cli_client.get("/api/v1/auth/me").status_code == 403  # not a person
     asked = cli_client.post("/api/v1/ask", json={"question": f"what is the memo {SECRET}?"})
     assert asked.status_code == 200, asked.text  # `casework ask` reads through the server
-    assert ids["document_id"] in {c["document_id"] for c in asked.json()["citations"]}
     assert _snapshot(owner) == before
 
 

@@ -161,3 +161,16 @@ def test_the_stream_endpoint_sends_the_answer_as_a_server_sent_event(semantic_cl
     assert [lines[0] for lines in events] == ["event: answer"]
     answer = json.loads(events[0][1].removeprefix("data: "))
     assert answer["found"] and "silver hatchback" in answer["answer"]
+
+
+def test_a_viewer_and_a_read_only_key_may_ask(client):
+    collection = create_collection(client, "Harbour Road")
+    ingest(client, collection["id"], ("report.txt", CASE_REPORT.encode()))
+    question = {"question": "What did the witness Grace Okafor see leave the car park?"}
+    viewer = add_member(client, "viewer", "reader@example.test")
+    assert "silver hatchback" in viewer.post("/api/v1/ask", json=question).json()["answer"]
+    key = client.post("/api/v1/api-keys", json={"name": "r", "scopes": ["read"]}).json()["key"]
+    reader = client.__class__(client.app)
+    answered = reader.post("/api/v1/ask", json=question, headers={"X-API-Key": key})
+    assert answered.status_code == 200 and answered.json()["found"] is True
+    assert reader.post("/api/v1/ask", json=question).status_code == 401

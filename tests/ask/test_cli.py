@@ -49,3 +49,12 @@ def test_ask_is_answered_by_the_server_then_in_process_once_it_is_gone(tmp_path)
     assert "silver hatchback" in answer["citations"][0]["text"]
     missing = ask(data, UNRELATED_QUESTION)
     assert missing.returncode == 0 and "Not found in the material." in missing.stdout
+
+
+def test_the_cli_modes_are_the_services_modes():
+    from typing import get_args
+
+    from casework.ask.service import AnswerMode
+    from casework.cli.ask import Mode
+
+    assert set(get_args(Mode)) == {m.value for m in AnswerMode}

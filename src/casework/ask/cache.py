@@ -56,7 +56,7 @@ class AnswerCache:
         if self.ttl_seconds == 0:
             return None
         if self.shared is not None:
-            return self.shared.get(key)
+            return self.shared.get(key, ttl_seconds=self.ttl_seconds)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -72,7 +72,7 @@ class AnswerCache:
         if self.ttl_seconds == 0:
             return
         if self.shared is not None:
-            self.shared.put(key, value)
+            self.shared.put(key, value, ttl_seconds=self.ttl_seconds)
             return
         with self._lock:
             self._entries[key] = (time.monotonic(), value)

@@ -177,20 +177,20 @@ def extract(*, runtime: Runtime, prepared: Prepared) -> Answer:
     warnings = list(prepared.warnings)
     embed = runtime.embedder.embed if runtime.semantic_available else None
     try:
-        extract_ = choose_sentences(question=prepared.question.text, passages=prepared.passages,
+        chosen = choose_sentences(question=prepared.question.text, passages=prepared.passages,
                                     embed=embed,
                                     min_confidence=runtime.settings.ask_min_confidence)
     except EmbeddingUnavailable as exc:
         warnings.append(f"semantic scoring is off ({redact_paths(str(exc))}); sentences "
                         "were chosen by their words")
-        extract_ = choose_sentences(question=prepared.question.text,
+        chosen = choose_sentences(question=prepared.question.text,
                                     passages=prepared.passages, embed=None,
                                     min_confidence=runtime.settings.ask_min_confidence)
-    text = (" ".join(" ".join(q.text.split()) for q in extract_.quotes) if extract_.found
+    text = (" ".join(" ".join(q.text.split()) for q in chosen.quotes) if chosen.found
             else NOT_FOUND_ANSWER)
-    answer = Answer(question=prepared.question.text, answer=text, found=extract_.found,
-                    mode=AnswerMode.extractive, confidence=extract_.confidence,
-                    citations=extract_.quotes, warnings=warnings)
+    answer = Answer(question=prepared.question.text, answer=text, found=chosen.found,
+                    mode=AnswerMode.extractive, confidence=chosen.confidence,
+                    citations=chosen.quotes, warnings=warnings)
     return _finish(runtime, prepared, answer)
 
 

@@ -9,7 +9,7 @@ cli/ask_local.py and answer in this process.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import httpx
 import typer
@@ -20,6 +20,8 @@ from casework.cli.options import err_console, load_cli_settings
 from casework.cli.search import quiet_model_loading
 from casework.core import local_server
 
+# ask.service.AnswerMode's values, without importing the ask stack.
+Mode = Literal["auto", "extractive", "generated"]
 # A generated answer may take the generator's whole time (LLM_TIMEOUT_SECONDS).
 SERVER_TIMEOUT = httpx.Timeout(300.0, connect=0.5)
 
@@ -32,7 +34,7 @@ def ask(
         "--collection-id", help="Only this collection's material.")] = None,
     document_id: Annotated[list[str] | None, typer.Option(
         "--document-id", help="Only this document (repeat for several).")] = None,
-    mode: Annotated[str, typer.Option(
+    mode: Annotated[Mode, typer.Option(
         help="auto (generated when LLM_BASE_URL is set), extractive or generated.")] = "auto",
     workspace: Annotated[str | None, typer.Option(
         "--workspace", "-w", help="Workspace slug (default: the default workspace).")] = None,
@@ -41,9 +43,6 @@ def ask(
         "--no-server", help="Answer in this process even when a server is running.")] = False,
 ) -> None:
     """Answer a question from the material, quoting the passages it comes from."""
-    if mode not in ("auto", "extractive", "generated"):
-        err_console.print("[red]--mode is auto, extractive or generated[/red]")
-        raise typer.Exit(2)
     settings = load_cli_settings()
     body: dict[str, Any] = {"question": question, "mode": mode}
     if collection_id:

@@ -88,8 +88,10 @@ class SearchCache:
             json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
         return f"{self.namespace}:search:{workspace_id}:{version}:{digest}"
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        if self.ttl_seconds == 0:
+    def get(self, key: str, *, ttl_seconds: int | None = None) -> dict[str, Any] | None:
+        """The value under `key`; None when there is none, or when the cache is off (a TTL
+        of 0: default SEARCH_CACHE_SECONDS, the answer cache passes its own)."""
+        if (self.ttl_seconds if ttl_seconds is None else ttl_seconds) == 0:
             return None
         try:
             raw = self.redis.get(key)
@@ -98,10 +100,12 @@ class SearchCache:
             return None
         return json.loads(raw) if raw else None
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        if self.ttl_seconds == 0:
+    def put(self, key: str, value: dict[str, Any], *, ttl_seconds: int | None = None) -> None:
+        """Keep `value` for `ttl_seconds` (default: SEARCH_CACHE_SECONDS); 0 keeps nothing."""
+        ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
+        if ttl == 0:
             return
         try:
-            self.redis.set(key, json.dumps(value), ex=self.ttl_seconds)
+            self.redis.set(key, json.dumps(value), ex=ttl)
         except Exception:
             log.warning("search cache write failed", exc_info=True)
