@@ -3,6 +3,7 @@ the material does not answer, scoped to a collection or documents and to the wor
 cached until the workspace changes, and logged as a hash."""
 
 import hashlib
+import hmac
 import json
 
 from sqlalchemy import select
@@ -138,7 +139,9 @@ def test_answers_are_cached_until_the_workspace_changes_and_logged_as_a_hash(sem
 
     rows = _log_rows(client)
     assert len(rows) == 3
-    digest = hashlib.sha256(question.lower().encode()).hexdigest()
+    secret = client.app.state.runtime.settings.secret_key.get_secret_value()
+    digest = hmac.new(secret.encode(), question.lower().encode(), hashlib.sha256).hexdigest()
+    assert digest != hashlib.sha256(question.lower().encode()).hexdigest()
     assert [r[0] for r in rows] == [digest, digest, digest]
     assert [r[3] for r in rows] == [False, True, False]
     assert {r[1] for r in rows} == {"extractive"} and all(r[2] for r in rows)

@@ -20,7 +20,8 @@ class QuestionLog(Base):
                                     primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # SHA-256 of the normalised question: repeats are countable, the words are not kept.
+    # HMAC-SHA256 (SECRET_KEY) of the normalised question: repeats are countable, the
+    # words are neither kept nor recoverable by hashing guesses.
     query_hash: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16))  # extractive | generated
     found: Mapped[bool] = mapped_column(Boolean)

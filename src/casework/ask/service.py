@@ -11,6 +11,7 @@ as a hash with its latency, mode and citations (`record_question`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Iterator
@@ -89,8 +90,10 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
-def query_hash(text: str) -> str:
-    return hashlib.sha256(normalize_query(text).encode()).hexdigest()
+def query_hash(text: str, *, key: str) -> str:
+    """HMAC-SHA256 of the normalised question under SECRET_KEY: repeats stay countable, but
+    a short question cannot be recovered by hashing guesses without the key."""
+    return hmac.new(key.encode(), normalize_query(text).encode(), hashlib.sha256).hexdigest()
 
 
 def _resolve_mode(runtime: Runtime, mode: AnswerMode) -> AnswerMode:
@@ -284,7 +287,9 @@ def record_question(*, runtime: Runtime, workspace_id: str, answer: Answer) -> N
     asker never waits for the database's writer, and a hash stands for the question."""
     with transaction(runtime.sessions) as session:
         session.add(QuestionLog(
-            workspace_id=workspace_id, query_hash=query_hash(answer.question),
+            workspace_id=workspace_id,
+            query_hash=query_hash(answer.question,
+                                  key=runtime.settings.secret_key.get_secret_value()),
             mode=answer.mode.value, found=answer.found, confidence=answer.confidence,
             latency_ms=answer.took_ms, cached=answer.cached,
             citations=[{"document_id": q.document_id, "note_id": q.note_id, "page": q.page,
