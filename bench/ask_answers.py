@@ -147,12 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="ask")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep the ingested manuals here and reuse them next time")
+    parser.add_argument("--max-candidates", type=int, default=None,
+                        help="what-if: sentences scored per question (default: the shipped "
+                             "ask.extractive.MAX_CANDIDATES)")
     parser.add_argument("--skip-questions", action="store_true",
                         help="only ingest (into --data-dir), ask nothing")
     args = parser.parse_args(argv)
     if not DOCS_ROOT.is_dir():
         raise SystemExit(f"{DOCS_ROOT} is missing: apt-get install -y python3.11-doc")
     positives, negatives = load_questions(), load_negatives()
+    if args.max_candidates is not None:
+        from casework.ask import extractive
+
+        extractive.MAX_CANDIDATES = args.max_candidates
     overrides = {"worker_threads": args.threads, "ask_cache_seconds": 0,
                  "ask_min_confidence": 0.0}
     if args.data_dir:
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "thresholds_combined": combined, "thresholds_keyword_only": keyword,
         "best_balanced_combined": best,
         "threshold_shipped": Settings.model_fields["ask_min_confidence"].default,
+        "max_candidates": args.max_candidates or "shipped",
         "per_question": rows})
     print(f"results: {out}")
     return 0

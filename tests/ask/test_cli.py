@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.ask.conftest import CASE_REPORT, UNRELATED_QUESTION
@@ -21,6 +22,18 @@ def ask(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
              "ADMIN_PASSWORD": OWNER_PASSWORD})
 
 
+def access_log(server: ServerProcess, path: str) -> list[str]:
+    """The server's access-log lines for `path`. A line is written when the request ends,
+    after the question-log write that follows the response: wait for it a little."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in server.log.read_text().splitlines()
+                 if f'"path": "{path}"' in line]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
 def test_ask_is_answered_by_the_server_then_in_process_once_it_is_gone(tmp_path):
     data = tmp_path / "data"
     server = ServerProcess(data, SEMANTIC_SEARCH="false", LOG_FORMAT="json", LOG_LEVEL="INFO")
@@ -33,8 +46,7 @@ def test_ask_is_answered_by_the_server_then_in_process_once_it_is_gone(tmp_path)
         assert answered.returncode == 0, answered.stderr
         assert "silver hatchback" in answered.stdout
         assert "Sources:" in answered.stdout and "report.txt, page 1" in answered.stdout
-        served = [line for line in server.log.read_text().splitlines()
-                  if '"path": "/api/v1/ask"' in line]
+        served = access_log(server, "/api/v1/ask")
         assert served and '"user": "casework cli"' in served[-1], served
         refused = ask(data, question, "--collection-id", "0" * 32)
         assert refused.returncode == 1 and "not found" in refused.stderr
