@@ -149,7 +149,7 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
     claims: list[Claim] = []
     for claim in split_claims(text):
         numbers = [int(n) for n in _CITATION.findall(claim)]
-        quoted = [q for q in _QUOTED.findall(claim)]
+        quoted = _QUOTED.findall(claim)
         stems = content_stems(_CITATION.sub("", claim))
         valid: list[int] = []
         for number in dict.fromkeys(numbers):
