@@ -74,3 +74,18 @@ def test_deleting_a_document_from_its_page_is_audited_as_from_the_api(client):
     events = client.get("/api/v1/audit", params={"action": "document.delete"}).json()["items"]
     assert [(e["target_id"], e["actor_label"]) for e in events] == [
         (document["id"], OWNER_EMAIL)]
+
+
+def test_the_search_and_collections_pages_find_collections_by_name_or_reference(client):
+    browser, _ = _signed_in(client)
+    harbour = create_collection(client, "Harbour inquiry", reference="HB-2024-17")
+    gala = create_collection(client, "Summer gala", kind="event")
+    searched = browser.get("/search", params={"q": "hb-2024-17", "mode": "keyword"})
+    assert searched.status_code == 200
+    assert f'<a href="/collections/{harbour["id"]}"><strong>Harbour inquiry' in searched.text
+    assert f'href="/collections/{gala["id"]}"' not in searched.text
+    assert "Nothing found" not in searched.text  # a collection was found, if no passage
+    listed = browser.get("/collections", params={"q": "HB-2024"})
+    assert f'href="/collections/{harbour["id"]}"' in listed.text
+    assert f'href="/collections/{gala["id"]}"' not in listed.text
+    assert "No collection" in browser.get("/collections", params={"q": "nothing"}).text

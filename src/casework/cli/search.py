@@ -98,6 +98,10 @@ def ask_server(server: local_server.LocalServer, params: dict[str, Any],
 def print_answer(answer: dict[str, Any]) -> None:
     for warning in answer.get("warnings", []):
         err_console.print(f"[yellow]{warning}[/yellow]")
+    for collection in answer.get("collections", []):  # named by the query: before passages
+        reference = f" ({collection['reference']})" if collection.get("reference") else ""
+        console.print(f"collection {escape(collection['name'] + reference)}: "
+                      f"{collection['id']}")
     hits = answer.get("hits", [])
     if not hits:
         console.print("no results")

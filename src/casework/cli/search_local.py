@@ -17,7 +17,7 @@ from casework.core.errors import CaseworkError
 from casework.core.settings import Settings
 from casework.search import service as search_service
 from casework.search.filters import SearchFilters
-from casework.search.schemas import HitOut, SearchOut
+from casework.search.schemas import SearchOut
 from casework.search.service import SearchMode
 from casework.workspaces import service as workspaces_service
 
@@ -39,8 +39,4 @@ def search_in_process(settings: Settings, *, query: str, mode: str, limit: int,
                 raise typer.Exit(1) from None
     finally:
         runtime.close()
-    return SearchOut(
-        query=result.query, mode=result.mode, limit=limit, offset=0,
-        has_more=result.has_more, took_ms=result.took_ms, warnings=result.warnings,
-        hits=[HitOut.model_validate(hit, from_attributes=True) for hit in result.hits],
-    ).model_dump(mode="json")
+    return SearchOut.build(result, limit=limit, offset=0).model_dump(mode="json")

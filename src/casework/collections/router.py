@@ -23,10 +23,16 @@ def create_collection(body: CollectionCreate, session: SessionDep,
 
 
 @router.get("", response_model=Page[CollectionOut])
-def list_collections(session: ReadSessionDep, principal: PrincipalDep, paging: PagingDep,
-                     kind: Annotated[CollectionKind | None, Query()] = None) -> Page[CollectionOut]:
+def list_collections(
+    session: ReadSessionDep, principal: PrincipalDep, paging: PagingDep,
+    kind: Annotated[CollectionKind | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description=(
+        "Collections whose name or reference number holds every word of `q`, ignoring "
+        "case (substrings: `hb-2024` finds `HB-2024-17`)."))] = None,
+) -> Page[CollectionOut]:
     rows, total = service.list_collections(session=session, workspace_id=principal.workspace_id,
-                                           kind=kind, limit=paging.limit, offset=paging.offset)
+                                           kind=kind, q=q, limit=paging.limit,
+                                           offset=paging.offset)
     return Page(items=[CollectionOut.model_validate(c) for c in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
 

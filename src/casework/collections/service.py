@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,16 +35,65 @@ def find_collection_by_name(*, session: Session, workspace_id: str, name: str) -
     ).first()
 
 
+# A name is at most 200 characters: a longer word matches nothing. Eight words are plenty
+# for a name or a case number, and bound the statement a query can build.
+MAX_MATCH_WORDS = 8
+MAX_WORD_CHARS = 200
+
+
+def name_or_reference_matches(words: list[str]) -> ColumnElement[bool] | None:
+    """Every word appears in the name or the reference, ignoring case; None if `words`
+    cannot match anything (too many, or one longer than a name).
+
+    `%` and `_` are matched literally (autoescape), so "100%" finds "100% audit" and never
+    every collection. Case folding is the database's `lower()`: on SQLite that folds ASCII
+    letters only ("müller" does not find "MÜLLER"; PostgreSQL folds both).
+    """
+    if not words or len(words) > MAX_MATCH_WORDS or any(len(w) > MAX_WORD_CHARS for w in words):
+        return None
+    return and_(*(or_(Collection.name.icontains(word, autoescape=True),
+                      Collection.reference.icontains(word, autoescape=True))
+                  for word in words))
+
+
 def list_collections(*, session: Session, workspace_id: str, kind: CollectionKind | None,
-                     limit: int, offset: int) -> tuple[list[Collection], int]:
+                     limit: int, offset: int, q: str | None = None
+                     ) -> tuple[list[Collection], int]:
+    """Newest first; `q` keeps those whose name or reference holds each of its words."""
     query = scoped(Collection, workspace_id)
     if kind is not None:
         query = query.where(Collection.kind == kind)
+    if q is not None and q.strip():
+        condition = name_or_reference_matches(q.split())
+        if condition is None:
+            return [], 0
+        query = query.where(condition)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Collection.created_at.desc(), Collection.id).limit(limit).offset(offset)
     )
     return list(rows), total
+
+
+def find_collections(*, session: Session, workspace_id: str, words: list[str],
+                     limit: int) -> list[Collection]:
+    """The few collections a search names (by name or reference number), best first: an
+    exact reference, then a name starting with the first word, then by name.
+
+    Runs with every search, so it is one statement over the workspace's collections
+    (found through `ix_collection_workspace_id`), with a LIMIT.
+    """
+    condition = name_or_reference_matches(words)
+    if condition is None:
+        return []
+    first = words[0].lower()
+    phrase = " ".join(words).lower()
+    rank = case((func.lower(Collection.reference) == phrase, 0),
+                (func.lower(Collection.name) == phrase, 1),
+                (func.lower(Collection.name).startswith(first, autoescape=True), 2),
+                else_=3)
+    return list(session.scalars(scoped(Collection, workspace_id).where(condition)
+                                .order_by(rank, Collection.name, Collection.id).limit(limit)))
 
 
 def update_collection(*, session: Session, workspace_id: str, collection_id: str,

@@ -74,6 +74,16 @@ def parse_query(text: str) -> ParsedQuery:
     return parsed
 
 
+def collection_words(text: str) -> list[str]:
+    """The words a search names a collection by: as typed (a case number stays whole, not
+    split at its dashes as for the keyword engines), quotes and a prefix's `*` dropped,
+    stop words dropped unless nothing else is left ("the harbour" names "Harbour inquiry")."""
+    words = [w for w in (token.strip('"').rstrip("*").strip('"') for token in text.split())
+             if w]
+    kept = [w for w in words if w.lower() not in STOP_WORDS]
+    return list(dict.fromkeys(kept or words))
+
+
 def _fts_quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 

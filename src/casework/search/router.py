@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep
 from casework.search import service
 from casework.search.filters import SearchFilters
-from casework.search.schemas import HitOut, SearchOut
+from casework.search.schemas import SearchOut
 from casework.search.service import SearchMode
 
 router = APIRouter(tags=["search"])
@@ -30,7 +30,4 @@ async def search(
         service.search, session=session, runtime=runtime, workspace_id=principal.workspace_id,
         text=q, mode=mode, filters=filters, limit=limit, offset=offset)
     await run_in_threadpool(runtime.usage.record_query, principal.workspace_id, result.took_ms)
-    return SearchOut(query=result.query, mode=result.mode, limit=limit, offset=offset,
-                     has_more=result.has_more, took_ms=result.took_ms,
-                     warnings=result.warnings,
-                     hits=[HitOut.model_validate(h, from_attributes=True) for h in result.hits])
+    return SearchOut.build(result, limit=limit, offset=offset)

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from casework.search.service import SearchMode
+from casework.search.service import SearchMode, SearchResult
 
 
 class HitOut(BaseModel):
@@ -19,12 +19,33 @@ class HitOut(BaseModel):
     score: float
 
 
+class CollectionHitOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    reference: str | None
+
+
 class SearchOut(BaseModel):
     query: str
     mode: SearchMode
     hits: list[HitOut]
+    collections: list[CollectionHitOut] = Field(
+        default_factory=list,
+        description="Up to 5 collections whose name or reference number holds every word "
+        "of the query (ignoring case), on the first page (offset 0) of a search not limited "
+        "to one collection; empty otherwise.")
     limit: int
     offset: int
     has_more: bool
     took_ms: float
     warnings: list[str]
+
+    @classmethod
+    def build(cls, result: SearchResult, *, limit: int, offset: int) -> "SearchOut":
+        """The API's answer for a result; the CLI prints the same shape."""
+        return cls(query=result.query, mode=result.mode, limit=limit, offset=offset,
+                   has_more=result.has_more, took_ms=result.took_ms, warnings=result.warnings,
+                   hits=[HitOut.model_validate(h, from_attributes=True) for h in result.hits],
+                   collections=[CollectionHitOut.model_validate(c, from_attributes=True)
+                                for c in result.collections])

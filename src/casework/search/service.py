@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.collections import service as collections_service
 from casework.core.errors import InvalidInput, ServiceUnavailable
 from casework.core.redaction import redact_paths
 from casework.documents.models import Document
@@ -24,7 +25,7 @@ from casework.runtime import Runtime
 from casework.search.embedder import EmbeddingUnavailable
 from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.models import Chunk
-from casework.search.query import ParsedQuery, normalize_query, parse_query
+from casework.search.query import ParsedQuery, collection_words, normalize_query, parse_query
 from casework.search.snippets import make_snippet
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 # questions of six words or more (meaning over wording): docs/benchmarks.md#hybrid-fusion.
 SHORT_QUERY_WORDS, LONG_QUERY_WORDS = 2, 6
 SHORT_QUERY_SEMANTIC, LONG_QUERY_SEMANTIC = 0.5, 0.9
+# Collections named by the query, shown above the passages on the first page.
+COLLECTION_HITS = 5
 
 
 class SearchMode(StrEnum):
@@ -58,6 +61,16 @@ class Hit:
     snippet: str
 
 
+@dataclass(frozen=True, slots=True)
+class CollectionHit:
+    """A collection whose name or reference number holds every word of the query."""
+
+    id: str
+    name: str
+    kind: str
+    reference: str | None
+
+
 @dataclass(slots=True)
 class SearchResult:
     query: str
@@ -66,6 +79,20 @@ class SearchResult:
     has_more: bool
     took_ms: float
     warnings: list[str] = field(default_factory=list)
+    collections: list[CollectionHit] = field(default_factory=list)
+
+
+def _collection_hits(session: Session, *, workspace_id: str, text: str,
+                     filters: SearchFilters, offset: int) -> list[CollectionHit]:
+    """Collections the query names, for the first page of an unfiltered-by-collection
+    search: one LIMITed statement over the workspace's collections, not the passages."""
+    if offset > 0 or filters.collection_id is not None:
+        return []
+    rows = collections_service.find_collections(
+        session=session, workspace_id=workspace_id, words=collection_words(text),
+        limit=COLLECTION_HITS)
+    return [CollectionHit(id=c.id, name=c.name, kind=str(c.kind), reference=c.reference)
+            for c in rows]
 
 
 def semantic_share(query: ParsedQuery) -> float:
@@ -218,15 +245,20 @@ def search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
         "q": normalize_query(text), "mode": mode.value, "filters": asdict(filters),
         "limit": limit, "offset": offset})
     cached = cache.get(key)
-    if cached is not None:
+    # An entry written before collection hits existed has no "collections": a miss.
+    if cached is not None and "collections" in cached:
         return SearchResult(
             query=text, mode=mode, hits=[Hit(**h) for h in cached["hits"]],
             has_more=cached["has_more"], warnings=cached["warnings"],
+            collections=[CollectionHit(**c) for c in cached["collections"]],
             took_ms=round((time.perf_counter() - started) * 1000, 2))
     result = _search(session=session, runtime=runtime, workspace_id=workspace_id, text=text,
                      mode=mode, filters=filters, limit=limit, offset=offset, started=started)
+    # Collections are workspace rows: creating, renaming or deleting one bumps the
+    # workspace's version (search/cache.py), so cached collection hits are never stale.
     cache.put(key, {"hits": [asdict(h) for h in result.hits], "has_more": result.has_more,
-                    "warnings": result.warnings})
+                    "warnings": result.warnings,
+                    "collections": [asdict(c) for c in result.collections]})
     return result
 
 
@@ -268,7 +300,10 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
         ranked = fuse(keyword, semantic, semantic_weight=semantic_share(query))
     page = ranked[offset:offset + limit + 1]
     hits = _hydrate(session, workspace_id=workspace_id, ranked=page[:limit], query=query)
+    collections = _collection_hits(session, workspace_id=workspace_id, text=text,
+                                   filters=filters, offset=offset)
     took = time.perf_counter() - started
     runtime.metrics.observe_query(mode.value, took)
     return SearchResult(query=text, mode=mode, hits=hits, has_more=len(page) > limit,
-                        took_ms=round(took * 1000, 2), warnings=warnings)
+                        took_ms=round(took * 1000, 2), warnings=warnings,
+                        collections=collections)

@@ -75,20 +75,20 @@ def switch_workspace(visitor: VisitorDep, runtime: RuntimeDep,
 # --- collections -------------------------------------------------------------------------
 
 def _collections_page(request: Request, viewer: Viewer, session: ReadSessionDep, *,
-                      form: dict[str, str] | None = None, error: str | None = None,
-                      status_code: int = 200) -> HTMLResponse:
+                      q: str = "", form: dict[str, str] | None = None,
+                      error: str | None = None, status_code: int = 200) -> HTMLResponse:
     workspace_id = viewer.principal.workspace_id
     rows, _ = collections_service.list_collections(session=session, workspace_id=workspace_id,
-                                                   kind=None, limit=500, offset=0)
+                                                   kind=None, q=q, limit=500, offset=0)
     counts = documents_service.counts_by_collection(session=session, workspace_id=workspace_id)
     return render(request, viewer, "collections.html", status_code, nav="collections",
-                  collections=rows, counts=counts, form=form or {}, error=error)
+                  collections=rows, counts=counts, form=form or {}, error=error, q=q)
 
 
 @router.get("/collections", response_class=HTMLResponse)
-def collections_page(request: Request, viewer: ViewerDep,
-                     session: ReadSessionDep) -> HTMLResponse:
-    return _collections_page(request, viewer, session)
+def collections_page(request: Request, viewer: ViewerDep, session: ReadSessionDep,
+                     q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    return _collections_page(request, viewer, session, q=q)
 
 
 @router.post("/collections")
@@ -232,7 +232,8 @@ def search_page(
         session=session, workspace_id=workspace_id, kind=None, limit=500, offset=0)
     context: dict[str, object] = {"q": q, "mode": mode, "collection_id": collection_id,
                                   "type": type, "collections": collections, "hits": [],
-                                  "warnings": [], "offset": offset, "error": None}
+                                  "collections_found": [], "warnings": [], "offset": offset,
+                                  "error": None}
     if q.strip():
         try:
             result = search_service.search(
@@ -245,7 +246,8 @@ def search_page(
         else:
             runtime.usage.record_query(workspace_id, result.took_ms)
             params = {"q": q, "mode": mode, "collection_id": collection_id, "type": type}
-            context.update(hits=result.hits, warnings=result.warnings,
+            context.update(hits=result.hits, collections_found=result.collections,
+                           warnings=result.warnings,
                            has_more=result.has_more, took_ms=result.took_ms,
                            query_prev=urlencode({**params, "offset": max(offset - 20, 0)}),
                            query_next=urlencode({**params, "offset": offset + 20}))
