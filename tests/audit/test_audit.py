@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import OWNER_EMAIL, create_collection, ingest, test_settings
 from tests.fixtures.accounts import add_member, anonymous, user_id
+from tests.fixtures.files import make_pdf
 
 ADMIN_KEY = "operator-key-" + "x" * 30
 
@@ -120,3 +121,51 @@ def test_a_ranged_download_is_audited_once_per_user_and_window(client):
                          headers={"Range": "bytes=1-"})
     assert skipped.status_code == 206 and len(skipped.content) == len(data)
     assert len(_downloads(client, second["id"])) == 1
+
+
+def _views(client, document_id):
+    return [e["actor_label"] for e in client.get("/api/v1/audit", params={
+        "action": "document.view", "target_id": document_id, "limit": 200}).json()["items"]]
+
+
+def test_reading_a_documents_content_is_a_view_polling_its_status_is_not(client):
+    """`document.view` for what shows the content (its text, its page images, its viewer
+    preview), once per actor and document per window; the metadata that clients poll while
+    a document is processed, and the grid thumbnail, write nothing."""
+    collection = create_collection(client)
+    # ingest() polls GET /documents/{id} until both are ready.
+    text, pdf = ingest(client, collection["id"], ("a.txt", b"the barge memo"),
+                       ("b.pdf", make_pdf(["First page", "Second page"])))
+    for document in (text, pdf):
+        for _ in range(3):
+            assert client.get(f"/api/v1/documents/{document['id']}").status_code == 200
+    assert client.get(f"/api/v1/documents/{pdf['id']}/thumbnail").status_code == 200
+    assert client.get("/api/v1/documents").status_code == 200
+    assert _views(client, text["id"]) == [] and _views(client, pdf["id"]) == []
+
+    for offset in (0, 1, 0):  # a reader paging through the text: one event
+        pages = client.get(f"/api/v1/documents/{text['id']}/pages", params={"offset": offset})
+        assert pages.status_code == 200
+    event = client.get("/api/v1/audit", params={"action": "document.view"}).json()["items"][0]
+    assert (event["target_type"], event["target_id"], event["actor_user_id"],
+            event["actor_label"]) == ("document", text["id"], user_id(client), OWNER_EMAIL)
+    assert _views(client, text["id"]) == [OWNER_EMAIL]
+
+    # A PDF's page images and its viewer-sized preview show its content too.
+    assert client.get(f"/api/v1/documents/{pdf['id']}/pages/2/preview").status_code == 200
+    assert client.get(f"/api/v1/documents/{pdf['id']}/pages/1/preview").status_code == 200
+    assert client.get(f"/api/v1/documents/{pdf['id']}/thumbnail",
+                      params={"size": 1280}).status_code == 200
+    assert _views(client, pdf["id"]) == [OWNER_EMAIL]
+    # Each reader is audited; a view of a page that is not there (404) is not a view.
+    reader = add_member(client, "viewer", "reader@example.test")
+    assert reader.get(f"/api/v1/documents/{pdf['id']}/pages/9/preview").status_code == 404
+    assert reader.get("/api/v1/documents/missing/pages").status_code == 404
+    assert _views(client, pdf["id"]) == [OWNER_EMAIL]
+    assert reader.get(f"/api/v1/documents/{pdf['id']}/thumbnail",
+                      params={"size": 1280}).status_code == 200
+    assert _views(client, pdf["id"]) == ["reader@example.test", OWNER_EMAIL]
+    # Downloads keep their own event, with their own window.
+    assert client.get(f"/api/v1/documents/{text['id']}/original").status_code == 200
+    assert len(_downloads(client, text["id"])) == 1
+    assert _views(client, text["id"]) == [OWNER_EMAIL]

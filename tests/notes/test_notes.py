@@ -1,6 +1,7 @@
 """Notes: markdown with tags, in a collection, indexed like documents."""
 
 from tests.conftest import create_collection
+from tests.fixtures.accounts import add_member
 
 
 def keyword(client, q):
@@ -42,3 +43,38 @@ def test_note_validation(client):
                        ).status_code == 422
     missing = client.post("/api/v1/notes", json={"title": "t", "collection_id": "nope"})
     assert missing.status_code == 404
+
+
+def _note_events(client):
+    items = client.get("/api/v1/audit", params={"action": "note.", "limit": 200}).json()["items"]
+    return [(e["action"], e["target_id"], e["details"]) for e in reversed(items)]
+
+
+def test_creating_editing_and_deleting_a_note_is_audited(client):
+    collection = create_collection(client)
+    note = client.post("/api/v1/notes", json={
+        "title": "Witness call", "body": "she saw the barge", "tags": ["a"],
+        "collection_id": collection["id"]}).json()
+    client.patch(f"/api/v1/notes/{note['id']}", json={"body": "she saw nothing", "tags": ["a"]})
+    client.patch(f"/api/v1/notes/{note['id']}", json={"tags": ["b"], "title": "Witness call"})
+    assert client.delete(f"/api/v1/notes/{note['id']}").status_code == 204
+    assert _note_events(client) == [
+        ("note.create", note["id"], {"collection_id": collection["id"]}),
+        ("note.update", note["id"], {"fields": ["body"]}),
+        ("note.update", note["id"], {"fields": ["tags"]}),
+        ("note.delete", note["id"], {}),
+    ]
+    everything = client.get("/api/v1/audit", params={"action": "note."}).text
+    assert "barge" not in everything and "Witness" not in everything  # the log holds no text
+
+
+def test_a_refused_note_change_is_not_audited(client):
+    assert client.post("/api/v1/notes", json={"title": "t", "collection_id": "nope"}
+                       ).status_code == 404
+    note = client.post("/api/v1/notes", json={"title": "kept"}).json()
+    viewer = add_member(client, "viewer", "viewer@example.test")
+    assert viewer.patch(f"/api/v1/notes/{note['id']}", json={"title": "x"}).status_code == 403
+    assert viewer.delete(f"/api/v1/notes/{note['id']}").status_code == 403
+    assert client.patch(f"/api/v1/notes/{note['id']}", json={"collection_id": "nope"}
+                        ).status_code == 404
+    assert _note_events(client) == [("note.create", note["id"], {"collection_id": None})]

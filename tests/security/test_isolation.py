@@ -45,7 +45,9 @@ BODIES = {
     "RoleUpdate": {"role": "viewer"},
 }
 MULTIPART = {"files": ("x.txt", b"intrusion", "text/plain")}
-QUERIES = {"/api/v1/search": {"q": MARKER, "mode": "keyword"}}
+# Searching for B's words: neither B's passages nor B's collections (found by name) come back.
+QUERIES = {"/api/v1/search": {"q": MARKER, "mode": "keyword"},
+           "/api/v1/collections": {"q": MARKER}}
 
 
 def _routes(app):

@@ -89,3 +89,38 @@ def test_the_search_and_collections_pages_find_collections_by_name_or_reference(
     assert f'href="/collections/{harbour["id"]}"' in listed.text
     assert f'href="/collections/{gala["id"]}"' not in listed.text
     assert "No collection" in browser.get("/collections", params={"q": "nothing"}).text
+
+
+def _audited(client, action):
+    events = client.get("/api/v1/audit", params={"action": action, "limit": 200}).json()
+    return [(e["action"], e["target_id"], e["actor_label"]) for e in events["items"]]
+
+
+def test_opening_a_documents_page_is_audited_once_per_window(client):
+    browser, _ = _signed_in(client)
+    collection = create_collection(client)
+    [document] = ingest(client, collection["id"], ("memo.txt", b"the barge memo"))
+    assert _audited(client, "document.view") == []  # ingest() polled its status: no view
+    for _ in range(2):
+        page = browser.get(f"/documents/{document['id']}")
+        assert page.status_code == 200 and "the barge memo" in page.text
+    assert _audited(client, "document.view") == [
+        ("document.view", document["id"], OWNER_EMAIL)]
+    assert browser.get("/documents/missing").status_code == 404
+    assert len(_audited(client, "document.view")) == 1
+
+
+def test_notes_written_in_the_editor_are_audited_as_from_the_api(client):
+    browser, csrf = _signed_in(client)
+    created = browser.post("/notes", data={"csrf_token": csrf, "title": "Call",
+                                           "body": "private words"}, follow_redirects=False)
+    note_id = created.headers["location"].rsplit("/", 1)[1]
+    browser.post(f"/notes/{note_id}", data={"csrf_token": csrf, "title": "Call",
+                                            "body": "other words", "tags": "x"})
+    browser.post(f"/notes/{note_id}/delete", data={"csrf_token": csrf})
+    assert client.get(f"/api/v1/notes/{note_id}").status_code == 404
+    assert _audited(client, "note.") == [("note.delete", note_id, OWNER_EMAIL),
+                                         ("note.update", note_id, OWNER_EMAIL),
+                                         ("note.create", note_id, OWNER_EMAIL)]
+    update = client.get("/api/v1/audit", params={"action": "note.update"}).json()["items"][0]
+    assert update["details"] == {"fields": ["body", "tags"]}

@@ -126,6 +126,22 @@ def record_read(*, sessions: sessionmaker[Session], principal: Principal, action
                   target_type=target_type, target_id=target_id, details=details)
 
 
+def record_once(*, sessions: sessionmaker[Session], limiter: RateLimiter, window_seconds: int,
+                principal: Principal, action: str, document_id: str) -> bool:
+    """One `action` event per (actor, document) per fixed window; True when this request
+    wrote it. For reads that come in bursts (a player's byte ranges, a reader paging
+    through a document's text): the log says who saw what and when, to within the window,
+    without a row per request."""
+    actor = principal.api_key_id or principal.user_id or principal.label or "anonymous"
+    namespace = "audit-" + action.removeprefix("document.")  # "audit-download" as before
+    if not limiter.first_in_window(namespace, f"{actor}|{document_id}",
+                                   window_seconds=window_seconds):
+        return False
+    record_read(sessions=sessions, principal=principal, action=action,
+                target_type="document", target_id=document_id)
+    return True
+
+
 def record_download(*, sessions: sessionmaker[Session], limiter: RateLimiter,
                     window_seconds: int, principal: Principal, document_id: str) -> bool:
     """One `document.download` per (actor, document) per window, whatever byte ranges the
@@ -135,10 +151,14 @@ def record_download(*, sessions: sessionmaker[Session], limiter: RateLimiter,
     byte 0 (`Range: bytes=1-`) would otherwise take the whole file unaudited, while a video
     player seeking sends dozens of ranges and a player replaying re-asks for `bytes=0-`.
     """
-    actor = principal.api_key_id or principal.user_id or principal.label or "anonymous"
-    if not limiter.first_in_window("audit-download", f"{actor}|{document_id}",
-                                   window_seconds=window_seconds):
-        return False
-    record_read(sessions=sessions, principal=principal, action="document.download",
-                target_type="document", target_id=document_id)
-    return True
+    return record_once(sessions=sessions, limiter=limiter, window_seconds=window_seconds,
+                       principal=principal, action="document.download",
+                       document_id=document_id)
+
+
+def record_view(*, sessions: sessionmaker[Session], limiter: RateLimiter, window_seconds: int,
+                principal: Principal, document_id: str) -> bool:
+    """One `document.view` per (actor, document) per window: the document's page in the web
+    UI, its text or its page images from the API (docs/security.md says which)."""
+    return record_once(sessions=sessions, limiter=limiter, window_seconds=window_seconds,
+                       principal=principal, action="document.view", document_id=document_id)

@@ -25,5 +25,7 @@ class Collection(Timestamped, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[CollectionKind] = mapped_column(String(16), default=CollectionKind.case)
+    # A case or matter number, optional and not unique: one matter may span several
+    # collections. Found with the name by `GET /collections?q=` and by search.
     reference: Mapped[str | None] = mapped_column(String(120), default=None)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -256,6 +256,10 @@ class Settings(BaseSettings, EmbeddingFields, AskFields):
         default=900, description="A document's original fetched by the same user or key "
         "again within this window (a player seeking, a download resumed in ranges) is one "
         "`document.download` audit event, not one per request.")
+    view_audit_window_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=900, description="A document's content (its web page, its text or page "
+        "images from the API) seen by the same user or key again within this window is one "
+        "`document.view` audit event, not one per request or page.")
 
     # HTTP hardening. Lists are comma-separated in the environment.
     cors_origins: CommaList = Field(default_factory=list)

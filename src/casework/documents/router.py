@@ -90,9 +90,10 @@ def get_document(document_id: str, session: ReadSessionDep,
 
 
 @router.get("/documents/{document_id}/pages", response_model=list[PageOut])
-def list_pages(document_id: str, session: ReadSessionDep, principal: PrincipalDep,
-               paging: PagingDep) -> list[PageOut]:
-    pages = service.list_pages(session=session, workspace_id=principal.workspace_id,
+def list_pages(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
+               principal: PrincipalDep, paging: PagingDep) -> list[PageOut]:
+    """The document's text, page by page; reading it is audited as `document.view`."""
+    pages = service.read_pages(session=session, runtime=runtime, principal=principal,
                                document_id=document_id, limit=paging.limit,
                                offset=paging.offset)
     return [PageOut.model_validate(p) for p in pages]

@@ -36,6 +36,29 @@ def get_document(*, session: Session, workspace_id: str, document_id: str) -> Do
     return get_scoped(session, Document, workspace_id, document_id, noun="document")
 
 
+def view_document(*, session: Session, runtime: Runtime, principal: Principal,
+                  document_id: str) -> Document:
+    """The document, for a request that shows its content: audited (`record_view`).
+    Not found (or another workspace's) raises before anything is written."""
+    document = get_document(session=session, workspace_id=principal.workspace_id,
+                            document_id=document_id)
+    record_view(runtime=runtime, principal=principal, document=document)
+    return document
+
+
+def record_view(*, runtime: Runtime, principal: Principal, document: Document) -> None:
+    """`document.view`, at most once per (actor, document) per `VIEW_AUDIT_WINDOW_SECONDS`,
+    in its own short transaction (the requests that show content are GETs on a read-only
+    session).
+
+    Only content is audited, not metadata: clients poll `GET /documents/{id}` for its status
+    (every 50 ms in our own tests), and a row per poll would bury the events that matter.
+    """
+    audit.record_view(sessions=runtime.sessions, limiter=runtime.limiter,
+                      window_seconds=runtime.settings.view_audit_window_seconds,
+                      principal=principal, document_id=document.id)
+
+
 def list_documents(*, session: Session, workspace_id: str, filters: DocumentFilters,
                    limit: int, offset: int) -> tuple[list[Document], int]:
     query = scoped(Document, workspace_id)
@@ -63,6 +86,15 @@ def list_pages(*, session: Session, workspace_id: str, document_id: str, limit: 
         .where(DocumentPage.workspace_id == workspace_id,
                DocumentPage.document_id == document_id)
         .order_by(DocumentPage.number).limit(limit).offset(offset)))
+
+
+def read_pages(*, session: Session, runtime: Runtime, principal: Principal, document_id: str,
+               limit: int, offset: int) -> list[DocumentPage]:
+    """A page of the document's text for an API client: its content, so audited."""
+    document = view_document(session=session, runtime=runtime, principal=principal,
+                             document_id=document_id)
+    return list_pages(session=session, workspace_id=principal.workspace_id,
+                      document_id=document.id, limit=limit, offset=offset)
 
 
 def read_original(*, runtime: Runtime, document: Document, start: int = 0,

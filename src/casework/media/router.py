@@ -54,8 +54,8 @@ def thumbnail(document_id: str, session: ReadSessionDep, runtime: RuntimeDep,
     """320 px grid thumbnails are WebP; previews (size 1280: at most 1280 px, a JPEG photo's
     from 1000) are JPEG for photos, else WebP."""
     return _serve(service.get_thumbnail(
-        session=session, runtime=runtime, workspace_id=principal.workspace_id,
-        document_id=document_id, size=size), if_none_match)
+        session=session, runtime=runtime, principal=principal, document_id=document_id,
+        size=size), if_none_match)
 
 
 @router.get("/documents/{document_id}/poster", response_class=Response,
@@ -86,5 +86,5 @@ def page_preview(document_id: str, number: Annotated[int, Path(ge=1, le=1_000_00
                  if_none_match: IfNoneMatch = None) -> Response:
     """A PDF page as an image for the viewer (rendered on first view past the first pages)."""
     return _serve(service.get_page_preview(
-        session=session, runtime=runtime, workspace_id=principal.workspace_id,
-        document_id=document_id, number=number), if_none_match)
+        session=session, runtime=runtime, principal=principal, document_id=document_id,
+        number=number), if_none_match)

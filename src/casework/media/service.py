@@ -15,10 +15,12 @@ from pathlib import Path
 from sqlalchemy import bindparam, or_, tuple_
 from sqlalchemy.orm import Session
 
+from casework.accounts.principal import Principal
 from casework.collections.models import Collection
 from casework.core.errors import InvalidInput, NotFound, ServiceUnavailable
 from casework.core.scoping import get_scoped, scoped
 from casework.core.settings import Settings
+from casework.documents import service as documents_service
 from casework.documents.models import Document, DocumentStatus
 from casework.ingest.sandbox import SandboxFailure, SandboxUnavailable
 from casework.media import pdf_previews, thumbnails
@@ -75,17 +77,23 @@ def _artefact(runtime: Runtime, document: Document, name: str, noun: str,
     return Artefact(data=data, media_type=media_type, etag=f'"{document.sha256}-{name}"')
 
 
-def get_thumbnail(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
-                  size: int) -> Artefact:
+def get_thumbnail(*, session: Session, runtime: Runtime, principal: Principal,
+                  document_id: str, size: int) -> Artefact:
     """A thumbnail in the type it was stored as: a photo's preview is a JPEG, the rest WebP
     (documents thumbnailed before `thumbnail_types` was recorded are all WebP)."""
     if size not in thumbnails.SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, thumbnails.SIZES))}")
-    document = get_scoped(session, Document, workspace_id, document_id, noun="document")
+    document = get_scoped(session, Document, principal.workspace_id, document_id,
+                          noun="document")
     types = (document.metadata_json or {}).get("thumbnail_types") or {}
     media_type = types.get(str(size), thumbnails.WEBP)
-    return _artefact(runtime, document, thumbnails.thumbnail_name(size, media_type),
-                     "thumbnail", media_type)
+    artefact = _artefact(runtime, document, thumbnails.thumbnail_name(size, media_type),
+                         "thumbnail", media_type)
+    if size != thumbnails.GRID:
+        # The viewer's 1280 px preview is the photo itself, to the eye: a view. The grid's
+        # thumbnails are not (a gallery shows hundreds).
+        documents_service.record_view(runtime=runtime, principal=principal, document=document)
+    return artefact
 
 
 def get_artefact(*, session: Session, runtime: Runtime, workspace_id: str, document_id: str,
@@ -94,10 +102,11 @@ def get_artefact(*, session: Session, runtime: Runtime, workspace_id: str, docum
     return _artefact(runtime, document, _ARTEFACT_NAMES[kind], kind.value.replace("-", " "))
 
 
-def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
+def get_page_preview(*, session: Session, runtime: Runtime, principal: Principal,
                      document_id: str, number: int) -> Artefact:
     """A PDF page image: rendered at ingest for the first pages, on first view for the rest,
-    then kept in the blob store like the others."""
+    then kept in the blob store like the others. Its content: audited as a view."""
+    workspace_id = principal.workspace_id
     document = get_scoped(session, Document, workspace_id, document_id, noun="document")
     if document.media_type != "application/pdf":
         raise NotFound("page previews exist for PDF documents only")
@@ -120,6 +129,7 @@ def get_page_preview(*, session: Session, runtime: Runtime, workspace_id: str,
                 raise ServiceUnavailable(str(exc)) from None
             data = target.read_bytes()
         runtime.blobs.put_bytes(key, data)
+    documents_service.record_view(runtime=runtime, principal=principal, document=document)
     return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
                     etag=f'"{document.sha256}-{name}"')
 

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/notes", tags=["notes"])
 def create_note(body: NoteCreate, session: SessionDep, runtime: RuntimeDep,
                 principal: PrincipalDep) -> NoteOut:
     note, tags = service.create_note(
-        session=session, runtime=runtime, workspace_id=principal.workspace_id, title=body.title,
+        session=session, runtime=runtime, principal=principal, title=body.title,
         body=body.body, collection_id=body.collection_id, tags=body.tags)
     return NoteOut.build(note, tags)
 
@@ -47,8 +47,8 @@ def get_note(note_id: str, session: ReadSessionDep, principal: PrincipalDep) -> 
 @router.patch("/{note_id}", response_model=NoteOut)
 def update_note(note_id: str, body: NoteUpdate, session: SessionDep, runtime: RuntimeDep,
                 principal: PrincipalDep) -> NoteOut:
-    note, tags = service.update_note(session=session, runtime=runtime,
-                                     workspace_id=principal.workspace_id, note_id=note_id,
+    note, tags = service.update_note(session=session, runtime=runtime, principal=principal,
+                                     note_id=note_id,
                                      changes=body.model_dump(exclude_unset=True))
     return NoteOut.build(note, tags)
 
@@ -56,6 +56,6 @@ def update_note(note_id: str, body: NoteUpdate, session: SessionDep, runtime: Ru
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_note(note_id: str, session: SessionDep, runtime: RuntimeDep,
                 principal: PrincipalDep) -> Response:
-    service.delete_note(session=session, runtime=runtime, workspace_id=principal.workspace_id,
+    service.delete_note(session=session, runtime=runtime, principal=principal,
                         note_id=note_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

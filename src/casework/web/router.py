@@ -165,15 +165,16 @@ def edit_collection(
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, viewer: ViewerDep,
-                  session: ReadSessionDep,
+                  session: ReadSessionDep, runtime: RuntimeDep,
                   page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
                   start: Annotated[int | None, Query(ge=0, le=100_000_000)] = None,
                   end: Annotated[int | None, Query(ge=0, le=100_000_000)] = None) -> HTMLResponse:
     """`page` marks a page; `start` and `end` (a citation's offsets in that page's text)
     highlight the quoted passage, when they fit the page."""
     workspace_id = viewer.principal.workspace_id
-    document = documents_service.get_document(session=session, workspace_id=workspace_id,
-                                              document_id=document_id)
+    document = documents_service.view_document(session=session, runtime=runtime,
+                                               principal=viewer.principal,
+                                               document_id=document_id)
     collection = collections_service.get_collection(
         session=session, workspace_id=workspace_id, collection_id=document.collection_id)
     pages = documents_service.list_pages(session=session, workspace_id=workspace_id,
@@ -326,8 +327,8 @@ NoteFormDep = Annotated[NoteForm, Depends(_note_form_fields)]
 def create_note(viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
                 form: NoteFormDep) -> Response:
     note, _ = notes_service.create_note(
-        session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
-        title=form.title, body=form.body, collection_id=form.collection_id, tags=form.tags)
+        session=session, runtime=runtime, principal=viewer.principal, title=form.title,
+        body=form.body, collection_id=form.collection_id, tags=form.tags)
     return _see_other(f"/notes/{note.id}")
 
 
@@ -335,15 +336,15 @@ def create_note(viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
 def update_note(note_id: str, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
                 form: NoteFormDep) -> Response:
     notes_service.update_note(
-        session=session, runtime=runtime, workspace_id=viewer.principal.workspace_id,
-        note_id=note_id, changes={"title": form.title, "body": form.body,
-                                  "collection_id": form.collection_id, "tags": form.tags})
+        session=session, runtime=runtime, principal=viewer.principal, note_id=note_id,
+        changes={"title": form.title, "body": form.body, "collection_id": form.collection_id,
+                 "tags": form.tags})
     return _see_other(f"/notes/{note_id}")
 
 
 @router.post("/notes/{note_id}/delete")
 def delete_note(note_id: str, viewer: ViewerDep, session: SessionDep,
                 runtime: RuntimeDep) -> Response:
-    notes_service.delete_note(session=session, runtime=runtime,
-                              workspace_id=viewer.principal.workspace_id, note_id=note_id)
+    notes_service.delete_note(session=session, runtime=runtime, principal=viewer.principal,
+                              note_id=note_id)
     return _see_other("/notes")

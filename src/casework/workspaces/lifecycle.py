@@ -10,7 +10,6 @@ from casework.accounts.principal import Principal
 from casework.audit import service as audit
 from casework.collections.models import Collection
 from casework.core.origin import RequestOrigin
-from casework.notes.models import Note
 from casework.runtime import Runtime
 from casework.search.keyword_tables import drop_keyword_table
 from casework.workspaces import service
@@ -35,9 +34,8 @@ def delete_workspace(*, session: Session, runtime: Runtime, principal: Principal
 
     workspace_id = principal.workspace_id
     drop_keyword_table(session=session, workspace_id=workspace_id)
-    for note_id in list(session.scalars(select(Note.id).where(Note.workspace_id == workspace_id))):
-        notes_service.delete_note(session=session, runtime=runtime, workspace_id=workspace_id,
-                                  note_id=note_id)
+    notes_service.delete_workspace_notes(session=session, runtime=runtime,
+                                         workspace_id=workspace_id)
     for collection_id in list(session.scalars(
             select(Collection.id).where(Collection.workspace_id == workspace_id))):
         collections_service.delete_collection(session=session, runtime=runtime,
