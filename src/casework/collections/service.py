@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,19 +43,30 @@ MAX_MATCH_WORDS = 8
 MAX_WORD_CHARS = 200
 
 
-def name_or_reference_matches(words: list[str]) -> ColumnElement[bool] | None:
+def name_or_reference_matches(words: list[str], *, dialect: str) -> ColumnElement[bool] | None:
     """Every word appears in the name or the reference, ignoring case; None if `words`
     cannot match anything (too many, or one longer than a name).
 
     `%` and `_` are matched literally (autoescape), so "100%" finds "100% audit" and never
-    every collection. Case folding is the database's `lower()`: on SQLite that folds ASCII
-    letters only ("müller" does not find "MÜLLER"; PostgreSQL folds both).
+    every collection. Case: PostgreSQL's ILIKE folds every letter; SQLite's own LIKE folds
+    ASCII letters only ("müller" does not find "MÜLLER"), as its `lower()` would, and
+    without calling `lower()` on both sides of every row it costs half as much
+    (docs/benchmarks.md#collection-hits).
     """
     if not words or len(words) > MAX_MATCH_WORDS or any(len(w) > MAX_WORD_CHARS for w in words):
         return None
-    return and_(*(or_(Collection.name.icontains(word, autoescape=True),
-                      Collection.reference.icontains(word, autoescape=True))
+
+    def holds(column: Any, word: str) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            return column.contains(word, autoescape=True)
+        return column.icontains(word, autoescape=True)
+
+    return and_(*(or_(holds(Collection.name, word), holds(Collection.reference, word))
                   for word in words))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def list_collections(*, session: Session, workspace_id: str, kind: CollectionKind | None,
@@ -64,7 +77,7 @@ def list_collections(*, session: Session, workspace_id: str, kind: CollectionKin
     if kind is not None:
         query = query.where(Collection.kind == kind)
     if q is not None and q.strip():
-        condition = name_or_reference_matches(q.split())
+        condition = name_or_reference_matches(q.split(), dialect=_dialect(session))
         if condition is None:
             return [], 0
         query = query.where(condition)
@@ -83,7 +96,7 @@ def find_collections(*, session: Session, workspace_id: str, words: list[str],
     Runs with every search, so it is one statement over the workspace's collections
     (found through `ix_collection_workspace_id`), with a LIMIT.
     """
-    condition = name_or_reference_matches(words)
+    condition = name_or_reference_matches(words, dialect=_dialect(session))
     if condition is None:
         return []
     first = words[0].lower()
