@@ -238,6 +238,8 @@ def test_settings(data_dir: Path, database_url: str | None = None, **overrides: 
         "environment": "test", "data_dir": data_dir, "database_url": database_url,
         "worker_threads": 2, "job_poll_seconds": 0.05, "job_retry_base_seconds": 0.05,
         "job_retry_max_seconds": 0.2, "semantic_search": False,
+        # Entity jobs load spaCy: only the tests that read entities switch them on.
+        "entity_extraction": False,
         "admin_email": OWNER_EMAIL, "admin_password": OWNER_PASSWORD,
         # Tests poll fast and log in often; the security tests set the real limits.
         "rate_limit_requests": 1_000_000, "login_rate_limit_per_minute": 1000,

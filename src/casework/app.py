@@ -20,6 +20,7 @@ from casework.collections.router import router as collections_router
 from casework.core import local_server
 from casework.core.settings import Settings, load_settings
 from casework.documents.router import router as documents_router
+from casework.entities.router import router as entities_router
 from casework.jobs.router import router as jobs_router
 from casework.media.router import router as media_router
 from casework.notes.router import router as notes_router
@@ -43,7 +44,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     for domain in (auth_router, workspaces_router, apikeys_router, audit_router,
                    operator_router, collections_router, documents_router, media_router,
-                   notes_router, search_router, ask_router, jobs_router):
+                   notes_router, search_router, ask_router, entities_router, jobs_router):
         router.include_router(domain)
     return router
 

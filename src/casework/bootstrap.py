@@ -23,6 +23,7 @@ from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
 from casework.db import migrate
 from casework.db.pgvector import VectorTable, ensure_vector_table
+from casework.entities import tasks as entities_tasks
 from casework.ingest import tasks as ingest_tasks
 from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
 from casework.ingest.rechunk import queue_rechunking
@@ -138,7 +139,7 @@ def settle_vector_index(runtime: Runtime) -> VectorTable | None:
 
 
 # Every domain that has jobs: each registers its kinds (and periodic jobs) in its tasks.py.
-TASK_MODULES = (ingest_tasks, search_tasks, backup_tasks)
+TASK_MODULES = (ingest_tasks, search_tasks, entities_tasks, backup_tasks)
 
 
 def build_job_registry(settings: Settings) -> JobRegistry:

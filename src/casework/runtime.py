@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.accounts.mail import LogMailer, Mailer
 from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
+from casework.entities.recognizer import NameRecognizer
 from casework.ingest.sandbox import SandboxPool
 from casework.observability.metrics import Metrics
 from casework.search.embedder import Embedder
@@ -79,6 +80,8 @@ class Runtime:
     # PostgreSQL without pgvector yet: switches to it once `casework migrate` set it up.
     vector_upgrade: VectorUpgrade | None = field(default=None, repr=False)
     planner_statistics: PlannerStatistics | None = None
+    # The named-entity model, loaded by the first entity job that runs in this process.
+    names: NameRecognizer = field(default_factory=NameRecognizer, repr=False)
     # Hybrid search embeds the query here while the keyword engine runs in the caller.
     query_threads: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="casework-query"),

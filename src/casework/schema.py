@@ -11,6 +11,7 @@ from casework.audit import models as audit_models
 from casework.collections import models as collections_models
 from casework.core.database import Base
 from casework.documents import models as documents_models
+from casework.entities import models as entities_models
 from casework.jobs import models as jobs_models
 from casework.notes import models as notes_models
 from casework.search import models as search_models
@@ -26,6 +27,7 @@ __all__ = [
     "audit_models",
     "collections_models",
     "documents_models",
+    "entities_models",
     "jobs_models",
     "notes_models",
     "search_models",

@@ -32,6 +32,8 @@ BASE_MODULES = {
     "casework.observability.metrics", "casework.security.ratelimit", "casework.usage.meter",
     # The answer cache the runtime holds (beside the search cache it may share).
     "casework.ask.cache",
+    # The named-entity model the runtime holds (loaded on first use).
+    "casework.entities.recognizer",
 }
 
 

@@ -27,12 +27,13 @@ def test_readiness_reports_each_check_with_its_latency(client):
     assert body["status"] == "ok" and body["failing"] == []
     checks = body["checks"]
     assert set(checks) == {"database", "redis", "storage", "search_index", "workers",
-                           "generator"}
+                           "generator", "entities"}
     for name in ("database", "storage", "search_index", "workers"):
         assert checks[name]["status"] == "ok", checks
         assert checks[name]["latency_ms"] >= 0
     assert checks["redis"]["status"] == "skipped"  # no REDIS_URL on the embedded default
     assert checks["generator"]["status"] == "skipped"  # no LLM_BASE_URL: extractive answers
+    assert checks["entities"]["status"] == "skipped"  # the tests' default: tests/entities
     assert client.get("/readyz").status_code == 200
 
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from casework.core.ask_settings import AskFields
 from casework.core.embedding_settings import EmbeddingFields
+from casework.core.entity_settings import EntityFields
 from casework.core.production_checks import production_problems
 from casework.core.secret_key import DEV_SECRET_KEY, install_secret_key
 
@@ -28,12 +29,13 @@ class Environment(StrEnum):
     production = "production"
 
 
-class Settings(BaseSettings, EmbeddingFields, AskFields):
+class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
     """Every knob casework has. Names match the environment variables (case-insensitive).
 
     The passage-size and embedding fields are inherited from `EmbeddingFields`
     (core/embedding_settings.py), the ask and generator fields from `AskFields`
-    (core/ask_settings.py): still one object, read only by `load_settings()`.
+    (core/ask_settings.py), the entity fields from `EntityFields` (core/entity_settings.py):
+    still one object, read only by `load_settings()`.
     """
 
     model_config = SettingsConfigDict(

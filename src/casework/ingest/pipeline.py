@@ -5,6 +5,7 @@
           → chunk → keyword index → attachments → ready   (process_document, interactive job)
     [derive previews] → store previews → previews ready   (derive_previews, ingest/previews.py)
     embed → vector index → embedding ready          (embed_document, bulk job)
+    entities → mentions                             (extract_entities, bulk job)
 
 Each stage is idempotent: a rerun replaces what a previous attempt wrote, so a job that is
 retried after a crash or a SIGKILL loses and duplicates nothing. A document is keyword-
@@ -36,6 +37,8 @@ from casework.documents.models import (
     EmbeddingStatus,
     PreviewStatus,
 )
+from casework.entities import service as entities_service
+from casework.entities.job_kinds import EXTRACT_ENTITIES
 from casework.ingest.job_kinds import DERIVE_PREVIEWS
 from casework.ingest.pagespool import PageSpool
 from casework.ingest.parsers import EmbeddedFile, parser_for
@@ -244,7 +247,10 @@ def _still_there(session: Session, document: Document) -> bool:
 
 
 def _remove_pages(session: Session, runtime: Runtime, document: Document) -> None:
-    """The document's pages and chunks (and, after commit, its vectors)."""
+    """The document's pages, chunks and entity mentions (and, after commit, its vectors)."""
+    entities_service.remove_document_mentions(session=session,
+                                              workspace_id=document.workspace_id,
+                                              document_id=document.id)
     indexing.remove_chunks(session=session, runtime=runtime,
                            workspace_id=document.workspace_id, document_id=document.id)
     session.query(DocumentPage).filter(
@@ -295,6 +301,12 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
             max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
     else:
         stored.embedding_status = EmbeddingStatus.skipped
+    if settings.entity_extraction and pages:
+        # Entities read the stored pages, after the text is searchable: bulk, as vectors.
+        jobs_service.enqueue(
+            session=session, kind=EXTRACT_ENTITIES, payload={"document_id": stored.id},
+            workspace_id=stored.workspace_id, priority=JobPriority.bulk,
+            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
 
 
 def document_failed(ctx: JobContext, reason: str) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from casework.ask import generator
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
+from casework.entities.recognizer import model_missing
 from casework.jobs import heartbeats
 from casework.search.filters import SearchFilters
 from casework.search.query import parse_query
@@ -29,7 +30,7 @@ from casework.workspaces.models import Workspace
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
-CHECKS = ("database", "redis", "storage", "search_index", "workers", "generator")
+CHECKS = ("database", "redis", "storage", "search_index", "workers", "generator", "entities")
 
 
 class CheckSkipped(Exception):
@@ -156,6 +157,21 @@ def check_generator(runtime: Runtime) -> str | None:
     return f"model {settings.llm_model}"
 
 
+def check_entities(runtime: Runtime) -> str | None:
+    """The named-entity model is installed (or failed to load in this process).
+
+    Degraded, never failing: without it entity jobs still find the patterns (e-mail,
+    phones, IBANs, amounts, dates, references), just no people, organisations or places.
+    Looked up without loading it, so a probe never pulls spaCy into the API process.
+    """
+    if not runtime.settings.entity_extraction:
+        raise CheckSkipped("ENTITY_EXTRACTION is off")
+    reason = model_missing() or runtime.names.off_reason
+    if reason is not None:
+        raise CheckDegraded(f"names are not extracted ({reason}); patterns still are")
+    return None
+
+
 CHECK_FUNCTIONS: dict[str, Callable[[Runtime], str | None]] = {
     "database": check_database,
     "redis": check_redis,
@@ -163,6 +179,7 @@ CHECK_FUNCTIONS: dict[str, Callable[[Runtime], str | None]] = {
     "search_index": check_search_index,
     "workers": check_workers,
     "generator": check_generator,
+    "entities": check_entities,
 }
 
 

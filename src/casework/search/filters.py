@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 
 from casework.documents.models import Document
+from casework.entities.models import EntityMention
 from casework.notes.models import Note
 from casework.search.models import Chunk
 from casework.tags.models import DocumentTag, NoteTag, Tag
@@ -24,12 +25,14 @@ class SearchFilters:
     created_before: datetime | None = None
     # Only these documents' passages (asking about a selection of documents).
     document_ids: tuple[str, ...] | None = None
+    # Only passages of documents that mention this entity (notes have no mentions).
+    entity_id: str | None = None
 
     @property
     def any(self) -> bool:
         return any(v is not None for v in (self.collection_id, self.tag, self.media_type,
                                            self.created_after, self.created_before,
-                                           self.document_ids))
+                                           self.document_ids, self.entity_id))
 
 
 def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -> Select:
@@ -49,6 +52,11 @@ def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -
         )
     if filters.document_ids is not None:
         query = query.where(Chunk.document_id.in_(filters.document_ids))
+    if filters.entity_id is not None:
+        query = query.where(Chunk.document_id.in_(
+            select(EntityMention.document_id).where(
+                EntityMention.workspace_id == workspace_id,
+                EntityMention.entity_id == filters.entity_id)))
     if filters.media_type is not None:
         if filters.media_type == NOTE_MEDIA_TYPE:
             query = query.where(Chunk.note_id.is_not(None))

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep
+from casework.entities import service as entities_service
+from casework.entities.schemas import EntityOut
 from casework.search import service
 from casework.search.filters import SearchFilters
 from casework.search.schemas import SearchOut
@@ -22,12 +24,23 @@ async def search(
     collection_id: Annotated[str | None, Query(max_length=64)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     media_type: Annotated[str | None, Query(alias="type", max_length=127)] = None,
+    entity: Annotated[str | None, Query(max_length=64, description="Only documents that "
+                                        "mention this entity (GET /entities)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> SearchOut:
-    filters = SearchFilters(collection_id=collection_id, tag=tag, media_type=media_type)
+    entity_id = None
+    if entity is not None:  # a merged entity's id stands for its survivor
+        entity_id = entities_service.get_entity(
+            session=session, workspace_id=principal.workspace_id, entity_id=entity).id
+    filters = SearchFilters(collection_id=collection_id, tag=tag, media_type=media_type,
+                            entity_id=entity_id)
     result = await run_in_threadpool(
         service.search, session=session, runtime=runtime, workspace_id=principal.workspace_id,
         text=q, mode=mode, filters=filters, limit=limit, offset=offset)
     await run_in_threadpool(runtime.usage.record_query, principal.workspace_id, result.took_ms)
-    return SearchOut.build(result, limit=limit, offset=offset)
+    facets = await run_in_threadpool(
+        entities_service.entity_facets, session=session, workspace_id=principal.workspace_id,
+        document_ids=[h.document_id for h in result.hits if h.document_id])
+    return SearchOut.build(result, limit=limit, offset=offset,
+                           entity_facets=[EntityOut.build(f) for f in facets])

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel, Field
 
+from casework.entities.schemas import EntityOut
 from casework.search.service import SearchMode, SearchResult
 
 
@@ -40,12 +41,17 @@ class SearchOut(BaseModel):
     has_more: bool
     took_ms: float
     warnings: list[str]
+    entity_facets: list[EntityOut] = Field(
+        default_factory=list, description="The entities most of this page's hit documents "
+        "mention; filter by one with `entity=<id>`.")
 
     @classmethod
-    def build(cls, result: SearchResult, *, limit: int, offset: int) -> "SearchOut":
+    def build(cls, result: SearchResult, *, limit: int, offset: int,
+              entity_facets: list[EntityOut] | None = None) -> "SearchOut":
         """The API's answer for a result; the CLI prints the same shape."""
         return cls(query=result.query, mode=result.mode, limit=limit, offset=offset,
                    has_more=result.has_more, took_ms=result.took_ms, warnings=result.warnings,
                    hits=[HitOut.model_validate(h, from_attributes=True) for h in result.hits],
                    collections=[CollectionHitOut.model_validate(c, from_attributes=True)
-                                for c in result.collections])
+                                for c in result.collections],
+                   entity_facets=entity_facets or [])

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from casework.web import account, admin, ask, login, router
+from casework.web import account, admin, ask, entities, login, router
 from casework.web.errors import page_error
 from casework.web.templating import STATIC_DIR
 
@@ -14,5 +14,6 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(router.router)
     app.include_router(ask.router)
+    app.include_router(entities.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.state.page_error = page_error

@@ -15,6 +15,7 @@ from casework.collections.models import CollectionKind
 from casework.core.errors import CaseworkError, Forbidden
 from casework.documents import service as documents_service
 from casework.documents.models import DocumentStatus
+from casework.entities import service as entities_service
 from casework.media.schemas import GalleryItem
 from casework.notes import service as notes_service
 from casework.search import service as search_service
@@ -226,29 +227,41 @@ def search_page(
     mode: SearchMode = SearchMode.hybrid,
     collection_id: Annotated[str, Query(max_length=64)] = "",
     type: Annotated[str, Query(max_length=127)] = "",
+    entity: Annotated[str, Query(max_length=64)] = "",
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> HTMLResponse:
+    """`entity` keeps the documents that mention it; the entities most of a page's hit
+    documents mention are offered as such filters (facets)."""
     workspace_id = viewer.principal.workspace_id
     collections, _ = collections_service.list_collections(
         session=session, workspace_id=workspace_id, kind=None, limit=500, offset=0)
+    chosen = entities_service.get_entity(session=session, workspace_id=workspace_id,
+                                         entity_id=entity) if entity else None
     context: dict[str, object] = {"q": q, "mode": mode, "collection_id": collection_id,
                                   "type": type, "collections": collections, "hits": [],
                                   "collections_found": [], "warnings": [], "offset": offset,
-                                  "error": None}
+                                  "error": None, "entity": chosen, "facets": []}
     if q.strip():
         try:
             result = search_service.search(
                 session=session, runtime=runtime, workspace_id=workspace_id, text=q, mode=mode,
                 filters=SearchFilters(collection_id=collection_id or None,
-                                      media_type=type or None),
+                                      media_type=type or None,
+                                      entity_id=chosen.id if chosen else None),
                 limit=20, offset=offset)
         except CaseworkError as exc:
             context["error"] = exc.message
         else:
             runtime.usage.record_query(workspace_id, result.took_ms)
-            params = {"q": q, "mode": mode, "collection_id": collection_id, "type": type}
+            params = {"q": q, "mode": mode, "collection_id": collection_id, "type": type,
+                      "entity": entity}
+            facets = entities_service.entity_facets(
+                session=session, workspace_id=workspace_id,
+                document_ids=[h.document_id for h in result.hits if h.document_id])
             context.update(hits=result.hits, collections_found=result.collections,
-                           warnings=result.warnings,
+                           warnings=result.warnings, facets=facets,
+                           query_base=urlencode({k: v for k, v in params.items()
+                                                 if k != "entity"}),
                            has_more=result.has_more, took_ms=result.took_ms,
                            query_prev=urlencode({**params, "offset": max(offset - 20, 0)}),
                            query_next=urlencode({**params, "offset": offset + 20}))
