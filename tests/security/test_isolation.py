@@ -4,14 +4,33 @@ list ever shows B's rows. A new route is covered automatically: a path parameter
 does not know, or a body it cannot build, fails the test until it is taught here."""
 
 import json
+import time
 
 import pytest
 
-from tests.conftest import create_collection, ingest
+from tests.conftest import create_collection, ingest, test_settings
 from tests.fixtures.accounts import add_member, api_routes, user_id
 
 MARKER = "zebracornsecret"  # in every name and text of workspace B
 SKIP_PREFIXES = ("/api/v1/auth/", "/api/v1/operator/")  # account-level and operator routes
+
+
+@pytest.fixture
+def client(tmp_path, database_url, shape_overrides, make_client):
+    """With entity extraction on, so B has entities and every entity route is walked."""
+    return make_client(test_settings(tmp_path / "data", database_url, entity_extraction=True,
+                                     **shape_overrides))
+
+
+def _entity_of(owner):
+    """B's entity: its document's e-mail address, once the bulk entity job has run."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        items = owner.get("/api/v1/entities", params={"kind": "email"}).json()["items"]
+        if items:
+            return items[0]["id"]
+        time.sleep(0.05)
+    raise AssertionError("workspace B's entity job did not run")
 
 
 def _build_b(owner):
@@ -20,13 +39,15 @@ def _build_b(owner):
     hb = {"X-Workspace": b["slug"]}
     owner.headers.update(hb)
     collection = create_collection(owner, f"coll {MARKER}")
-    document = ingest(owner, collection["id"], (f"{MARKER}.txt", f"text {MARKER}".encode()))[0]
+    document = ingest(owner, collection["id"], (
+        f"{MARKER}.txt", f"text {MARKER}, write to {MARKER}@example.test".encode()))[0]
     note = owner.post("/api/v1/notes", json={"title": f"note {MARKER}",
                                              "body": f"body {MARKER}"}).json()
     key = owner.post("/api/v1/api-keys", json={"name": f"key {MARKER}"}).json()
     invitation = owner.post("/api/v1/workspaces/current/invitations",
                             json={"role": "viewer"}).json()
     bob = add_member(owner, "viewer", f"bob-{MARKER}@example.test", workspace=b["slug"])
+    entity_id = _entity_of(owner)
     jobs = owner.get("/api/v1/jobs").json()
     del owner.headers["X-Workspace"]
     return b, {
@@ -34,6 +55,7 @@ def _build_b(owner):
         "key_id": key["id"], "invitation_id": invitation["id"], "user_id": user_id(bob),
         "job_id": str(jobs[0]["id"]) if jobs else "1",
         "number": "1",  # a page of B's document
+        "entity_id": entity_id,
     }
 
 
@@ -43,6 +65,7 @@ BODIES = {
     "NoteUpdate": {"title": "renamed"},
     "TagsUpdate": {"tags": ["x"]},
     "RoleUpdate": {"role": "viewer"},
+    "EntityMerge": {"into": "0" * 32},
 }
 MULTIPART = {"files": ("x.txt", b"intrusion", "text/plain")}
 # Searching for B's words: neither B's passages nor B's collections (found by name) come back.
