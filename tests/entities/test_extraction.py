@@ -110,18 +110,34 @@ def test_a_rerun_replaces_the_mentions_and_duplicates_nothing(entity_client):
     assert {key: e["mentions"] for key, e in _entities(client).items()} == before
 
 
-def test_a_cancelled_job_stops_at_its_next_batch(entity_client):
-    client = entity_client
-    collection = create_collection(client)
-    # More pages than one batch: a page per form feed in a text file is not a thing, so
-    # the pages come from a PDF.
+def _bundle(pages):
+    """A PDF of `pages` pages, each naming its own e-mail address."""
     fpdf = pytest.importorskip("fpdf")
     pdf = fpdf.FPDF()
     pdf.set_font("helvetica", size=12)
-    for number in range(extraction_job.BATCH_PAGES + 5):
+    for number in range(pages):
         pdf.add_page()
         pdf.cell(text=f"Page {number}: write to clerk{number}@court.example today.")
-    document = ingest(client, collection["id"], ("bundle.pdf", bytes(pdf.output())))[0]
+    return bytes(pdf.output())
+
+
+def test_a_long_document_is_split_into_jobs_of_a_span_of_pages(entity_client, monkeypatch):
+    monkeypatch.setattr(extraction_job, "SPAN_PAGES", 10)
+    client = entity_client
+    collection = create_collection(client)
+    document = ingest(client, collection["id"], ("bundle.pdf", _bundle(25)))[0]
+    jobs = wait_for_entities(client, [document["id"]])
+    assert sorted(tuple(j["payload"]["pages"]) for j in jobs) == [(1, 10), (11, 20), (21, 25)]
+    assert {j["status"] for j in jobs} == {"succeeded"}
+    assert len(_entities(client, kind="email")) == 25
+
+
+def test_a_cancelled_job_stops_at_its_next_batch(entity_client):
+    client = entity_client
+    collection = create_collection(client)
+    # More pages than one batch (a PDF: a text file is one page).
+    document = ingest(client, collection["id"],
+                      ("bundle.pdf", _bundle(extraction_job.BATCH_PAGES + 5)))[0]
     wait_for_entities(client, [document["id"]])
     assert len(_entities(client, kind="email")) == extraction_job.BATCH_PAGES + 5
 

@@ -72,9 +72,14 @@ def _entity_for(session: Session, workspace_id: str, found: Found) -> str:
     return _survivor(session, workspace_id, entity).id
 
 
-def remove_document_mentions(*, session: Session, workspace_id: str, document_id: str) -> None:
-    session.execute(delete(EntityMention).where(EntityMention.workspace_id == workspace_id,
-                                                EntityMention.document_id == document_id))
+def remove_document_mentions(*, session: Session, workspace_id: str, document_id: str,
+                             pages: tuple[int, int] | None = None) -> None:
+    """The document's mentions, or those on pages `first..last` (one job's span)."""
+    statement = delete(EntityMention).where(EntityMention.workspace_id == workspace_id,
+                                            EntityMention.document_id == document_id)
+    if pages is not None:
+        statement = statement.where(EntityMention.page.between(*pages))
+    session.execute(statement)
 
 
 def write_mentions(*, session: Session, workspace_id: str, document_id: str,
