@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from casework.core.settings import Settings
-from casework.entities.keys import clean_name, name_key
+from casework.entities.keys import TITLES, clean_name, name_key
 from casework.entities.patterns import Found, PatternRules, find_patterns
 from casework.entities.recognizer import NamedSpan, NameRecognizer
 
@@ -19,6 +19,11 @@ from casework.entities.recognizer import NamedSpan, NameRecognizer
 WINDOW_CHARS = 10_000
 MAX_NAME_CHARS = 100
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
+# "Ms Kowalski": the title is not part of the name (OntoNotes' convention, and the key's).
+_TITLE = re.compile(r"^(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?\s+",
+                    re.IGNORECASE)
+# "Hebden Bridge and": the model sometimes takes the conjunction after a name.
+_CONJUNCTION = re.compile(r"\s+(?:and|or|&)$")
 _TRAILING = re.compile("(?:['\u2019]s|['\u2019])$")
 _EDGE = " \t\r\n.,;:!?\"'()[]{}<>*-\u2013\u2014/\\|"
 
@@ -33,7 +38,11 @@ ORGANISATION_ENDINGS = frozenset({
 # Words of forms and letterheads the model calls names.
 NOT_NAMES = frozenset({"iban", "bic", "swift", "vat", "email", "e-mail", "tel", "fax",
                        "phone", "mobile", "ref", "re", "cc", "bcc", "subject", "dear",
-                       "regards", "pdf", "url", "n/a", "ps", "gbp", "eur", "usd"})
+                       "regards", "pdf", "url", "n/a", "ps", "gbp", "eur", "usd",
+                       # The parties of legal documents, capitalised as defined terms.
+                       "claimant", "defendant", "applicant", "respondent", "appellant",
+                       "plaintiff", "landlord", "tenant", "buyer", "seller", "supplier",
+                       "customer", "company", "council", "court", "customs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +79,12 @@ def _clean_span(text: str, span: NamedSpan, offset: int) -> Found | None:
     surface = text[start:end]
     lead = len(surface) - len(surface.lstrip(_EDGE))
     start, surface = start + lead, surface[lead:]
-    if span.kind != "person":
-        leading = _LEADING.match(surface)
-        if leading:
-            start, surface = start + leading.end(), surface[leading.end():]
+    leading = (_TITLE if span.kind == "person" else _LEADING).match(surface)
+    if leading and leading.end() < len(surface):
+        start, surface = start + leading.end(), surface[leading.end():]
+    conjunction = _CONJUNCTION.search(surface)
+    if conjunction:
+        surface = surface[:conjunction.start()]
     trailing = _TRAILING.search(surface)
     if trailing:
         end, surface = start + trailing.start(), surface[:trailing.start()]

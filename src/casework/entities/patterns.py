@@ -55,7 +55,11 @@ def find_phones(text: str, region: str) -> Iterator[Found]:
     for match in phonenumbers.PhoneNumberMatcher(text, region,
                                                  leniency=phonenumbers.Leniency.VALID):
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        yield Found("phone", match.start, match.end, e164, e164)
+        start, end = match.start, match.end
+        # "(+49 30 901820)": the matcher keeps an opening bracket it did not close.
+        while start < end and text[start] in "([" and ")" not in text[start:end]:
+            start += 1
+        yield Found("phone", start, end, e164, e164)
 
 
 # --- IBAN ------------------------------------------------------------------------------
@@ -104,13 +108,16 @@ WORDS = {"pounds sterling": "GBP", "pounds": "GBP", "pound": "GBP", "euros": "EU
 SCALES = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000,
           "mn": 1_000_000, "bn": 1_000_000_000, "billion": 1_000_000_000}
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+# 3.480,00 and 420,00: a decimal comma, tried first so "€ 3.480,00" is not read as 3.48.
+_DECIMAL_COMMA = r"\d{1,3}(?:\.\d{3})*,\d{2}(?!\d)"
 _EURO_NUMBER = r"\d{1,3}(?:\.\d{3})*,\d{2}|\d{1,3}(?:\.\d{3})+"
 _SCALE = r"(?:\s?(?P<scale>k|m|mn|bn)\b|\s(?P<scale_word>thousand|million|billion)\b)?"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True))
 _CODE = "|".join(CODES)
 _WORD = "|".join(sorted(WORDS, key=len, reverse=True))
 _MONEY = re.compile(
-    rf"(?:(?P<symbol>{_SYMBOL})\s?|\b(?P<code>{_CODE})\s?)(?P<amount>{_NUMBER}){_SCALE}"
+    rf"(?:(?P<symbol>{_SYMBOL})\s?|\b(?P<code>{_CODE})\s?)"
+    rf"(?:(?P<amount_comma>{_DECIMAL_COMMA})|(?P<amount>{_NUMBER}){_SCALE})"
     rf"|\b(?P<amount2>{_NUMBER}){_SCALE.replace('scale', 'scale2')}\s?"
     rf"(?:(?P<code2>{_CODE})\b|(?P<word>{_WORD})\b)"
     rf"|\b(?P<amount3>{_EURO_NUMBER})\s?(?:€|(?P<code3>EUR)\b)")
@@ -130,6 +137,9 @@ def find_money(text: str) -> Iterator[Found]:
         if groups["amount3"]:
             currency, value = "EUR", _amount(groups["amount3"], continental=True)
             scale = None
+        elif groups["amount_comma"]:
+            currency = SYMBOLS.get(groups["symbol"] or "") or groups["code"] or ""
+            value, scale = _amount(groups["amount_comma"], continental=True), None
         elif groups["amount"]:
             currency = SYMBOLS.get(groups["symbol"] or "") or groups["code"] or ""
             value, scale = _amount(groups["amount"]), groups["scale"] or groups["scale_word"]
@@ -156,11 +166,13 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _MONTH = r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|" \
          r"Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+# "Saturday 19 August 2023": the weekday belongs to the date's span.
+_WEEKDAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _DATES = [
     re.compile(r"\b(?P<iso_y>(?:19|20)\d{2})-(?P<iso_m>[01]\d)-(?P<iso_d>[0-3]\d)\b"),
-    re.compile(rf"\b{_DAY}(?:\s+of)?\s+{_MONTH}\.?,?\s+{_YEAR}\b"),
-    re.compile(rf"\b{_MONTH}\.?\s+{_DAY},?\s+{_YEAR}\b"),
+    re.compile(rf"\b{_WEEKDAY}{_DAY}(?:\s+of)?\s+{_MONTH}\.?,?\s+{_YEAR}\b"),
+    re.compile(rf"\b{_WEEKDAY}{_MONTH}\.?\s+{_DAY},?\s+{_YEAR}\b"),
     re.compile(r"\b(?P<n1>[0-3]?\d)[/.](?P<n2>[01]?\d)[/.](?P<ny>(?:19|20)\d{2})\b"),
     re.compile(rf"\b{_MONTH}\s+{_YEAR}\b"),  # a month: keyed YYYY-MM
 ]
