@@ -1,5 +1,5 @@
 """The extract_entities job: a document's pages to entities and mentions, after its text is
-searchable (bulk priority, behind every waiting upload's text).
+searchable (JobPriority.enrich: behind every waiting upload's text and every embedding).
 
 A long document is split into jobs of SPAN_PAGES pages, as embedding is: a job is never
 interrupted for a newer upload, so one long job would hold a worker for minutes while the

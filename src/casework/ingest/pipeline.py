@@ -302,10 +302,11 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
     else:
         stored.embedding_status = EmbeddingStatus.skipped
     if settings.entity_extraction and pages:
-        # Entities read the stored pages, after the text is searchable: bulk, as vectors.
+        # Entities read the stored pages once the text is searchable, behind the vectors:
+        # on dense text they cost about a third of an ingest (docs/benchmarks.md#entities).
         jobs_service.enqueue(
             session=session, kind=EXTRACT_ENTITIES, payload={"document_id": stored.id},
-            workspace_id=stored.workspace_id, priority=JobPriority.bulk,
+            workspace_id=stored.workspace_id, priority=JobPriority.enrich,
             max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
 
 

@@ -24,6 +24,7 @@ class JobPriority:
     interactive = 10
     derived = 30  # previews: after every waiting upload's text, before bulk embedding
     bulk = 50
+    enrich = 70  # entities: after vectors, so semantic search is complete first
 
 
 class Job(Base):
