@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from casework.bootstrap import build_runtime, prepare
 from casework.collections import service as collections_service
-from casework.collections.models import CollectionKind
+from casework.collections.models import Collection, CollectionKind
 from casework.core.database import transaction
 from casework.core.settings import load_settings
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
@@ -51,11 +51,16 @@ class BenchRuntime:
 
 
 @contextmanager
-def temporary_runtime(*, embedder: Embedder | None = None, **overrides: Any
-                      ) -> Iterator[BenchRuntime]:
-    """A migrated runtime on a fresh temporary DATA_DIR with one collection; removed after."""
+def temporary_runtime(*, embedder: Embedder | None = None, keep_in: Path | None = None,
+                      **overrides: Any) -> Iterator[BenchRuntime]:
+    """A migrated runtime on a fresh temporary DATA_DIR with one collection; removed after.
+
+    `keep_in` names a DATA_DIR to use instead and keep: a corpus that took an hour to build
+    (a million chunks) is measured again, e.g. with another keyword engine, by reopening it.
+    """
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(tmp) if keep_in is None else keep_in
+        data_dir.mkdir(parents=True, exist_ok=True)
         # database_url=None: SQLite under the temp DATA_DIR even if DATABASE_URL is set.
         # A fixed owner account keeps first-start from printing a generated password.
         overrides.setdefault("admin_email", "bench@example.com")
@@ -67,9 +72,12 @@ def temporary_runtime(*, embedder: Embedder | None = None, **overrides: Any
             with transaction(runtime.sessions) as session:
                 workspace = workspaces_service.ensure_default_workspace(
                     session=session, name=settings.default_workspace_name)
-                collection = collections_service.create_collection(
-                    session=session, workspace_id=workspace.id, name="bench",
-                    kind=CollectionKind.case)
+                collection = session.scalar(select(Collection).where(
+                    Collection.workspace_id == workspace.id, Collection.name == "bench"))
+                if collection is None:  # a kept DATA_DIR already has it
+                    collection = collections_service.create_collection(
+                        session=session, workspace_id=workspace.id, name="bench",
+                        kind=CollectionKind.case)
                 ids = workspace.id, collection.id
             yield BenchRuntime(runtime, ids[0], ids[1], data_dir)
         finally:

@@ -35,10 +35,12 @@ from casework.search.query import parse_query, to_fts5
 from casework.search.service import SearchMode, search
 from harness import (
     BenchRuntime,
+    MemoryWatch,
     calibrate_embedder,
     mib,
     peak_rss_bytes,
     percentile,
+    rss_bytes,
     temporary_runtime,
     write_results,
 )
@@ -190,18 +192,58 @@ def _without_common_words(session: Any, fts: str, parsed: Any, total: int) -> st
     return " OR ".join(f'"{t}"' for t in kept)
 
 
-def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
-                          ) -> dict[str, Any]:
+def keyword_index_facts(bench: BenchRuntime) -> dict[str, Any]:
+    """The keyword index's size on disk, and for tantivy its build from the database.
+
+    FTS5 is built by triggers as the chunks are written (in `chunks_and_keyword_index`);
+    tantivy replays them afterwards (`catch_up`, as its indexer thread does), timed here
+    with the process's RSS around it.
+    """
+    from sqlalchemy import text
+
+    runtime = bench.runtime
+    fts = keyword_table(bench.workspace_id)
+    with transaction(runtime.read_sessions) as session:
+        fts_bytes = session.execute(text(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE :p"),
+            {"p": f"{fts}%"}).scalar_one()
+    facts: dict[str, Any] = {"engine": type(runtime.keyword_index).__name__,
+                             "fts5_table_mib": mib(fts_bytes)}
+    catch_up = getattr(runtime.keyword_index, "catch_up", None)
+    if catch_up is not None:
+        rss_before = rss_bytes()
+        with MemoryWatch() as memory:
+            memory.enter("catch_up")
+            started, cpu = time.perf_counter(), time.process_time()
+            applied = catch_up()
+            facts["catch_up_seconds"] = round(time.perf_counter() - started, 2)
+            facts["catch_up_cpu_seconds"] = round(time.process_time() - cpu, 2)
+        facts["catch_up_applied"] = applied.get(bench.workspace_id, 0)
+        facts["rss_before_mib"] = mib(rss_before)
+        facts["rss_peak_during_mib"] = mib(memory.peaks.get("catch_up", 0))
+        facts["rss_after_mib"] = mib(rss_bytes())
+        directory = runtime.keyword_index.directory / bench.workspace_id
+        facts["tantivy_index_mib"] = mib(sum(
+            p.stat().st_size for p in directory.rglob("*") if p.is_file()))
+    else:
+        facts["rss_mib"] = mib(rss_bytes())
+    return facts
+
+
+def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int,
+                          statements: bool = True) -> dict[str, Any]:
     """Raw FTS5 statements around the shipped plan: what the keyword time is made of.
 
-    Also how far the shipped, bounded plan (search/fts5_plan.py) strays from exact BM25
-    over every matching row: the share of the exact top 10 it returns in its own top 10.
+    Also how far the keyword engine as configured (the bounded FTS5 plan of
+    search/fts5_plan.py, or tantivy) strays from exact FTS5 BM25 over every matching row:
+    the share of the exact top 10 it returns in its own top 10. `statements=False` leaves
+    the raw statements untimed and measures only that share.
     """
     from sqlalchemy import text
 
     fts = keyword_table(bench.workspace_id)
-    statements = {label: sql.format(fts=fts) for label, sql in KEYWORD_WHAT_IFS.items()}
-    shipped = statements["exact OR (shipped until 2026-11-25)"]
+    sqls = {label: sql.format(fts=fts) for label, sql in KEYWORD_WHAT_IFS.items()}
+    shipped = sqls["exact OR (shipped until 2026-11-25)"]
     labels = [*KEYWORD_WHAT_IFS, "drop words in >5% of chunks, as shipped otherwise"]
     watches = {label: Stopwatch() for label in labels}
     matches: list[int] = []
@@ -215,7 +257,7 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
             any_word = to_fts5(parsed)
             all_words = " AND ".join(f'"{t}"' for t in parsed.terms)
             params = {"m": any_word, "a": all_words, "w": bench.workspace_id, "k": depth}
-            for label, sql in statements.items():
+            for label, sql in (sqls.items() if statements else ()):
                 watches[label].time(lambda s=sql, p=params: session.execute(text(s), p).all())
             exact = {row[0] for row in session.execute(text(shipped), {**params, "k": 10})}
             planned = {chunk_id for chunk_id, _ in bench.runtime.keyword_index.search(
@@ -223,11 +265,14 @@ def time_keyword_what_ifs(bench: BenchRuntime, queries: list[str], *, depth: int
                 filters=SearchFilters(), limit=10)}
             if exact:
                 overlap.append(len(exact & planned) / len(exact))
-            watches[labels[-1]].time(lambda p=params, q=parsed: session.execute(
-                text(shipped), {**p, "m": _without_common_words(session, fts, q, total)}).all())
+            if statements:
+                watches[labels[-1]].time(lambda p=params, q=parsed: session.execute(
+                    text(shipped), {**p, "m": _without_common_words(session, fts, q, total)}
+                ).all())
             matches.append(session.execute(text(
                 f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :m"), params).scalar_one())
-    results: dict[str, Any] = {label: watch.summary() for label, watch in watches.items()}
+    results: dict[str, Any] = {label: watch.summary() for label, watch in watches.items()
+                               if watch.wall}
     for label, figures in results.items():
         _print(label[:22], figures)
     results["rows_matching_any_word"] = {"p50": percentile(matches, 50),
@@ -269,6 +314,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="queries per mode and size")
     parser.add_argument("--limit", type=int, default=10, help="hits per query (API default)")
     parser.add_argument("--name", default="search_latency", help="results file name")
+    parser.add_argument("--keyword-engine", choices=("fts5", "tantivy"), default="fts5",
+                        help="KEYWORD_ENGINE of the runtime measured")
+    parser.add_argument("--what-ifs", choices=("all", "overlap", "none"), default="all",
+                        help="raw FTS5 statements timed beside the engine (all), or only "
+                             "the engine's top 10 against exact BM25 (overlap)")
+    parser.add_argument("--keep-data", type=Path, default=None,
+                        help="DATA_DIR to build in and keep (reopened: only missing chunks "
+                             "are added), instead of a temporary one")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
@@ -290,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     calibration = calibrate_embedder(embedder)
     print(f"model calibration: {calibration}")
     by_size: dict[str, Any] = {}
-    with temporary_runtime(embedder=embedder, worker_threads=0) as bench:
+    with temporary_runtime(embedder=embedder, keep_in=args.keep_data, worker_threads=0,
+                           keyword_engine=args.keyword_engine) as bench:
         depth = max(args.limit + 1, bench.runtime.settings.search_candidates)
         # Open the (empty) vector index now so adds below do not rebuild it from the DB.
         bench.runtime.vector_index.search(bench.workspace_id, np.ones(DIMENSIONS, np.float32), 1)
@@ -303,13 +357,18 @@ def main(argv: list[str] | None = None) -> int:
             # What the job runner does after the job that added them (core/planner_statistics).
             analyzed = bench.runtime.planner_statistics.refresh()
             print(f"  built in {build['total']} s {build}; planner statistics refreshed: "
-                  f"{analyzed}; timing {len(queries)} queries per mode")
+                  f"{analyzed}", flush=True)
+            keyword_index = keyword_index_facts(bench)
+            print(f"  keyword index: {keyword_index}; timing {len(queries)} queries per mode",
+                  flush=True)
             modes = time_modes(bench, queries, limit=args.limit)
             components = time_components(bench, queries, depth=depth)
-            keyword_what_ifs = time_keyword_what_ifs(bench, queries, depth=depth)
+            keyword_what_ifs = ({} if args.what_ifs == "none" else time_keyword_what_ifs(
+                bench, queries, depth=depth, statements=args.what_ifs == "all"))
             db = bench.data_dir / "casework.db"
             by_size[str(size)] = {
-                "build_seconds": build, "modes": modes, "hybrid_components": components,
+                "build_seconds": build, "keyword_index": keyword_index,
+                "modes": modes, "hybrid_components": components,
                 "keyword_statement_what_ifs": keyword_what_ifs,
                 "database_mib": mib(db.stat().st_size + _wal_size(db)),
                 "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
@@ -324,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                   "its own read transaction, on a temporary SQLite DATA_DIR; corpus vectors "
                   "are random unit vectors (near a 12-d subspace), the query is embedded "
                   "by the real model",
+        "keyword_engine": args.keyword_engine,
         "calibration": calibration, "text_source": source, "queries": len(queries),
         "queries_natural_language": len(queries) - len(keyword_style),
         "limit": args.limit, "candidates_per_engine": depth, "sizes": by_size,
