@@ -184,7 +184,7 @@ def evaluate(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str
 
 
 def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
-        timeout: float, runtime: str) -> dict[str, Any]:
+        timeout: float, runtime: str, tantivy: bool = False) -> dict[str, Any]:
     pages = corpus_pages()
     missing = {r for q in questions for r in q["relevant"]} - set(pages)
     if missing:
@@ -222,10 +222,34 @@ def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
               flush=True)
         depth = bench.runtime.settings.search_max_limit
         modes = evaluate(bench, questions, page_of, depth)
+        by_engine = {"fts5": modes}
+        if tantivy:
+            by_engine["tantivy"] = _evaluate_tantivy(bench, questions, page_of, depth)
     return {"variant": variant, "embedding_runtime": runtime, "calibration": calibration,
             "pages": len(pages), "chunks": chunks,
             "ingest_seconds": round(ingest_seconds, 1), "passages_per_query": depth,
-            "modes": modes}
+            "modes": modes, "modes_by_keyword_engine": by_engine}
+
+
+def _evaluate_tantivy(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str],
+                      depth: int) -> dict[str, Any]:
+    """The same passages and questions with KEYWORD_ENGINE=tantivy: its index is built
+    from the chunks just ingested and swapped into the runtime (no second ingest)."""
+    from casework.search.tantivy_index import TantivyKeywordIndex
+
+    runtime = bench.runtime
+    index = TantivyKeywordIndex(directory=runtime.settings.data_dir / "index" / "keyword",
+                                sessions=runtime.sessions, read_sessions=runtime.read_sessions)
+    with transaction(runtime.sessions) as session:
+        index.prepare(session)
+    index.catch_up()
+    fts5, runtime.keyword_index = runtime.keyword_index, index
+    try:
+        print("  keyword engine: tantivy", flush=True)
+        return evaluate(bench, questions, page_of, depth)
+    finally:
+        runtime.keyword_index = fts5
+        index.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=["onnx", "torch", "both"], default="onnx",
                         help="EMBEDDING_RUNTIME to measure (default onnx, the default); both: "
                         "onnx then torch on the same pages and questions")
+    parser.add_argument("--tantivy", action="store_true",
+                        help="also rank with KEYWORD_ENGINE=tantivy on the same passages")
     parser.add_argument("--name", default="quality", help="results file name")
     args = parser.parse_args(argv)
     if not DOCS_ROOT.is_dir():
@@ -246,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions()
     variants = ["as-is", "main-content"] if args.variant == "both" else [args.variant]
     runtimes = ["onnx", "torch"] if args.runtime == "both" else [args.runtime]
-    runs = [run(v, questions, threads=args.threads, timeout=args.timeout, runtime=r)
-            for r in runtimes for v in variants]
+    runs = [run(v, questions, threads=args.threads, timeout=args.timeout, runtime=r,
+                tantivy=args.tantivy) for r in runtimes for v in variants]
     for result in runs:
         hybrid = result["modes"]["hybrid"]["mean"]["ndcg@10"]
         best_single = max(result["modes"][m]["mean"]["ndcg@10"] for m in ("keyword", "semantic"))

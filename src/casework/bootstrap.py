@@ -190,6 +190,19 @@ def _vector_upgrade(settings: Settings, engine: Engine) -> PgvectorUpgrade | Non
     return PgvectorUpgrade(on_ready=_queue_skipped_embeddings)
 
 
+def _keyword_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
+                   read_sessions: sessionmaker[Session]) -> KeywordIndex:
+    if engine.dialect.name != "sqlite":
+        return PostgresKeywordIndex()
+    if settings.keyword_engine == "tantivy":
+        # Loaded only when chosen, as redis and Celery are: the FTS5 default never pays it.
+        from casework.search.tantivy_index import TantivyKeywordIndex
+
+        return TantivyKeywordIndex(directory=settings.data_dir / "index" / "keyword",
+                                   sessions=sessions, read_sessions=read_sessions)
+    return Fts5KeywordIndex()
+
+
 def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
                   registry: JobRegistry | None = None) -> Runtime:
     """Create every resource from the settings. Cheap: no model is loaded here.
@@ -205,9 +218,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
     sessions = build_session_factory(engine)
     read_sessions = build_session_factory(engine, readonly=True)
     embedder = embedder or build_embedder(settings)
-    keyword_index: KeywordIndex = (
-        Fts5KeywordIndex() if engine.dialect.name == "sqlite" else PostgresKeywordIndex()
-    )
+    keyword_index = _keyword_index(settings, engine, sessions, read_sessions)
     vector_index, semantic_off = _vector_index(settings, engine, sessions, read_sessions,
                                                embedder)
     redis_client = job_queue = search_cache = None
@@ -249,6 +260,7 @@ def start_workers(runtime: Runtime, registry: JobRegistry | None = None) -> bool
                       threads=runtime.settings.worker_threads, lock=lock)
     pool.start()
     runtime.workers = pool
+    runtime.keyword_index.start()  # tantivy's indexer: the one writer, beside the workers
     return True
 
 
@@ -271,6 +283,7 @@ def prepare(runtime: Runtime) -> Prepared:
         runtime.planner_statistics.refresh()  # a database grown by an older version
     vector_table = settle_vector_index(runtime)
     with transaction(runtime.sessions) as session:
+        runtime.keyword_index.prepare(session)
         workspaces_service.ensure_default_workspace(
             session=session, name=runtime.settings.default_workspace_name)
         rechunking = queue_rechunking(session=session, runtime=runtime)

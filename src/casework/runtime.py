@@ -131,6 +131,7 @@ class Runtime:
             self.job_queue.close()
         self.query_threads.shutdown(wait=True)
         self.sandbox.close()
+        self.keyword_index.close()
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
         self.usage.flush()
         if self.redis is not None:

@@ -26,6 +26,7 @@ COMMANDS = {
     "worker": "casework.cli.scaleout:worker",
     "scheduler": "casework.cli.scaleout:scheduler",
     "migrate-data": "casework.cli.scaleout:migrate_data",
+    "keyword-index": "casework.cli.keyword_index:app",
 }
 
 

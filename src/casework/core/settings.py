@@ -134,6 +134,12 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
     search_max_offset: Annotated[int, Field(ge=0)] = 10_000
     search_max_query_chars: Annotated[int, Field(ge=1, le=10_000)] = 1000
     search_candidates: Annotated[int, Field(ge=10, le=5000)] = 100
+    keyword_engine: Literal["fts5", "tantivy"] = Field(
+        default="fts5", description="SQLite only: the keyword index. fts5 lives in the "
+        "database; tantivy keeps one index per workspace under DATA_DIR/index/keyword, "
+        "follows the chunks through a change log and answers large corpora far faster "
+        "(docs/benchmarks.md#million-chunks). Every process on one DATA_DIR must use the "
+        "same engine. Ignored on PostgreSQL.")
 
     # Scale-out services.
     redis_url: str | None = Field(

@@ -52,3 +52,23 @@ class Embedding(Base):
     content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     dimensions: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KeywordChange(Base):
+    """A chunk of the workspace was written or deleted: the tantivy keyword index's outbox.
+
+    Rows are written by triggers on `chunk` in the chunk's own transaction (while the
+    tantivy engine is on, search/keyword_log.py), so a committed chunk always has a row
+    here and a rolled-back one never does. The indexer replays them idempotently (delete the
+    chunk's entry, add its current text if it still exists) and removes them once applied.
+    """
+
+    __tablename__ = "keyword_change"
+    __table_args__ = (Index("ix_keyword_change_workspace", "workspace_id", "id"),
+                      {"sqlite_autoincrement": True})
+
+    # AUTOINCREMENT: ids are never reused, so an index that says it applied up to an id
+    # the database never issued was made against another database (a restored backup).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    chunk_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,514 @@
+"""tantivy as the embedded keyword index: one index per workspace under DATA_DIR.
+
+Why: FTS5 has no top-k pruning, so an OR of everyday words scores every row holding any
+of them; the bounded plan (search/fts5_plan.py) caps that work but still costs tens of
+milliseconds at a million chunks. tantivy ranks with block-max WAND and reads only what
+can still reach the top k (docs/benchmarks.md#million-chunks).
+
+The database stays the source of truth. Chunks are written as before (FTS5 still indexes
+them, so switching back costs nothing and filtered searches can fall back on it); triggers
+add a `keyword_change` row per chunk write in the same transaction (search/keyword_log.py).
+The index applies the log idempotently: for every changed chunk, delete its entry and add
+its current text if the chunk still exists, commit, then record the last applied change id
+in `applied.json` beside the index (written after the commit, so a crash in between only
+replays what is already there). A search first brings the index up to its own snapshot's
+log (a few thousand changes at most inline; more, and that query is answered by FTS5 while
+the indexer catches up), so a committed chunk is searchable at once.
+
+Per workspace, as FTS5's tables are (issue #15): an index's BM25 statistics are its
+workspace's alone, so no other tenant's volume changes what this one finds or its scores.
+Missing, corrupt or made against another database (it claims changes this database never
+issued), an index is rebuilt from `chunk`, never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.core.database import transaction
+from casework.search import keyword_log
+from casework.search.filters import SearchFilters, scoped_chunks
+from casework.search.keyword_index import Fts5KeywordIndex
+from casework.search.keyword_tables import keyword_table
+from casework.search.models import Chunk
+from casework.search.query import ParsedQuery
+from casework.workspaces.models import Workspace
+
+log = logging.getLogger(__name__)
+
+TOKENIZER = "casework"
+STATE_FILE = "applied.json"
+WRITER_HEAP_BYTES = 32_000_000  # per open writer (one per workspace written to)
+INLINE_CHANGES = 2000  # a search applies at most this many pending changes itself
+WAIT_SECONDS = 2.0  # a search waits this long for the indexer's batch, then asks FTS5
+APPLY_BATCH = 20_000  # changes per commit when the indexer catches up
+REBUILD_PAGE = 5000  # chunks read at a time when rebuilding
+PREFIX_EXPANSIONS = 64  # a prefix becomes an OR of at most this many indexed terms
+FILTERED_DEPTH = 200  # hits checked against the filters before falling back on FTS5
+
+
+def _analyzer() -> Any:
+    """Words as FTS5's `porter unicode61 remove_diacritics 2` cuts them, near enough: split
+    at every non-alphanumeric character, lower-cased, accents folded, English-stemmed
+    (Porter2 here, Porter there: the two differ on a few words, e.g. FTS5 makes "one"
+    "on"). Used for the text and for query words, which `term_query` does not analyse."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(255))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
+
+
+def _schema() -> Any:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("chunk_id", stored=False, indexed=True, fast=True)
+    builder.add_text_field("text", stored=False, tokenizer_name=TOKENIZER,
+                           index_option="position")
+    return builder.build()
+
+
+@dataclass(eq=False)
+class _Shard:
+    """One workspace's index and how far it has applied the log."""
+
+    workspace_id: str
+    directory: Path
+    index: Any
+    applied: int
+    state_stamp: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    writer: Any = None
+
+
+class TantivyKeywordIndex:
+    """The KeywordIndex seam over one tantivy index per workspace (SQLite only)."""
+
+    def __init__(self, *, directory: Path, sessions: sessionmaker[Session],
+                 read_sessions: sessionmaker[Session], poll_seconds: float = 0.5) -> None:
+        self.directory = directory
+        self.sessions = sessions
+        self.read_sessions = read_sessions
+        self.poll_seconds = poll_seconds
+        self.filtered_depth = FILTERED_DEPTH
+        self.fallback = Fts5KeywordIndex()
+        self.planner = self.fallback.planner  # benchmarks reset its counts
+        self.schema = _schema()
+        self.analyzer = _analyzer()
+        self._shards: dict[str, _Shard] = {}
+        self._builds: dict[str, threading.Lock] = {}  # one build of a workspace at a time
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rebuild_all = False
+
+    # --- the seam -----------------------------------------------------------------------
+
+    def prepare(self, session: Session) -> None:
+        """Log chunk changes from now on. If the log was off, nothing on disk can be
+        trusted (changes went unrecorded): every index is rebuilt by the indexer."""
+        if keyword_log.enable(session):
+            self._rebuild_all = True
+            with self._lock:
+                self._shards.clear()
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def search(self, session: Session, *, workspace_id: str, query: ParsedQuery,
+               filters: SearchFilters, limit: int, notes: list[str] | None = None
+               ) -> list[tuple[int, float]]:
+        if query.is_empty:
+            return []
+        shard = self._current(session, workspace_id)
+        if shard is None:
+            self._wake.set()  # the indexer builds or catches up; FTS5 answers meanwhile
+            return self.fallback.search(session, workspace_id=workspace_id, query=query,
+                                        filters=filters, limit=limit, notes=notes)
+        if not filters.any:
+            return self._top(shard, query, limit)
+        depth = max(limit, self.filtered_depth)
+        hits = self._top(shard, query, depth)
+        allowed = set(session.scalars(scoped_chunks(
+            select(Chunk.id), workspace_id=workspace_id, filters=filters
+        ).where(Chunk.id.in_([chunk_id for chunk_id, _ in hits]))))
+        kept = [hit for hit in hits if hit[0] in allowed]
+        if len(kept) >= limit or len(hits) < depth:
+            return kept[:limit]  # exact: every filtered row further down ranks below these
+        # The filters are narrow for this query: FTS5 ranks inside them (joined plan).
+        return self.fallback.search(session, workspace_id=workspace_id, query=query,
+                                    filters=filters, limit=limit, notes=notes)
+
+    def start(self) -> None:
+        """Keep every index caught up in the background (the process running the jobs)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="casework-keyword-index",
+                                            daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self._lock:
+            shards = list(self._shards.values())
+            self._shards.clear()
+        for shard in shards:
+            with shard.lock:
+                self._close_writer(shard)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _current(self, session: Session, workspace_id: str) -> _Shard | None:
+        """The workspace's index brought up to the caller's snapshot, or None when that
+        cannot be done now (no index yet, too far behind, written by another process)."""
+        shard = self._shard(workspace_id) or self._build_small(session, workspace_id)
+        if shard is None:
+            return None
+        self._reload_if_changed(shard)
+        newest = keyword_log.newest(session, workspace_id)
+        if newest <= shard.applied:
+            return shard
+        behind = session.scalar(text(
+            "SELECT count(*) FROM (SELECT 1 FROM keyword_change WHERE workspace_id = :w "
+            "AND id > :a LIMIT :n)"), {"w": workspace_id, "a": shard.applied,
+                                       "n": INLINE_CHANGES + 1})
+        if behind > INLINE_CHANGES or not shard.lock.acquire(timeout=WAIT_SECONDS):
+            return None
+        try:
+            if shard.applied < newest and not self._apply(session, shard, upto=newest):
+                return None
+        finally:
+            shard.lock.release()
+        return shard
+
+    def _build_small(self, session: Session, workspace_id: str) -> _Shard | None:
+        """A workspace without an index that is small enough is indexed by the search
+        itself (a new workspace is searchable with tantivy from its first query); a large
+        one is left to the indexer while FTS5 answers."""
+        small = session.scalar(text(
+            "SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w LIMIT :n)"),
+            {"w": workspace_id, "n": INLINE_CHANGES + 1}) <= INLINE_CHANGES
+        build = self._build_lock(workspace_id)
+        if not small or not build.acquire(timeout=WAIT_SECONDS):
+            return None
+        try:  # the indexer may have built it while this search waited
+            return self._shard(workspace_id) or self._build(workspace_id)
+        except RuntimeError:  # another process writes it
+            return None
+        finally:
+            build.release()
+
+    def _top(self, shard: _Shard, query: ParsedQuery, limit: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25) best first; tantivy skips blocks that cannot reach the top."""
+        searcher = shard.index.searcher()
+        compiled = self._query(searcher, query)
+        if compiled is None:
+            return []
+        hits = searcher.search(compiled, limit, count=False).hits
+        ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
+        return [(int(chunk_id), float(score))
+                for (score, _), chunk_id in zip(hits, ids, strict=True)]
+
+    def _word(self, word: str) -> Any | None:
+        """A query word as FTS5 treats a quoted token: one stem, or a phrase of several."""
+        tokens = self.analyzer.analyze(word)
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self.schema, "text", tokens[0])
+        return tantivy.Query.phrase_query(self.schema, "text", tokens)
+
+    def _prefix(self, searcher: Any, prefix: str) -> Any | None:
+        """An OR of the indexed terms starting with the stemmed prefix, scored with BM25 as
+        FTS5 scores a prefix (`regex_query` would score every match 1.0)."""
+        tokens = self.analyzer.analyze(prefix)
+        if not tokens:
+            return None
+        if len(tokens) > 1:
+            return tantivy.Query.phrase_prefix_query(self.schema, "text", tokens)
+        expanded = searcher.terms_with_prefix("text", tokens[0], limit=PREFIX_EXPANSIONS)
+        if not expanded:
+            return None
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "text", term))
+            for term, _ in expanded])
+
+    def _query(self, searcher: Any, parsed: ParsedQuery) -> Any | None:
+        """casework's query (search/query.py) as tantivy's: phrases AND (any word)."""
+        optional = [q for q in (self._word(t) for t in parsed.terms) if q is not None]
+        optional += [q for q in (self._prefix(searcher, p) for p in parsed.prefixes)
+                     if q is not None]
+        required = []
+        for words in parsed.phrases:
+            tokens = [token for word in words for token in self.analyzer.analyze(word)]
+            if len(tokens) == 1:
+                required.append(tantivy.Query.term_query(self.schema, "text", tokens[0]))
+            elif tokens:
+                required.append(tantivy.Query.phrase_query(self.schema, "text", tokens))
+        if parsed.phrases and len(required) < len(parsed.phrases):
+            return None  # a required phrase of nothing indexable matches nothing
+        any_word = (tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in optional])
+                    if optional else None)
+        if not required:
+            return any_word  # a pure OR of terms: tantivy's block-max WAND path
+        clauses = [(tantivy.Occur.Must, q) for q in required]
+        if any_word is not None:
+            clauses.append((tantivy.Occur.Must, any_word))
+        elif parsed.terms or parsed.prefixes:
+            return None  # words that match nothing: FTS5's AND of them matches nothing
+        return tantivy.Query.boolean_query(clauses)
+
+    # --- the indexes on disk ------------------------------------------------------------
+
+    def _path(self, workspace_id: str) -> Path:
+        keyword_table(workspace_id)  # the id's shape is checked before it names a folder
+        return self.directory / workspace_id
+
+    def _open_index(self, directory: Path) -> Any:
+        index = tantivy.Index(self.schema, path=str(directory))
+        index.register_tokenizer(TOKENIZER, self.analyzer)
+        index.config_reader(reload_policy="manual")  # reloaded after each applied commit
+        return index
+
+    def _shard(self, workspace_id: str) -> _Shard | None:
+        """The workspace's open index, or None when it has none that can be trusted."""
+        with self._lock:
+            shard = self._shards.get(workspace_id)
+        if shard is not None:
+            return shard
+        directory = self._path(workspace_id)
+        state = _read_state(directory)
+        if state is None:
+            return None
+        try:
+            index = self._open_index(directory)
+        except (ValueError, OSError) as exc:  # corrupt: rebuilt by the indexer
+            log.warning("keyword index of workspace %s cannot be opened (%s): rebuilding",
+                        workspace_id, exc)
+            return None
+        shard = _Shard(workspace_id, directory, index, state[0], state[1])
+        with self._lock:
+            return self._shards.setdefault(workspace_id, shard)
+
+    def _reload_if_changed(self, shard: _Shard) -> None:
+        """Another process may have applied changes: take its commit and its watermark."""
+        state = _read_state(shard.directory)
+        if state is not None and state[1] != shard.state_stamp and state[0] > shard.applied:
+            shard.index.reload()
+            shard.applied, shard.state_stamp = state
+
+    def _writer(self, shard: _Shard) -> Any | None:
+        """The shard's writer, opened once; None while another process holds it."""
+        if shard.writer is None:
+            try:
+                shard.writer = shard.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            except ValueError as exc:  # LockBusy: another process writes this index
+                log.debug("keyword index of %s is written elsewhere: %s",
+                          shard.workspace_id, exc)
+                return None
+        return shard.writer
+
+    @staticmethod
+    def _close_writer(shard: _Shard) -> None:
+        if shard.writer is not None:
+            writer, shard.writer = shard.writer, None
+            writer.wait_merging_threads()  # consumes the writer and releases its lock
+
+    def _apply(self, session: Session, shard: _Shard, *, upto: int) -> bool:
+        """Apply the workspace's logged changes up to `upto` (caller holds shard.lock).
+
+        Idempotent: each changed chunk is deleted from the index and added again with its
+        text as of `session`'s snapshot if it still exists, so applying a change twice (a
+        crash after the commit, before the watermark) leaves the same index.
+        """
+        writer = self._writer(shard)
+        if writer is None:
+            return False
+        chunk_ids = keyword_log.changed_chunks(session, shard.workspace_id,
+                                               after=shard.applied, upto=upto)
+        for start in range(0, len(chunk_ids), REBUILD_PAGE):
+            batch = chunk_ids[start:start + REBUILD_PAGE]
+            writer.delete_documents_by_query(
+                tantivy.Query.term_set_query(self.schema, "chunk_id", batch))
+            for chunk_id, body in session.execute(select(Chunk.id, Chunk.text).where(
+                    Chunk.workspace_id == shard.workspace_id, Chunk.id.in_(batch))):
+                writer.add_document(_document(chunk_id, body))
+        writer.commit()
+        shard.index.reload()
+        shard.applied, shard.state_stamp = upto, _write_state(shard.directory, upto)
+        return True
+
+    def _build_lock(self, workspace_id: str) -> threading.Lock:
+        with self._lock:
+            return self._builds.setdefault(workspace_id, threading.Lock())
+
+    def rebuild(self, workspace_id: str) -> int:
+        """Build the workspace's index afresh from `chunk`, then forget the log it
+        covers; returns how many chunks it holds. Searches use FTS5 meanwhile."""
+        with self._build_lock(workspace_id):
+            shard = self._build(workspace_id)
+        self._prune(workspace_id, shard.applied)
+        return shard.index.searcher().num_docs
+
+    def _build(self, workspace_id: str) -> _Shard:
+        """The index built from `chunk` (caller holds the workspace's build lock).
+
+        The change ids up to the database's last are in the snapshot the chunks are read
+        from, so the new index stands for exactly that change id; later changes are
+        replayed on top.
+        """
+        directory = self._path(workspace_id)
+        with self._lock:
+            old = self._shards.pop(workspace_id, None)
+        if old is not None:
+            with old.lock:
+                self._close_writer(old)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        index = self._open_index(directory)
+        shard = _Shard(workspace_id, directory, index, 0, 0.0)
+        with shard.lock, transaction(self.read_sessions) as session:
+            upto = keyword_log.last_issued(session)
+            writer = self._writer(shard)
+            if writer is None:
+                raise RuntimeError(f"another process writes the keyword index of "
+                                   f"{workspace_id}")
+            for chunk_id, body in _workspace_chunks(session, workspace_id):
+                writer.add_document(_document(chunk_id, body))
+            writer.commit()
+            # Wait for the merges a large build starts (searches over a few merged
+            # segments, not dozens) and give back the writer's memory until it is needed.
+            self._close_writer(shard)
+            index.reload()
+            shard.applied, shard.state_stamp = upto, _write_state(directory, upto)
+        with self._lock:
+            self._shards[workspace_id] = shard
+        return shard
+
+    def drop(self, workspace_id: str) -> None:
+        """A deleted workspace: its index goes, and its log with it."""
+        with self._lock:
+            shard = self._shards.pop(workspace_id, None)
+        if shard is not None:
+            with shard.lock:
+                self._close_writer(shard)
+        shutil.rmtree(self._path(workspace_id), ignore_errors=True)
+        self._prune(workspace_id, None)
+
+    def _prune(self, workspace_id: str, upto: int | None) -> None:
+        with transaction(self.sessions) as session:
+            keyword_log.prune(session, workspace_id,
+                              upto=upto if upto is not None else keyword_log.last_issued(
+                                  session))
+
+    # --- keeping up ---------------------------------------------------------------------
+
+    def catch_up(self) -> dict[str, int]:
+        """Bring every workspace's index up to the database: build the missing, rebuild the
+        untrustworthy, replay the log, prune what is applied. Returns changes applied (or
+        chunks indexed, for a build) per workspace."""
+        with transaction(self.read_sessions) as session:
+            pending = keyword_log.pending_workspaces(session)
+            existing = set(session.scalars(select(Workspace.id)))
+            issued = keyword_log.last_issued(session)
+        done: dict[str, int] = {}
+        for workspace_id in sorted(existing | set(pending)):
+            if workspace_id not in existing:
+                self.drop(workspace_id)
+                continue
+            shard = self._shard(workspace_id)
+            if shard is not None and shard.applied > issued:
+                log.warning("keyword index of workspace %s is ahead of the database (a "
+                            "restored backup?): rebuilding", workspace_id)
+                shard = None
+            if shard is None:
+                done[workspace_id] = self.rebuild(workspace_id)
+                continue
+            applied = self._catch_up_shard(shard, pending.get(workspace_id, 0))
+            if applied:
+                done[workspace_id] = applied
+        self._rebuild_all = False
+        return done
+
+    def _catch_up_shard(self, shard: _Shard, newest: int) -> int:
+        applied = 0
+        while newest > shard.applied:
+            with shard.lock, transaction(self.read_sessions) as session:
+                upto = session.scalar(text(
+                    "SELECT max(id) FROM (SELECT id FROM keyword_change WHERE workspace_id = :w "
+                    "AND id > :a ORDER BY id LIMIT :n)"),
+                    {"w": shard.workspace_id, "a": shard.applied, "n": APPLY_BATCH})
+                if upto is None:
+                    break
+                before = shard.applied
+                if not self._apply(session, shard, upto=upto):
+                    return applied
+                applied += upto - before
+        self._prune(shard.workspace_id, shard.applied)
+        return applied
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # the next round retries; searches use FTS5 meanwhile
+                log.exception("keyword index catch-up failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+
+def _document(chunk_id: int, body: str) -> Any:
+    doc = tantivy.Document()
+    # add_unsigned: a Python int given to Document(...) is an i64 and the commit fails.
+    doc.add_unsigned("chunk_id", chunk_id)
+    doc.add_text("text", body)
+    return doc
+
+
+def _workspace_chunks(session: Session, workspace_id: str) -> Iterator[tuple[int, str]]:
+    """The workspace's chunks by id, a page at a time (memory does not grow with it)."""
+    after = 0
+    while True:
+        rows = session.execute(select(Chunk.id, Chunk.text).where(
+            Chunk.workspace_id == workspace_id, Chunk.id > after
+        ).order_by(Chunk.id).limit(REBUILD_PAGE)).all()
+        if not rows:
+            return
+        yield from ((int(chunk_id), body) for chunk_id, body in rows)
+        after = rows[-1][0]
+
+
+def _read_state(directory: Path) -> tuple[int, float] | None:
+    """(last applied change id, file stamp), or None: no complete index here."""
+    path = directory / STATE_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+        return int(json.loads(path.read_text())["applied"]), float(stamp)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_state(directory: Path, applied: int) -> float:
+    """Record the watermark durably, after the index's commit (atomic rename)."""
+    path = directory / STATE_FILE
+    tmp = path.with_name(STATE_FILE + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(json.dumps({"applied": applied}))
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return float(path.stat().st_mtime_ns)
