@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from casework.cli.main import app
 from casework.core.settings import Settings
 from tests.conftest import create_collection, ingest, test_settings
+from tests.search import test_tenant_isolation as isolation
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,7 +65,7 @@ def _index_dir(client: TestClient) -> Path:
 
 
 def test_tantivy_finds_what_fts5_finds(tmp_path: Path, make_client: Any) -> None:
-    fts5 = make_client(test_settings(tmp_path / "fts5"))
+    fts5 = make_client(test_settings(tmp_path / "fts5", keyword_engine="fts5"))
     tantivy = make_client(_tantivy(tmp_path))
     for client in (fts5, tantivy):
         ingest(client, create_collection(client)["id"], *FILES.items())
@@ -210,7 +211,7 @@ def test_fts5_engine_stops_the_log_and_tantivy_rebuilds_after(tmp_path: Path,
     ingest(client, create_collection(client)["id"], *list(FILES.items())[:3])
     client.__exit__(None, None, None)
 
-    fts5 = make_client(test_settings(settings.data_dir))  # KEYWORD_ENGINE=fts5 from here
+    fts5 = make_client(test_settings(settings.data_dir, keyword_engine="fts5"))
     ingest(fts5, create_collection(fts5, "Later")["id"], *list(FILES.items())[3:])
     with sqlite_connection(settings) as conn:
         assert conn.execute(text("SELECT count(*) FROM keyword_change")).scalar_one() == 0
@@ -303,3 +304,12 @@ def test_a_process_killed_while_indexing_leaves_a_consistent_index(tmp_path: Pat
         assert pending == 0  # applied and pruned
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("check", [
+    isolation.test_another_tenants_volume_never_pushes_out_a_workspaces_older_matches,
+    isolation.test_scores_depend_only_on_the_callers_workspace])
+def test_tenant_isolation_holds_with_tantivy(check: Any, tmp_path: Path,
+                                             make_client: Any) -> None:
+    """issue #15's isolation tests, on the tantivy engine (thousands of passages each)."""
+    check(_tantivy(tmp_path, chunk_tokens=64, chunk_overlap_tokens=0), make_client)
