@@ -224,7 +224,9 @@ def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
         modes = evaluate(bench, questions, page_of, depth)
         by_engine = {"fts5": modes}
         if tantivy:
-            by_engine["tantivy"] = _evaluate_tantivy(bench, questions, page_of, depth)
+            for fts5_idf in (True, False):
+                by_engine["tantivy, FTS5 IDF" if fts5_idf else "tantivy, Lucene IDF"] = (
+                    _evaluate_tantivy(bench, questions, page_of, depth, fts5_idf=fts5_idf))
     return {"variant": variant, "embedding_runtime": runtime, "calibration": calibration,
             "pages": len(pages), "chunks": chunks,
             "ingest_seconds": round(ingest_seconds, 1), "passages_per_query": depth,
@@ -232,20 +234,22 @@ def run(variant: str, questions: list[dict[str, Any]], *, threads: int,
 
 
 def _evaluate_tantivy(bench: Any, questions: list[dict[str, Any]], page_of: dict[str, str],
-                      depth: int) -> dict[str, Any]:
+                      depth: int, *, fts5_idf: bool) -> dict[str, Any]:
     """The same passages and questions with KEYWORD_ENGINE=tantivy: its index is built
     from the chunks just ingested and swapped into the runtime (no second ingest)."""
     from casework.search.tantivy_index import TantivyKeywordIndex
 
     runtime = bench.runtime
     index = TantivyKeywordIndex(directory=runtime.settings.data_dir / "index" / "keyword",
-                                sessions=runtime.sessions, read_sessions=runtime.read_sessions)
+                                sessions=runtime.sessions, read_sessions=runtime.read_sessions,
+                                fts5_idf=fts5_idf)
     with transaction(runtime.sessions) as session:
         index.prepare(session)
     index.catch_up()
     fts5, runtime.keyword_index = runtime.keyword_index, index
     try:
-        print("  keyword engine: tantivy", flush=True)
+        print(f"  keyword engine: tantivy ({'FTS5' if fts5_idf else 'Lucene'} IDF)",
+              flush=True)
         return evaluate(bench, questions, page_of, depth)
     finally:
         runtime.keyword_index = fts5

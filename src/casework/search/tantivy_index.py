@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -100,12 +101,14 @@ class TantivyKeywordIndex:
     """The KeywordIndex seam over one tantivy index per workspace (SQLite only)."""
 
     def __init__(self, *, directory: Path, sessions: sessionmaker[Session],
-                 read_sessions: sessionmaker[Session], poll_seconds: float = 0.5) -> None:
+                 read_sessions: sessionmaker[Session], poll_seconds: float = 0.5,
+                 fts5_idf: bool = True) -> None:
         self.directory = directory
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.poll_seconds = poll_seconds
         self.filtered_depth = FILTERED_DEPTH
+        self.fts5_idf = fts5_idf
         self.fallback = Fts5KeywordIndex()
         self.planner = self.fallback.planner  # benchmarks reset its counts
         self.schema = _schema()
@@ -226,13 +229,33 @@ class TantivyKeywordIndex:
         return [(int(chunk_id), float(score))
                 for (score, _), chunk_id in zip(hits, ids, strict=True)]
 
-    def _word(self, word: str) -> Any | None:
+    def _term(self, searcher: Any, term: str) -> Any:
+        """One indexed term, weighted with FTS5's IDF instead of Lucene's (`fts5_idf`).
+
+        Lucene's IDF, ln(1 + (N - n + 0.5) / (n + 0.5)), keeps a word found in most
+        passages worth ~0.7; FTS5's, ln((N - n + 0.5) / (n + 0.5)), makes it worth ~0
+        (floored at 1e-6). The term-frequency part of BM25 is the same formula in both, so
+        boosting each term by the ratio of the two IDFs ranks by FTS5's BM25 (up to the
+        stemmer and tantivy's one-byte lengths), and block-max WAND stays exact: a boost
+        scales a term's score bound with its scores.
+        """
+        query = tantivy.Query.term_query(self.schema, "text", term)
+        if not self.fts5_idf:
+            return query
+        total, found = searcher.num_docs, searcher.doc_freq("text", term)
+        if not found:
+            return query
+        lucene = math.log(1 + (total - found + 0.5) / (found + 0.5))
+        fts5 = max(math.log((total - found + 0.5) / (found + 0.5)), 1e-6)
+        return tantivy.Query.boost_query(query, fts5 / lucene)
+
+    def _word(self, searcher: Any, word: str) -> Any | None:
         """A query word as FTS5 treats a quoted token: one stem, or a phrase of several."""
         tokens = self.analyzer.analyze(word)
         if not tokens:
             return None
         if len(tokens) == 1:
-            return tantivy.Query.term_query(self.schema, "text", tokens[0])
+            return self._term(searcher, tokens[0])
         return tantivy.Query.phrase_query(self.schema, "text", tokens)
 
     def _prefix(self, searcher: Any, prefix: str) -> Any | None:
@@ -247,12 +270,12 @@ class TantivyKeywordIndex:
         if not expanded:
             return None
         return tantivy.Query.boolean_query([
-            (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "text", term))
-            for term, _ in expanded])
+            (tantivy.Occur.Should, self._term(searcher, term)) for term, _ in expanded])
 
     def _query(self, searcher: Any, parsed: ParsedQuery) -> Any | None:
         """casework's query (search/query.py) as tantivy's: phrases AND (any word)."""
-        optional = [q for q in (self._word(t) for t in parsed.terms) if q is not None]
+        optional = [q for q in (self._word(searcher, t) for t in parsed.terms)
+                    if q is not None]
         optional += [q for q in (self._prefix(searcher, p) for p in parsed.prefixes)
                      if q is not None]
         required = []

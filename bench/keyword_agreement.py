@@ -1,0 +1,121 @@
+"""Top-10 agreement with exact FTS5 BM25 of each keyword engine, on a kept corpus.
+
+    PYTHONPATH=src .venv/bin/python bench/keyword_agreement.py --data-dir DIR
+
+DIR is a DATA_DIR kept by `bench/search_latency.py --keep-data DIR` (a million chunks takes
+~12 minutes to build; this reuses it) whose tantivy index was built by a
+`--keyword-engine tantivy` run. For each of search_latency's 200 queries: exact FTS5 BM25
+over every matching row (the reference), the bounded FTS5 plan (search/fts5_plan.py), and
+tantivy with Lucene's IDF and with FTS5's IDF (search/tantivy_index.py, `fts5_idf`); the
+share of the exact top 10 each returns in its top 10, and each engine's own time per query
+(index level, warm). Results: bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from casework.bootstrap import build_runtime
+from casework.core.database import transaction
+from casework.core.settings import load_settings
+from casework.search.filters import SearchFilters
+from casework.search.keyword_index import Fts5KeywordIndex
+from casework.search.keyword_tables import keyword_table
+from casework.search.query import parse_query, to_fts5
+from casework.search.tantivy_index import TantivyKeywordIndex
+from harness import write_results
+from latency_corpus import load_pages, make_queries, natural_questions
+from search_latency import Stopwatch
+
+
+def queries_of(count: int) -> list[str]:
+    """search_latency.py's queries, in its order."""
+    pages, _ = load_pages()
+    sentences = [sentence for page in pages for sentence in page]
+    questions = natural_questions()
+    keyword_style = make_queries(sentences, count - min(len(questions), count // 4))
+    queries = keyword_style + questions[:count - len(keyword_style)]
+    random.Random(5).shuffle(queries)
+    return queries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--name", default="keyword_agreement_1m")
+    args = parser.parse_args(argv)
+    settings = load_settings(_env_file=None, data_dir=args.data_dir, database_url=None,
+                             keyword_engine="tantivy", worker_threads=0)
+    runtime = build_runtime(settings)
+    engines: dict[str, Any] = {
+        "fts5 bounded plan": Fts5KeywordIndex(),
+        "tantivy, Lucene IDF": TantivyKeywordIndex(
+            directory=settings.data_dir / "index" / "keyword", sessions=runtime.sessions,
+            read_sessions=runtime.read_sessions, fts5_idf=False),
+        "tantivy, FTS5 IDF": TantivyKeywordIndex(
+            directory=settings.data_dir / "index" / "keyword", sessions=runtime.sessions,
+            read_sessions=runtime.read_sessions, fts5_idf=True),
+    }
+    overlap: dict[str, list[float]] = {name: [] for name in engines}
+    watches = {name: Stopwatch() for name in engines}
+    try:
+        with transaction(runtime.read_sessions) as session:
+            workspace_id = session.scalar(text("SELECT workspace_id FROM chunk LIMIT 1"))
+            chunks = session.scalar(text("SELECT count(*) FROM chunk"))
+            fts = keyword_table(workspace_id)
+            for number, query in enumerate(queries_of(args.queries)):
+                parsed = parse_query(query)
+                if parsed.is_empty:
+                    continue
+                exact = [row[0] for row in session.execute(text(
+                    f"SELECT rowid FROM {fts} WHERE {fts} MATCH :m "
+                    f"ORDER BY bm25({fts}) LIMIT 10"), {"m": to_fts5(parsed)})]
+                for name, engine in engines.items():
+                    planner = getattr(engine, "planner", None)
+                    if planner is not None:
+                        planner.forget_counts()
+                    found = watches[name].time(lambda e=engine, p=parsed: e.search(
+                        session, workspace_id=workspace_id, query=p,
+                        filters=SearchFilters(), limit=10))
+                    if exact:
+                        got = {chunk_id for chunk_id, _ in found}
+                        overlap[name].append(len(got & set(exact)) / len(exact))
+                if number % 20 == 0:
+                    print(f"  {number} queries", flush=True)
+    finally:
+        for engine in engines.values():
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
+        runtime.close()
+    results: dict[str, Any] = {}
+    for name in engines:
+        values = overlap[name]
+        results[name] = {
+            "top10_overlap_with_exact_fts5_bm25": round(sum(values) / len(values), 3),
+            "share_of_queries_identical": round(sum(v == 1.0 for v in values) / len(values), 3),
+            "queries": len(values), "time": watches[name].summary()}
+        print(f"{name:<22} {results[name]}", flush=True)
+    out = write_results(args.name, {
+        "method": "one workspace of search_latency.py's corpus reopened from a kept "
+                  "DATA_DIR; each engine called at the index level (no hydration, no "
+                  "snippets) in one read transaction; the reference is FTS5's exact "
+                  "bm25() over every matching row",
+        "chunks": chunks, "engines": results,
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    })
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
