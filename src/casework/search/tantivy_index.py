@@ -176,6 +176,11 @@ class TantivyKeywordIndex:
             with shard.lock:
                 self._close_writer(shard)
 
+    def applied(self, workspace_id: str) -> int | None:
+        """The last change id the workspace's index holds; None: it has no index yet."""
+        shard = self._shard(workspace_id)
+        return None if shard is None else shard.applied
+
     # --- reading ------------------------------------------------------------------------
 
     def _current(self, session: Session, workspace_id: str) -> _Shard | None:
