@@ -198,7 +198,7 @@ def _keyword_index(settings: Settings, engine: Engine, sessions: sessionmaker[Se
         # Loaded only when chosen, as redis and Celery are: the FTS5 default never pays it.
         from casework.search.tantivy_index import TantivyKeywordIndex
 
-        return TantivyKeywordIndex(directory=settings.data_dir / "index" / "keyword",
+        return TantivyKeywordIndex(directory=settings.index_dir / "keyword",
                                    sessions=sessions, read_sessions=read_sessions)
     return Fts5KeywordIndex()
 

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INDEX_SKIP_SUFFIXES = (".tmp",)  # a vector index being saved right now
+# The tantivy keyword index (KEYWORD_ENGINE=tantivy) is left out: its files change under a
+# running indexer (a copy can name segments already merged away), and a restore that finds
+# none rebuilds it from the restored database, which is what it must agree with.
+INDEX_SKIP_DIRS = ("keyword",)
 
 
 def _revisions(engine: Engine) -> list[str]:
@@ -85,6 +89,8 @@ def _add_index(writer: ArchiveWriter, index_dir: Path) -> int:
     if index_dir.is_dir():
         for path in sorted(index_dir.rglob("*")):
             relative = path.relative_to(index_dir)
+            if relative.parts[0] in INDEX_SKIP_DIRS:
+                continue
             if (path.is_file() and not relative.name.startswith(".")
                     and not relative.name.endswith(INDEX_SKIP_SUFFIXES)):
                 writer.add_file(path, f"index/{relative.as_posix()}")

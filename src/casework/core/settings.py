@@ -135,11 +135,13 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
     search_max_query_chars: Annotated[int, Field(ge=1, le=10_000)] = 1000
     search_candidates: Annotated[int, Field(ge=10, le=5000)] = 100
     keyword_engine: Literal["fts5", "tantivy"] = Field(
-        default="fts5", description="SQLite only: the keyword index. fts5 lives in the "
-        "database; tantivy keeps one index per workspace under DATA_DIR/index/keyword, "
-        "follows the chunks through a change log and answers large corpora far faster "
-        "(docs/benchmarks.md#million-chunks). Every process on one DATA_DIR must use the "
-        "same engine. Ignored on PostgreSQL.")
+        default="tantivy", description="SQLite only: the keyword index. tantivy (default) "
+        "keeps one index per workspace under DATA_DIR/index/keyword, follows the chunks "
+        "through a change log and stays fast at a million passages; fts5 ranks inside the "
+        "database with a bounded plan, slower and less exact past ~100,000 passages "
+        "(docs/benchmarks.md#million-chunks). FTS5 is kept up to date either way (tantivy "
+        "falls back on it). Every process on one DATA_DIR must use the same engine. "
+        "Ignored on PostgreSQL.")
 
     # Scale-out services.
     redis_url: str | None = Field(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import threading
@@ -45,40 +44,18 @@ from casework.search.keyword_index import Fts5KeywordIndex
 from casework.search.keyword_tables import keyword_table
 from casework.search.models import Chunk
 from casework.search.query import ParsedQuery
+from casework.search.tantivy_query import TOKENIZER, TantivyQueries, document
 from casework.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 
-TOKENIZER = "casework"
 STATE_FILE = "applied.json"
 WRITER_HEAP_BYTES = 32_000_000  # per open writer (one per workspace written to)
 INLINE_CHANGES = 10_000  # a search applies at most this many pending changes itself (~0.3 s)
 WAIT_SECONDS = 2.0  # a search waits this long for the indexer's batch, then asks FTS5
 APPLY_BATCH = 20_000  # changes per commit when the indexer catches up
 REBUILD_PAGE = 5000  # chunks read at a time when rebuilding
-PREFIX_EXPANSIONS = 64  # a prefix becomes an OR of at most this many indexed terms
 FILTERED_DEPTH = 200  # hits checked against the filters before falling back on FTS5
-
-
-def _analyzer() -> Any:
-    """Words as FTS5's `porter unicode61 remove_diacritics 2` cuts them, near enough: split
-    at every non-alphanumeric character, lower-cased, accents folded, English-stemmed
-    (Porter2 here, Porter there: the two differ on a few words, e.g. FTS5 makes "one"
-    "on"). Used for the text and for query words, which `term_query` does not analyse."""
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(255))
-            .filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.ascii_fold())
-            .filter(tantivy.Filter.stemmer("english"))
-            .build())
-
-
-def _schema() -> Any:
-    builder = tantivy.SchemaBuilder()
-    builder.add_unsigned_field("chunk_id", stored=False, indexed=True, fast=True)
-    builder.add_text_field("text", stored=False, tokenizer_name=TOKENIZER,
-                           index_option="position")
-    return builder.build()
 
 
 @dataclass(eq=False)
@@ -95,6 +72,7 @@ class _Shard:
     # Replaced by a rebuild: a thread still holding this object must not write through it
     # (its directory now holds the new index).
     retired: bool = False
+    checked: bool = False  # compared with the database's last change id since opened
 
 
 class TantivyKeywordIndex:
@@ -108,18 +86,16 @@ class TantivyKeywordIndex:
         self.read_sessions = read_sessions
         self.poll_seconds = poll_seconds
         self.filtered_depth = FILTERED_DEPTH
-        self.fts5_idf = fts5_idf
+        self.queries = TantivyQueries(fts5_idf=fts5_idf)
+        self.schema = self.queries.schema
         self.fallback = Fts5KeywordIndex()
         self.planner = self.fallback.planner  # benchmarks reset its counts
-        self.schema = _schema()
-        self.analyzer = _analyzer()
         self._shards: dict[str, _Shard] = {}
         self._builds: dict[str, threading.Lock] = {}  # one build of a workspace at a time
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rebuild_all = False
 
     # --- the seam -----------------------------------------------------------------------
 
@@ -127,7 +103,6 @@ class TantivyKeywordIndex:
         """Log chunk changes from now on. If the log was off, nothing on disk can be
         trusted (changes went unrecorded): every index is rebuilt by the indexer."""
         if keyword_log.enable(session):
-            self._rebuild_all = True
             with self._lock:
                 self._shards.clear()
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -200,7 +175,7 @@ class TantivyKeywordIndex:
         if behind > INLINE_CHANGES or not shard.lock.acquire(timeout=WAIT_SECONDS):
             return None
         try:
-            if shard.applied < newest and not self._apply(session, shard, upto=newest):
+            if shard.applied < newest and self._apply(session, shard, upto=newest) is None:
                 return None
         finally:
             shard.lock.release()
@@ -226,82 +201,13 @@ class TantivyKeywordIndex:
     def _top(self, shard: _Shard, query: ParsedQuery, limit: int) -> list[tuple[int, float]]:
         """(chunk id, BM25) best first; tantivy skips blocks that cannot reach the top."""
         searcher = shard.index.searcher()
-        compiled = self._query(searcher, query)
+        compiled = self.queries.compile(searcher, query)
         if compiled is None:
             return []
         hits = searcher.search(compiled, limit, count=False).hits
         ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
         return [(int(chunk_id), float(score))
                 for (score, _), chunk_id in zip(hits, ids, strict=True)]
-
-    def _term(self, searcher: Any, term: str) -> Any:
-        """One indexed term, weighted with FTS5's IDF instead of Lucene's (`fts5_idf`).
-
-        Lucene's IDF, ln(1 + (N - n + 0.5) / (n + 0.5)), keeps a word found in most
-        passages worth ~0.7; FTS5's, ln((N - n + 0.5) / (n + 0.5)), makes it worth ~0
-        (floored at 1e-6). The term-frequency part of BM25 is the same formula in both, so
-        boosting each term by the ratio of the two IDFs ranks by FTS5's BM25 (up to the
-        stemmer and tantivy's one-byte lengths), and block-max WAND stays exact: a boost
-        scales a term's score bound with its scores.
-        """
-        query = tantivy.Query.term_query(self.schema, "text", term)
-        if not self.fts5_idf:
-            return query
-        total, found = searcher.num_docs, searcher.doc_freq("text", term)
-        if not found:
-            return query
-        lucene = math.log(1 + (total - found + 0.5) / (found + 0.5))
-        fts5 = max(math.log((total - found + 0.5) / (found + 0.5)), 1e-6)
-        return tantivy.Query.boost_query(query, fts5 / lucene)
-
-    def _word(self, searcher: Any, word: str) -> Any | None:
-        """A query word as FTS5 treats a quoted token: one stem, or a phrase of several."""
-        tokens = self.analyzer.analyze(word)
-        if not tokens:
-            return None
-        if len(tokens) == 1:
-            return self._term(searcher, tokens[0])
-        return tantivy.Query.phrase_query(self.schema, "text", tokens)
-
-    def _prefix(self, searcher: Any, prefix: str) -> Any | None:
-        """An OR of the indexed terms starting with the stemmed prefix, scored with BM25 as
-        FTS5 scores a prefix (`regex_query` would score every match 1.0)."""
-        tokens = self.analyzer.analyze(prefix)
-        if not tokens:
-            return None
-        if len(tokens) > 1:
-            return tantivy.Query.phrase_prefix_query(self.schema, "text", tokens)
-        expanded = searcher.terms_with_prefix("text", tokens[0], limit=PREFIX_EXPANSIONS)
-        if not expanded:
-            return None
-        return tantivy.Query.boolean_query([
-            (tantivy.Occur.Should, self._term(searcher, term)) for term, _ in expanded])
-
-    def _query(self, searcher: Any, parsed: ParsedQuery) -> Any | None:
-        """casework's query (search/query.py) as tantivy's: phrases AND (any word)."""
-        optional = [q for q in (self._word(searcher, t) for t in parsed.terms)
-                    if q is not None]
-        optional += [q for q in (self._prefix(searcher, p) for p in parsed.prefixes)
-                     if q is not None]
-        required = []
-        for words in parsed.phrases:
-            tokens = [token for word in words for token in self.analyzer.analyze(word)]
-            if len(tokens) == 1:
-                required.append(tantivy.Query.term_query(self.schema, "text", tokens[0]))
-            elif tokens:
-                required.append(tantivy.Query.phrase_query(self.schema, "text", tokens))
-        if parsed.phrases and len(required) < len(parsed.phrases):
-            return None  # a required phrase of nothing indexable matches nothing
-        any_word = (tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in optional])
-                    if optional else None)
-        if not required:
-            return any_word  # a pure OR of terms: tantivy's block-max WAND path
-        clauses = [(tantivy.Occur.Must, q) for q in required]
-        if any_word is not None:
-            clauses.append((tantivy.Occur.Must, any_word))
-        elif parsed.terms or parsed.prefixes:
-            return None  # words that match nothing: FTS5's AND of them matches nothing
-        return tantivy.Query.boolean_query(clauses)
 
     # --- the indexes on disk ------------------------------------------------------------
 
@@ -311,7 +217,7 @@ class TantivyKeywordIndex:
 
     def _open_index(self, directory: Path) -> Any:
         index = tantivy.Index(self.schema, path=str(directory))
-        index.register_tokenizer(TOKENIZER, self.analyzer)
+        index.register_tokenizer(TOKENIZER, self.queries.analyzer)
         index.config_reader(reload_policy="manual")  # reloaded after each applied commit
         return index
 
@@ -359,7 +265,7 @@ class TantivyKeywordIndex:
             writer, shard.writer = shard.writer, None
             writer.wait_merging_threads()  # consumes the writer and releases its lock
 
-    def _apply(self, session: Session, shard: _Shard, *, upto: int) -> bool:
+    def _apply(self, session: Session, shard: _Shard, *, upto: int) -> int | None:
         """Apply the workspace's logged changes up to `upto` (caller holds shard.lock).
 
         Idempotent: each changed chunk is deleted from the index and added again with its
@@ -367,10 +273,10 @@ class TantivyKeywordIndex:
         crash after the commit, before the watermark) leaves the same index.
         """
         if shard.retired:
-            return False
+            return None
         writer = self._writer(shard)
         if writer is None:
-            return False
+            return None
         chunk_ids = keyword_log.changed_chunks(session, shard.workspace_id,
                                                after=shard.applied, upto=upto)
         for start in range(0, len(chunk_ids), REBUILD_PAGE):
@@ -379,11 +285,11 @@ class TantivyKeywordIndex:
                 tantivy.Query.term_set_query(self.schema, "chunk_id", batch))
             for chunk_id, body in session.execute(select(Chunk.id, Chunk.text).where(
                     Chunk.workspace_id == shard.workspace_id, Chunk.id.in_(batch))):
-                writer.add_document(_document(chunk_id, body))
+                writer.add_document(document(chunk_id, body))
         writer.commit()
         shard.index.reload()
         shard.applied, shard.state_stamp = upto, _write_state(shard.directory, upto)
-        return True
+        return len(chunk_ids)
 
     def _build_lock(self, workspace_id: str) -> threading.Lock:
         with self._lock:
@@ -414,7 +320,7 @@ class TantivyKeywordIndex:
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         index = self._open_index(directory)
-        shard = _Shard(workspace_id, directory, index, 0, 0.0)
+        shard = _Shard(workspace_id, directory, index, 0, 0.0, checked=True)
         with shard.lock, transaction(self.read_sessions) as session:
             upto = keyword_log.last_issued(session)
             writer = self._writer(shard)
@@ -422,7 +328,7 @@ class TantivyKeywordIndex:
                 raise RuntimeError(f"another process writes the keyword index of "
                                    f"{workspace_id}")
             for chunk_id, body in _workspace_chunks(session, workspace_id):
-                writer.add_document(_document(chunk_id, body))
+                writer.add_document(document(chunk_id, body))
             writer.commit()
             # Wait for the merges a large build starts (searches over a few merged
             # segments, not dozens) and give back the writer's memory until it is needed.
@@ -465,17 +371,18 @@ class TantivyKeywordIndex:
                 self.drop(workspace_id)
                 continue
             shard = self._shard(workspace_id)
-            if shard is not None and self._ahead_of_database(shard):
-                log.warning("keyword index of workspace %s is ahead of the database (a "
-                            "restored backup?): rebuilding", workspace_id)
-                shard = None
+            if shard is not None and not shard.checked:
+                shard.checked = True  # once per index opened from disk
+                if self._ahead_of_database(shard):
+                    log.warning("keyword index of workspace %s is ahead of the database "
+                                "(a restored backup?): rebuilding", workspace_id)
+                    shard = None
             if shard is None:
                 done[workspace_id] = self.rebuild(workspace_id)
                 continue
             applied = self._catch_up_shard(shard, pending.get(workspace_id, 0))
             if applied:
                 done[workspace_id] = applied
-        self._rebuild_all = False
         return done
 
     def _ahead_of_database(self, shard: _Shard) -> bool:
@@ -487,6 +394,9 @@ class TantivyKeywordIndex:
             return applied > keyword_log.last_issued(session)
 
     def _catch_up_shard(self, shard: _Shard, newest: int) -> int:
+        """Replay the shard's log in batches, then prune it; how many chunks changed."""
+        if not newest:
+            return 0  # nothing logged: no transaction at all (this runs every poll)
         applied = 0
         while newest > shard.applied and not shard.retired:
             with shard.lock, transaction(self.read_sessions) as session:
@@ -496,10 +406,10 @@ class TantivyKeywordIndex:
                     {"w": shard.workspace_id, "a": shard.applied, "n": APPLY_BATCH})
                 if upto is None:
                     break
-                before = shard.applied
-                if not self._apply(session, shard, upto=upto):
+                changed = self._apply(session, shard, upto=upto)
+                if changed is None:
                     return applied
-                applied += upto - before
+                applied += changed
         self._prune(shard.workspace_id, shard.applied)
         return applied
 
@@ -511,14 +421,6 @@ class TantivyKeywordIndex:
                 log.exception("keyword index catch-up failed")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
-
-
-def _document(chunk_id: int, body: str) -> Any:
-    doc = tantivy.Document()
-    # add_unsigned: a Python int given to Document(...) is an i64 and the commit fails.
-    doc.add_unsigned("chunk_id", chunk_id)
-    doc.add_text("text", body)
-    return doc
 
 
 def _workspace_chunks(session: Session, workspace_id: str) -> Iterator[tuple[int, str]]:
