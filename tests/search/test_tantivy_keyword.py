@@ -313,3 +313,30 @@ def test_tenant_isolation_holds_with_tantivy(check: Any, tmp_path: Path,
                                              make_client: Any) -> None:
     """issue #15's isolation tests, on the tantivy engine (thousands of passages each)."""
     check(_tantivy(tmp_path, chunk_tokens=64, chunk_overlap_tokens=0), make_client)
+
+
+def test_a_damaged_index_is_answered_around_and_rebuilt(tmp_path: Path,
+                                                        make_client: Any) -> None:
+    settings = _tantivy(tmp_path)
+    client = make_client(settings)
+    ingest(client, create_collection(client)["id"], *FILES.items())
+    expected = {q: _found(client, q) for q in QUERIES}
+    scores = _scored(client, "salvage")
+    workspace_id = client.get("/api/v1/workspaces/current").json()["id"]
+    index_dir = _index_dir(client) / workspace_id
+    client.__exit__(None, None, None)
+    (index_dir / "meta.json").write_text("{ not json")
+
+    client = make_client(settings)
+    assert {q: _found(client, q) for q in QUERIES} == expected  # FTS5 meanwhile
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            json.loads((index_dir / "meta.json").read_text())
+            if _watermark(_index_dir(client), workspace_id):
+                break
+        except (ValueError, FileNotFoundError):
+            pass
+        assert time.monotonic() < deadline, "the damaged index was not rebuilt"
+        time.sleep(0.05)
+    assert _scored(client, "salvage") == scores

@@ -117,10 +117,17 @@ class TantivyKeywordIndex:
             self._wake.set()  # the indexer builds or catches up; FTS5 answers meanwhile
             return self.fallback.search(session, workspace_id=workspace_id, query=query,
                                         filters=filters, limit=limit, notes=notes)
+        depth = limit if not filters.any else max(limit, self.filtered_depth)
+        try:
+            hits = self._top(shard, query, depth)
+        except (ValueError, OSError) as exc:  # files gone or damaged under an open index
+            log.warning("keyword index of workspace %s failed (%s): rebuilding",
+                        workspace_id, exc)
+            self._discard(shard)
+            return self.fallback.search(session, workspace_id=workspace_id, query=query,
+                                        filters=filters, limit=limit, notes=notes)
         if not filters.any:
-            return self._top(shard, query, limit)
-        depth = max(limit, self.filtered_depth)
-        hits = self._top(shard, query, depth)
+            return hits
         allowed = set(session.scalars(scoped_chunks(
             select(Chunk.id), workspace_id=workspace_id, filters=filters
         ).where(Chunk.id.in_([chunk_id for chunk_id, _ in hits]))))
@@ -290,6 +297,17 @@ class TantivyKeywordIndex:
         shard.index.reload()
         shard.applied, shard.state_stamp = upto, _write_state(shard.directory, upto)
         return len(chunk_ids)
+
+    def _discard(self, shard: _Shard) -> None:
+        """Forget a damaged index: its state file goes, so the indexer rebuilds it."""
+        with self._lock:
+            if self._shards.get(shard.workspace_id) is shard:
+                del self._shards[shard.workspace_id]
+        with shard.lock:
+            shard.retired = True
+            self._close_writer(shard)
+        (shard.directory / STATE_FILE).unlink(missing_ok=True)
+        self._wake.set()
 
     def _build_lock(self, workspace_id: str) -> threading.Lock:
         with self._lock:
