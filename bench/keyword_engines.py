@@ -1,6 +1,6 @@
 """Keyword engines side by side: casework's FTS5 plan, exact FTS5 BM25, and tantivy.
 
-    .venv/bin/pip install tantivy==0.27.0      # once; not a casework dependency
+    .venv/bin/pip install -e .                 # tantivy is a casework dependency now
     apt-get install -y python3.11-doc          # once: the manuals (text and questions)
     .venv/bin/python bench/keyword_engines.py
 

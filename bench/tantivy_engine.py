@@ -3,8 +3,9 @@
 bench/keyword_engines.py compares this engine with casework's FTS5 search; the engine
 itself (schema, casework query syntax mapped to tantivy queries, a timed build) is kept
 here, apart from the comparison, so the measuring script reads as measurements and the
-engine can be reused or replaced on its own. tantivy is not a casework dependency:
-`tantivy` is None when it is not installed (see INSTALL).
+engine can be reused or replaced on its own. (This is the 2026-11-26 prototype, one index
+with a workspace field; casework's engine is search/tantivy_index.py.) `tantivy` is None
+when it is not installed (see INSTALL).
 """
 
 from __future__ import annotations
