@@ -11,7 +11,9 @@ untouched.
 
 Children are long-lived and reused (a start costs ~0.8 s of imports): `SandboxPool`
 keeps up to SANDBOX_PROCESSES of them, replacing one after SANDBOX_DOCUMENTS_PER_PROCESS
-documents or whenever it dies.
+documents or whenever it dies, and stopping one idle for SANDBOX_IDLE_SECONDS (after an
+ingest's text is read, two idle children held ~280 MB through the embedding phase:
+docs/benchmarks.md#first-result).
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class SandboxChild:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.documents = 0
+        self.idle_since = 0.0  # set when the pool takes it back
         self.usage: dict[str, float] = {}
         self._budget, self._budget_name = START_SECONDS, "starting a parser process"
         self.stage_seconds: dict[str, float] = {}
@@ -248,6 +251,8 @@ class SandboxPool:
         self._idle: list[SandboxChild] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._reaper: threading.Thread | None = None
+        self._wake = threading.Event()
         self.last_usage: dict[str, float] = {}
 
     def child_settings(self) -> dict[str, Any]:
@@ -323,13 +328,31 @@ class SandboxPool:
         if not child.alive or child.documents >= self.settings.sandbox_documents_per_process:
             child.kill()
             return
+        child.idle_since = time.monotonic()
         with self._lock:
             if self._closed:
                 child.kill()
-            else:
-                self._idle.append(child)
+                return
+            self._idle.append(child)
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, name="sandbox-reaper",
+                                                daemon=True)
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        """Stop children idle for SANDBOX_IDLE_SECONDS: once the text of a batch is read,
+        they would hold their memory through the whole embedding phase."""
+        timeout = self.settings.sandbox_idle_seconds
+        while not self._wake.wait(min(timeout, 5.0)):
+            now = time.monotonic()
+            with self._lock:
+                stale = [c for c in self._idle if now - c.idle_since >= timeout]
+                self._idle = [c for c in self._idle if c not in stale]
+            for child in stale:
+                child.kill()
 
     def close(self) -> None:
+        self._wake.set()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
