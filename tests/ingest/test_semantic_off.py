@@ -86,4 +86,5 @@ def test_semantic_off_creates_no_embedding_jobs(tmp_path):
     report = _run_ingest(tmp_path / "data", folder)
     assert report["exit"] == 0, report["output"]
     assert report["loaded"] == []
-    assert [kind for kind, _ in report["jobs"]] == ["process_document"]
+    # Entities need no embedding model: their job runs; no embedding job is ever made.
+    assert [kind for kind, _ in report["jobs"]] == ["extract_entities", "process_document"]

@@ -153,11 +153,15 @@ def _kill_mid_work(client, rng: random.Random, kill) -> None:
 
 
 def _settled(client, ids):
-    """Every document failed, or ready with its previews drawn (their job done too)."""
+    """Every document failed, or ready with its previews drawn, and no job left to run
+    (entities come last, after the vectors)."""
     docs = [client.get(f"/api/v1/documents/{i}").json() for i in ids]
-    return all(d["status"] == "failed"
+    done = all(d["status"] == "failed"
                or (d["status"] == "ready" and d["preview_status"] != "pending")
-               for d in docs) and docs
+               for d in docs)
+    waiting = any(client.get("/api/v1/jobs", params={"status": status}).json()
+                  for status in ("queued", "running"))
+    return done and not waiting and docs
 
 
 def test_random_kills_during_ingest_leave_every_document_ready_or_failed(tmp_path):

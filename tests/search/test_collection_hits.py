@@ -4,8 +4,8 @@ a stale cache."""
 
 from tests.conftest import create_collection, ingest
 
-ANSWER_KEYS = {"query", "mode", "hits", "collections", "limit", "offset", "has_more",
-               "took_ms", "warnings"}
+ANSWER_KEYS = {"query", "mode", "hits", "collections", "entity_facets", "limit", "offset",
+               "has_more", "took_ms", "warnings"}
 
 
 def _search(client, q, **params):
