@@ -104,7 +104,7 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
         default=2, description="Long-lived parser processes kept per server or worker "
         "process; a document waits for a free one. One per job thread is enough.")
     sandbox_idle_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
-        default=30.0, description="A parser process idle this long is stopped (a new one "
+        default=10.0, description="A parser process idle this long is stopped (a new one "
         "starts in ~0.8 s): two idle ones held ~280 MB through a whole embedding phase.")
     sandbox_documents_per_process: Annotated[int, Field(ge=1)] = Field(
         default=200, description="A parser process is replaced after this many documents, "
