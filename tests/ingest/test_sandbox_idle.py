@@ -13,8 +13,16 @@ from tests.conftest import test_settings
 
 
 def _parser_processes() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True)
-            if "casework.ingest.sandbox_child" in " ".join(p.cmdline())]
+    """Live parser processes of this test process (an exited one, not yet waited for by
+    whoever started it, is not alive: psutil raises on its command line)."""
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "casework.ingest.sandbox_child" in " ".join(process.cmdline()):
+                found.append(process)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return found
 
 
 def _extract(pool: SandboxPool, tmp_path: Path, name: str) -> int:
