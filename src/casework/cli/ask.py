@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from casework.cli.options import err_console, load_cli_settings
-from casework.cli.search import quiet_model_loading
+from casework.cli.search import call_server, quiet_model_loading
 from casework.core import local_server
 
 # ask.service.AnswerMode's values, without importing the ask stack.
@@ -65,25 +65,8 @@ def ask(
 def ask_server(server: local_server.LocalServer, body: dict[str, Any],
                workspace: str | None) -> dict[str, Any] | None:
     """The server's JSON answer; None when it cannot be reached or refuses our token."""
-    headers = {local_server.TOKEN_HEADER: server.token}
-    if workspace:
-        headers["X-Workspace"] = workspace
-    try:
-        response = httpx.post(f"{server.url}/api/v1/ask", json=body, headers=headers,
-                              timeout=SERVER_TIMEOUT)
-    except httpx.TransportError:
-        return None
-    if response.status_code == 401:
-        return None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.is_error:
-        error = answer.get("error", {}) if isinstance(answer, dict) else {}
-        err_console.print(f"[red]{error.get('message') or response.reason_phrase}[/red]")
-        raise typer.Exit(1)
-    return answer
+    return call_server(server, "POST", "/api/v1/ask", workspace, timeout=SERVER_TIMEOUT,
+                       json=body)
 
 
 def print_answer(answer: dict[str, Any]) -> None:

@@ -72,14 +72,24 @@ def quiet_model_loading() -> None:
 
 def ask_server(server: local_server.LocalServer, params: dict[str, Any],
                workspace: str | None) -> dict[str, Any] | None:
-    """The server's JSON answer; None when it cannot be reached or does not know our token
-    (a stale file, another server on that port), so the caller searches in-process."""
+    """The server's search answer; None when it cannot be reached or does not know our
+    token (a stale file, another server on that port), so the caller searches in-process."""
+    return call_server(server, "GET", "/api/v1/search", workspace, timeout=SERVER_TIMEOUT,
+                       params=params)
+
+
+def call_server(server: local_server.LocalServer, method: str, path: str,
+                workspace: str | None, *, timeout: httpx.Timeout,
+                **request: Any) -> dict[str, Any] | None:
+    """One request to the running server with the local token (`casework search` and
+    `casework ask`): its JSON, None when it cannot be reached or refuses the token, and an
+    error it answers is printed and ends the command."""
     headers = {local_server.TOKEN_HEADER: server.token}
     if workspace:
         headers["X-Workspace"] = workspace
     try:
-        response = httpx.get(f"{server.url}/api/v1/search", params=params, headers=headers,
-                             timeout=SERVER_TIMEOUT)
+        response = httpx.request(method, f"{server.url}{path}", headers=headers,
+                                 timeout=timeout, **request)
     except httpx.TransportError:
         return None
     if response.status_code == 401:
