@@ -23,12 +23,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
-import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +34,8 @@ from typing import Any
 import psutil
 
 from debian_pdfs import pdf_corpus
-from harness import REPO_DIR, machine, mib, write_results
-from ingest_memory import TreeSampler
+from harness import machine, mib, write_results
+from ingest_memory import TreeSampler, ingest_command
 
 EMBED_KIND = "embed_document"
 
@@ -103,14 +100,7 @@ def _counts(db: Path) -> dict[str, int] | None:
 
 def run_ingest(folder: Path, expected: int, *, until: str, timeout: float,
                runtime: str) -> tuple[dict[str, Any], Path]:
-    data_dir = Path(tempfile.mkdtemp(prefix="casework-bench-first-"))
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("CASEWORK_", "DATABASE_URL", "REDIS_URL", "S3_"))}
-    env.update({"PYTHONPATH": str(REPO_DIR / "src"), "DATA_DIR": str(data_dir),
-                "SEMANTIC_SEARCH": "true", "EMBEDDING_RUNTIME": runtime,
-                "ADMIN_EMAIL": "bench@example.com", "ADMIN_PASSWORD": secrets.token_urlsafe(18)})
-    command = [sys.executable, "-c", "from casework.cli.main import app; app()",
-               "ingest", str(folder), "--collection", "bench"]
+    data_dir, env, command = ingest_command(folder, runtime, "casework-bench-first-")
     db = data_dir / "casework.db"
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,

@@ -160,8 +160,11 @@ def _db_counts(db: Path) -> tuple[int, int, int, int] | None:
     return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
 
 
-def run_casework(runtime: str, folder: Path, expected: int, timeout: float) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"casework-bench-mem-{runtime}-"))
+def ingest_command(folder: Path, runtime: str, prefix: str
+                   ) -> tuple[Path, dict[str, str], list[str]]:
+    """A fresh DATA_DIR, a clean environment and the `casework ingest` command line for it:
+    the embedded default with semantic search on, no setting of the host leaking in."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("CASEWORK_", "DATABASE_URL", "REDIS_URL", "S3_"))}
     env.update({"PYTHONPATH": str(REPO_DIR / "src"), "DATA_DIR": str(data_dir),
@@ -169,6 +172,11 @@ def run_casework(runtime: str, folder: Path, expected: int, timeout: float) -> d
                 "ADMIN_EMAIL": "bench@example.com", "ADMIN_PASSWORD": secrets.token_urlsafe(18)})
     command = [sys.executable, "-c", "from casework.cli.main import app; app()",
                "ingest", str(folder), "--collection", "bench"]
+    return data_dir, env, command
+
+
+def run_casework(runtime: str, folder: Path, expected: int, timeout: float) -> dict[str, Any]:
+    data_dir, env, command = ingest_command(folder, runtime, f"casework-bench-mem-{runtime}-")
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
