@@ -3,13 +3,14 @@
     PYTHONPATH=src .venv/bin/python bench/keyword_agreement.py --data-dir DIR
 
 DIR is a DATA_DIR kept by `bench/search_latency.py --keep-data DIR` (a million chunks takes
-~12 minutes to build; this reuses it) whose tantivy index was built by a
-`--keyword-engine tantivy` run. For each of search_latency's 200 queries: exact FTS5 BM25
+~12 minutes to build; this reuses it); its tantivy index is built here if it has none.
+For each of search_latency's 200 queries: exact FTS5 BM25
 over every matching row (the reference), the bounded FTS5 plan (search/fts5_plan.py), and
-tantivy with Lucene's IDF and with FTS5's IDF (search/tantivy_index.py, `fts5_idf`); the
-share of the exact top 10 each returns in its top 10 (plain, and counting a row that ties
-with exact's 10th score as agreeing), and each engine's own time per query (index level,
-warm). Results: bench/results/<name>.json.
+tantivy in its own order (its one-byte passage lengths; `rescore_depth=0`) and with its top
+20 (shipped) / 50 / 100 rescored by exact BM25 (search/tantivy_rescore.py); the share of the
+exact top 10 each returns in its top 10 (plain, and counting a row that ties with exact's
+10th score as agreeing), and each engine's own time per query (index level, warm; the
+load average is recorded before and after). Results: bench/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from casework.search.keyword_index import Fts5KeywordIndex
 from casework.search.keyword_tables import keyword_table
 from casework.search.query import parse_query, to_fts5
 from casework.search.tantivy_index import TantivyKeywordIndex
+from casework.search.tantivy_rescore import RESCORE_DEPTH
 from harness import write_results
 from latency_corpus import load_pages, make_queries, natural_questions
 from search_latency import Stopwatch
@@ -73,15 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(_env_file=None, data_dir=args.data_dir, database_url=None,
                              keyword_engine="tantivy", worker_threads=0)
     runtime = build_runtime(settings)
-    engines: dict[str, Any] = {
-        "fts5 bounded plan": Fts5KeywordIndex(),
-        "tantivy, Lucene IDF": TantivyKeywordIndex(
+    engines: dict[str, Any] = {"fts5 bounded plan": Fts5KeywordIndex()}
+    for depth in sorted({0, RESCORE_DEPTH, 20, 50, 100}):
+        name = ("tantivy, own order" if not depth else
+                f"tantivy, top {depth} rescored" + (" (shipped)" if depth == RESCORE_DEPTH
+                                                    else ""))
+        engines[name] = TantivyKeywordIndex(
             directory=settings.data_dir / "index" / "keyword", sessions=runtime.sessions,
-            read_sessions=runtime.read_sessions, fts5_idf=False),
-        "tantivy, FTS5 IDF": TantivyKeywordIndex(
-            directory=settings.data_dir / "index" / "keyword", sessions=runtime.sessions,
-            read_sessions=runtime.read_sessions, fts5_idf=True),
-    }
+            read_sessions=runtime.read_sessions, rescore_depth=depth)
+    engines["tantivy, own order"].catch_up()  # builds the index if the DATA_DIR has none
+    load_before = [round(x, 2) for x in os.getloadavg()]
     overlap: dict[str, list[float]] = {name: [] for name in engines}
     tied: dict[str, list[float]] = {name: [] for name in engines}
     watches = {name: Stopwatch() for name in engines}
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                   "DATA_DIR; each engine called at the index level (no hydration, no "
                   "snippets) in one read transaction; the reference is FTS5's exact "
                   "bm25() over every matching row",
-        "chunks": chunks, "engines": results,
+        "chunks": chunks, "engines": results, "load_average_1_5_15_before": load_before,
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     })
     print(f"results: {out}")

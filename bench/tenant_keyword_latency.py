@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import corpus
+from casework.accounts.principal import Principal
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.database import transaction
@@ -91,7 +92,8 @@ def main() -> int:
         with transaction(a.runtime.sessions) as session:
             b_workspace = workspaces_service.create_workspace(session=session, name="tenant b")
             b_collection = collections_service.create_collection(
-                session=session, workspace_id=b_workspace.id, name="bulk",
+                session=session, principal=Principal.command(b_workspace.id, "bench"),
+                name="bulk",
                 kind=CollectionKind.case)
             b = BenchRuntime(a.runtime, b_workspace.id, b_collection.id, a.data_dir)
         started = time.perf_counter()

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from casework.documents.models import Document
 from casework.entities.models import EntityMention
 from casework.notes.models import Note
+from casework.review.models import DocumentCoding, DocumentIssue, ReviewIssue
 from casework.search.models import Chunk
 from casework.tags.models import DocumentTag, NoteTag, Tag
 
@@ -27,12 +28,23 @@ class SearchFilters:
     document_ids: tuple[str, ...] | None = None
     # Only passages of documents that mention this entity (notes have no mentions).
     entity_id: str | None = None
+    # Review coding (review/): documents only, notes have no coding. `responsiveness` is
+    # one of review.models.RESPONSIVENESS or "uncoded"; `issue` an issue's name.
+    responsiveness: str | None = None
+    privileged: bool | None = None
+    hot: bool | None = None
+    issue: str | None = None
+
+    @property
+    def coding(self) -> bool:
+        return any(v is not None for v in (self.responsiveness, self.privileged, self.hot,
+                                           self.issue))
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in (self.collection_id, self.tag, self.media_type,
-                                           self.created_after, self.created_before,
-                                           self.document_ids, self.entity_id))
+        return self.coding or any(v is not None for v in (
+            self.collection_id, self.tag, self.media_type, self.created_after,
+            self.created_before, self.document_ids, self.entity_id))
 
 
 def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -> Select:
@@ -70,6 +82,8 @@ def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -
         query = query.where(
             func.coalesce(Document.created_at, Note.created_at) < filters.created_before
         )
+    if filters.coding:
+        query = _coded(query, workspace_id=workspace_id, filters=filters)
     if filters.tag is not None:
         tag_ids = select(Tag.id).where(Tag.workspace_id == workspace_id,
                                        Tag.name == filters.tag.lower())
@@ -78,4 +92,31 @@ def scoped_chunks(query: Select, *, workspace_id: str, filters: SearchFilters) -
                 select(DocumentTag.document_id).where(DocumentTag.tag_id.in_(tag_ids))),
             Chunk.note_id.in_(select(NoteTag.note_id).where(NoteTag.tag_id.in_(tag_ids))),
         ))
+    return query
+
+
+def _coded(query: Select, *, workspace_id: str, filters: SearchFilters) -> Select:
+    """Passages of documents coded as the filters say ("responsive and not privileged").
+    An uncoded document has no coding row: it is not privileged, not hot, "uncoded"."""
+    query = query.where(Chunk.document_id.is_not(None))
+    codings = select(DocumentCoding.document_id).where(
+        DocumentCoding.workspace_id == workspace_id)
+    if filters.responsiveness == "uncoded":
+        query = query.where(Chunk.document_id.not_in(
+            codings.where(DocumentCoding.responsiveness.is_not(None))))
+    elif filters.responsiveness is not None:
+        query = query.where(Chunk.document_id.in_(
+            codings.where(DocumentCoding.responsiveness == filters.responsiveness)))
+    for flag, column in ((filters.privileged, DocumentCoding.privileged),
+                         (filters.hot, DocumentCoding.hot)):
+        if flag is True:
+            query = query.where(Chunk.document_id.in_(codings.where(column.is_(True))))
+        elif flag is False:
+            query = query.where(Chunk.document_id.not_in(codings.where(column.is_(True))))
+    if filters.issue is not None:
+        query = query.where(Chunk.document_id.in_(
+            select(DocumentIssue.document_id).join(
+                ReviewIssue, ReviewIssue.id == DocumentIssue.issue_id).where(
+                ReviewIssue.workspace_id == workspace_id,
+                func.lower(ReviewIssue.name) == filters.issue.lower())))
     return query

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from casework.search.filters import SearchFilters, scoped_chunks
 from casework.search.keyword_tables import keyword_table
 from casework.search.models import Chunk
-from casework.search.query import ParsedQuery, fts5_phrase, fts5_prefix
+from casework.search.query import ParsedQuery, fts5_phrase, fts5_prefix, fts5_required
 
 RARE_ROWS = 1500  # a word matching more rows than this is "common" (≈2.5 ms of bm25)
 CANDIDATE_ROWS = 2 * RARE_ROWS  # rare words beyond this many rows become optional ones
@@ -143,7 +143,7 @@ class Fts5Planner:
 
     def plan(self, session: Session, query: ParsedQuery, *, workspace_id: str) -> _Plan:
         fts = keyword_table(workspace_id)
-        required = [fts5_phrase(p) for p in query.phrases]
+        required = fts5_required(query)
         words = [fts5_phrase([t]) for t in query.terms] + [fts5_prefix(p)
                                                            for p in query.prefixes]
         if not words:

@@ -89,8 +89,9 @@ class ScoredTerm:
 
 
 def scored_terms(query: ParsedQuery) -> list[ScoredTerm]:
-    """Every word scores: plain words, prefixes, and the words of required phrases."""
-    phrase_words = [w for phrase in query.phrases for w in phrase]
+    """Every word scores: plain words, prefixes, and the words of required phrases and
+    proximities."""
+    phrase_words = query.required_words
     # A word typed twice (alone and in a phrase) scores once.
     words = dict.fromkeys([(w, False) for w in query.terms]
                           + [(w, True) for w in query.prefixes]

@@ -165,11 +165,11 @@ class PostgresPlanner:
         share = {t: min(dfs[t] / n, 1.0) for t in terms}
         by_word = {t.word: t for t in terms if not t.is_prefix}
         required = [to_tsquery(ParsedQuery(phrases=[p])) for p in query.phrases]
+        required += [to_tsquery(ParsedQuery(near=[n])) for n in query.near]
         # A phrase is rarer than its words together (taken as independent).
         phrase_share = 1.0
-        for phrase in query.phrases:
-            for word in phrase:
-                phrase_share *= share[by_word[word]]
+        for word in query.required_words:
+            phrase_share *= share[by_word[word]]
 
         def every(chosen: list[ScoredTerm]) -> _Candidates:
             estimate = n * phrase_share

@@ -30,11 +30,10 @@ from casework.search.snippets import make_snippet
 
 log = logging.getLogger(__name__)
 
-# Hybrid fusion: the semantic share of the score grows with the query's length, from an even
-# split for one or two words (names, identifiers, case numbers: BM25's ground) to 0.9 for
-# questions of six words or more (meaning over wording): docs/benchmarks.md#hybrid-fusion.
-SHORT_QUERY_WORDS, LONG_QUERY_WORDS = 2, 6
-SHORT_QUERY_SEMANTIC, LONG_QUERY_SEMANTIC = 0.5, 0.9
+# Hybrid fusion: each engine's scores become standard scores over its own candidates and the
+# two count equally. Chosen on the Python manuals, held out on the man pages and Debian Policy,
+# where it beat both single modes and the length-weighted min-max rule it replaced:
+# docs/benchmarks.md#question-sets.
 # Collections named by the query, shown above the passages on the first page.
 COLLECTION_HITS = 5
 
@@ -95,40 +94,44 @@ def _collection_hits(session: Session, *, workspace_id: str, text: str,
             for c in rows]
 
 
-def semantic_share(query: ParsedQuery) -> float:
-    """How much of a hybrid score comes from meaning rather than wording, for this query.
+def _standard_scores(scored: list[tuple[int, float]], *, depth: int = 0
+                     ) -> tuple[dict[int, float], float]:
+    """Each score as its distance from the list's mean in standard deviations, and the value
+    a passage missing from the list gets.
 
-    A quoted phrase or a prefix asks for exact wording: the even split. Otherwise the share
-    rises linearly with the number of words typed that are not stop words.
+    A full list's missing passages score at most its weakest hit: they get that hit's value.
+    `depth` pads a shorter list with zeros before the mean and deviation are taken: a keyword
+    list shorter than the candidates asked for means no other passage holds a query word, and
+    BM25 gives those passages 0, so they get the standard score of 0. Without it a word found
+    in one passage alone would score 0 (the mean of a list of one) and could sink below
+    semantic hits.
     """
-    if query.phrases or query.prefixes:
-        return SHORT_QUERY_SEMANTIC
-    words = query.content_words
-    position = (words - SHORT_QUERY_WORDS) / (LONG_QUERY_WORDS - SHORT_QUERY_WORDS)
-    return SHORT_QUERY_SEMANTIC + (LONG_QUERY_SEMANTIC - SHORT_QUERY_SEMANTIC) * min(
-        1.0, max(0.0, position))
-
-
-def _min_max(scored: list[tuple[int, float]]) -> dict[int, float]:
     if not scored:
-        return {}
-    low = min(score for _, score in scored)
-    high = max(score for _, score in scored)
-    span = high - low
-    return {item: (score - low) / span if span > 0 else 1.0 for item, score in scored}
+        return {}, 0.0
+    padding = max(0, depth - len(scored))
+    values = [score for _, score in scored] + [0.0] * padding
+    mean = sum(values) / len(values)
+    deviation = (sum((value - mean) ** 2 for value in values) / len(values)) ** 0.5
+    standard = {item: (score - mean) / deviation if deviation > 0 else 0.0
+                for item, score in scored}
+    missing = (0.0 - mean) / deviation if padding and deviation > 0 else min(standard.values())
+    return standard, missing
 
 
 def fuse(keyword: list[tuple[int, float]], semantic: list[tuple[int, float]], *,
-         semantic_weight: float) -> list[tuple[int, float]]:
-    """Convex combination of min-max normalised scores (Bruch et al., 2023).
+         keyword_depth: int = 0) -> list[tuple[int, float]]:
+    """The mean of the two engines' standard scores (z-scores), best first.
 
-    Not reciprocal rank fusion, which throws the score gaps away and scored 3 points of
-    nDCG@10 below semantic search alone (docs/benchmarks.md#hybrid-fusion). A passage
-    missing from one list gets 0 from it, the value of that list's weakest hit.
+    Min-max scaling gave every list's first hit 1.0 however little it stood out, so a query
+    had to say, through its length, which engine to trust; a standard score says how far a
+    hit stands out from its own list's candidates, so the engine that is sure of a passage
+    carries it, on material where either engine is the stronger (docs/benchmarks.md#question-sets).
+    `keyword_depth`: the number of keyword candidates asked for (see _standard_scores).
     """
-    words, meaning = _min_max(keyword), _min_max(semantic)
-    scores = {item: (1 - semantic_weight) * words.get(item, 0.0)
-              + semantic_weight * meaning.get(item, 0.0) for item in words.keys() | meaning}
+    words, words_missing = _standard_scores(keyword, depth=keyword_depth)
+    meaning, meaning_missing = _standard_scores(semantic)
+    scores = {item: (words.get(item, words_missing) + meaning.get(item, meaning_missing)) / 2
+              for item in words.keys() | meaning}
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
@@ -297,7 +300,7 @@ def _search(*, session: Session, runtime: Runtime, workspace_id: str, text: str,
     elif mode == SearchMode.semantic:
         ranked = semantic
     else:
-        ranked = fuse(keyword, semantic, semantic_weight=semantic_share(query))
+        ranked = fuse(keyword, semantic, keyword_depth=depth)
     page = ranked[offset:offset + limit + 1]
     hits = _hydrate(session, workspace_id=workspace_id, ranked=page[:limit], query=query)
     collections = _collection_hits(session, workspace_id=workspace_id, text=text,

@@ -13,7 +13,8 @@ its current text if the chunk still exists, commit, then record the last applied
 in `applied.json` beside the index (written after the commit, so a crash in between only
 replays what is already there). A search first brings the index up to its own snapshot's
 log (a few thousand changes at most inline; more, and that query is answered by FTS5 while
-the indexer catches up), so a committed chunk is searchable at once.
+the indexer catches up), so a committed chunk is searchable at once. tantivy chooses the
+candidates; their order is exact BM25 (search/tantivy_rescore.py).
 
 Per workspace, as FTS5's tables are (issue #15): an index's BM25 statistics are its
 workspace's alone, so no other tenant's volume changes what this one finds or its scores.
@@ -23,15 +24,10 @@ issued), an index is rebuilt from `chunk`, never trusted.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import tantivy
 from sqlalchemy import select, text
@@ -44,35 +40,25 @@ from casework.search.keyword_index import Fts5KeywordIndex
 from casework.search.keyword_tables import keyword_table
 from casework.search.models import Chunk
 from casework.search.query import ParsedQuery
-from casework.search.tantivy_query import TOKENIZER, TantivyQueries, document
+from casework.search.tantivy_query import TantivyQueries, document
+from casework.search.tantivy_rescore import RESCORE_DEPTH, ranked
+from casework.search.tantivy_shard import (
+    REBUILD_PAGE,
+    STATE_FILE,
+    Shard,
+    open_index,
+    read_state,
+    workspace_chunks,
+    write_state,
+)
 from casework.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "applied.json"
-WRITER_HEAP_BYTES = 32_000_000  # per open writer (one per workspace written to)
 INLINE_CHANGES = 10_000  # a search applies at most this many pending changes itself (~0.3 s)
 WAIT_SECONDS = 2.0  # a search waits this long for the indexer's batch, then asks FTS5
 APPLY_BATCH = 20_000  # changes per commit when the indexer catches up
-REBUILD_PAGE = 5000  # chunks read at a time when rebuilding
 FILTERED_DEPTH = 200  # hits checked against the filters before falling back on FTS5
-
-
-@dataclass(eq=False)
-class _Shard:
-    """One workspace's index and how far it has applied the log."""
-
-    workspace_id: str
-    directory: Path
-    index: Any
-    applied: int
-    state_stamp: float
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    writer: Any = None
-    # Replaced by a rebuild: a thread still holding this object must not write through it
-    # (its directory now holds the new index).
-    retired: bool = False
-    checked: bool = False  # compared with the database's last change id since opened
 
 
 class TantivyKeywordIndex:
@@ -80,17 +66,18 @@ class TantivyKeywordIndex:
 
     def __init__(self, *, directory: Path, sessions: sessionmaker[Session],
                  read_sessions: sessionmaker[Session], poll_seconds: float = 0.5,
-                 fts5_idf: bool = True) -> None:
+                 fts5_idf: bool = True, rescore_depth: int = RESCORE_DEPTH) -> None:
         self.directory = directory
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.poll_seconds = poll_seconds
         self.filtered_depth = FILTERED_DEPTH
         self.queries = TantivyQueries(fts5_idf=fts5_idf)
+        self.rescore_depth = rescore_depth  # 0: tantivy's own order (benchmarks)
         self.schema = self.queries.schema
         self.fallback = Fts5KeywordIndex()
         self.planner = self.fallback.planner  # benchmarks reset its counts
-        self._shards: dict[str, _Shard] = {}
+        self._shards: dict[str, Shard] = {}
         self._builds: dict[str, threading.Lock] = {}  # one build of a workspace at a time
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -118,22 +105,24 @@ class TantivyKeywordIndex:
             return self.fallback.search(session, workspace_id=workspace_id, query=query,
                                         filters=filters, limit=limit, notes=notes)
         depth = limit if not filters.any else max(limit, self.filtered_depth)
+
+        def allowed(chunk_ids: list[int]) -> set[int]:
+            return set(session.scalars(scoped_chunks(
+                select(Chunk.id), workspace_id=workspace_id, filters=filters
+            ).where(Chunk.id.in_(chunk_ids))))
+
         try:
-            hits = self._top(shard, query, depth)
+            hits, looked = ranked(session, shard=shard, queries=self.queries, parsed=query,
+                                  limit=limit, depth=self.rescore_depth, pool=depth,
+                                  keep=allowed if filters.any else None)
         except (ValueError, OSError) as exc:  # files gone or damaged under an open index
             log.warning("keyword index of workspace %s failed (%s): rebuilding",
                         workspace_id, exc)
             self._discard(shard)
             return self.fallback.search(session, workspace_id=workspace_id, query=query,
                                         filters=filters, limit=limit, notes=notes)
-        if not filters.any:
-            return hits
-        allowed = set(session.scalars(scoped_chunks(
-            select(Chunk.id), workspace_id=workspace_id, filters=filters
-        ).where(Chunk.id.in_([chunk_id for chunk_id, _ in hits]))))
-        kept = [hit for hit in hits if hit[0] in allowed]
-        if len(kept) >= limit or len(hits) < depth:
-            return kept[:limit]  # exact: every filtered row further down ranks below these
+        if not filters.any or len(hits) >= limit or looked < depth:
+            return hits  # every filtered row further down ranks below these
         # The filters are narrow for this query: FTS5 ranks inside them (joined plan).
         return self.fallback.search(session, workspace_id=workspace_id, query=query,
                                     filters=filters, limit=limit, notes=notes)
@@ -156,7 +145,7 @@ class TantivyKeywordIndex:
             self._shards.clear()
         for shard in shards:
             with shard.lock:
-                self._close_writer(shard)
+                shard.close_writer()
 
     def applied(self, workspace_id: str) -> int | None:
         """The last change id the workspace's index holds; None: it has no index yet."""
@@ -165,7 +154,7 @@ class TantivyKeywordIndex:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _current(self, session: Session, workspace_id: str) -> _Shard | None:
+    def _current(self, session: Session, workspace_id: str) -> Shard | None:
         """The workspace's index brought up to the caller's snapshot, or None when that
         cannot be done now (no index yet, too far behind, written by another process)."""
         shard = self._shard(workspace_id) or self._build_small(session, workspace_id)
@@ -188,7 +177,7 @@ class TantivyKeywordIndex:
             shard.lock.release()
         return shard
 
-    def _build_small(self, session: Session, workspace_id: str) -> _Shard | None:
+    def _build_small(self, session: Session, workspace_id: str) -> Shard | None:
         """A workspace without an index that is small enough is indexed by the search
         itself (a new workspace is searchable with tantivy from its first query); a large
         one is left to the indexer while FTS5 answers."""
@@ -205,74 +194,40 @@ class TantivyKeywordIndex:
         finally:
             build.release()
 
-    def _top(self, shard: _Shard, query: ParsedQuery, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, BM25) best first; tantivy skips blocks that cannot reach the top."""
-        searcher = shard.index.searcher()
-        compiled = self.queries.compile(searcher, query)
-        if compiled is None:
-            return []
-        hits = searcher.search(compiled, limit, count=False).hits
-        ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
-        return [(int(chunk_id), float(score))
-                for (score, _), chunk_id in zip(hits, ids, strict=True)]
-
     # --- the indexes on disk ------------------------------------------------------------
 
     def _path(self, workspace_id: str) -> Path:
         keyword_table(workspace_id)  # the id's shape is checked before it names a folder
         return self.directory / workspace_id
 
-    def _open_index(self, directory: Path) -> Any:
-        index = tantivy.Index(self.schema, path=str(directory))
-        index.register_tokenizer(TOKENIZER, self.queries.analyzer)
-        index.config_reader(reload_policy="manual")  # reloaded after each applied commit
-        return index
-
-    def _shard(self, workspace_id: str) -> _Shard | None:
+    def _shard(self, workspace_id: str) -> Shard | None:
         """The workspace's open index, or None when it has none that can be trusted."""
         with self._lock:
             shard = self._shards.get(workspace_id)
         if shard is not None:
             return shard
         directory = self._path(workspace_id)
-        state = _read_state(directory)
+        state = read_state(directory)
         if state is None:
             return None
         try:
-            index = self._open_index(directory)
+            index = open_index(directory, self.queries)
         except (ValueError, OSError) as exc:  # corrupt: rebuilt by the indexer
             log.warning("keyword index of workspace %s cannot be opened (%s): rebuilding",
                         workspace_id, exc)
             return None
-        shard = _Shard(workspace_id, directory, index, state[0], state[1])
+        shard = Shard(workspace_id, directory, index, state[0], state[1])
         with self._lock:
             return self._shards.setdefault(workspace_id, shard)
 
-    def _reload_if_changed(self, shard: _Shard) -> None:
+    def _reload_if_changed(self, shard: Shard) -> None:
         """Another process may have applied changes: take its commit and its watermark."""
-        state = _read_state(shard.directory)
+        state = read_state(shard.directory)
         if state is not None and state[1] != shard.state_stamp and state[0] > shard.applied:
             shard.index.reload()
             shard.applied, shard.state_stamp = state
 
-    def _writer(self, shard: _Shard) -> Any | None:
-        """The shard's writer, opened once; None while another process holds it."""
-        if shard.writer is None:
-            try:
-                shard.writer = shard.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
-            except ValueError as exc:  # LockBusy: another process writes this index
-                log.debug("keyword index of %s is written elsewhere: %s",
-                          shard.workspace_id, exc)
-                return None
-        return shard.writer
-
-    @staticmethod
-    def _close_writer(shard: _Shard) -> None:
-        if shard.writer is not None:
-            writer, shard.writer = shard.writer, None
-            writer.wait_merging_threads()  # consumes the writer and releases its lock
-
-    def _apply(self, session: Session, shard: _Shard, *, upto: int) -> int | None:
+    def _apply(self, session: Session, shard: Shard, *, upto: int) -> int | None:
         """Apply the workspace's logged changes up to `upto` (caller holds shard.lock).
 
         Idempotent: each changed chunk is deleted from the index and added again with its
@@ -281,7 +236,7 @@ class TantivyKeywordIndex:
         """
         if shard.retired:
             return None
-        writer = self._writer(shard)
+        writer = shard.open_writer()
         if writer is None:
             return None
         chunk_ids = keyword_log.changed_chunks(session, shard.workspace_id,
@@ -295,17 +250,17 @@ class TantivyKeywordIndex:
                 writer.add_document(document(chunk_id, body))
         writer.commit()
         shard.index.reload()
-        shard.applied, shard.state_stamp = upto, _write_state(shard.directory, upto)
+        shard.applied, shard.state_stamp = upto, write_state(shard.directory, upto)
         return len(chunk_ids)
 
-    def _discard(self, shard: _Shard) -> None:
+    def _discard(self, shard: Shard) -> None:
         """Forget a damaged index: its state file goes, so the indexer rebuilds it."""
         with self._lock:
             if self._shards.get(shard.workspace_id) is shard:
                 del self._shards[shard.workspace_id]
         with shard.lock:
             shard.retired = True
-            self._close_writer(shard)
+            shard.close_writer()
         (shard.directory / STATE_FILE).unlink(missing_ok=True)
         self._wake.set()
 
@@ -321,7 +276,7 @@ class TantivyKeywordIndex:
         self._prune(workspace_id, shard.applied)
         return shard.index.searcher().num_docs
 
-    def _build(self, workspace_id: str) -> _Shard:
+    def _build(self, workspace_id: str) -> Shard:
         """The index built from `chunk` (caller holds the workspace's build lock).
 
         The change ids up to the database's last are in the snapshot the chunks are read
@@ -334,25 +289,25 @@ class TantivyKeywordIndex:
         if old is not None:
             with old.lock:
                 old.retired = True
-                self._close_writer(old)
+                old.close_writer()
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
-        index = self._open_index(directory)
-        shard = _Shard(workspace_id, directory, index, 0, 0.0, checked=True)
+        index = open_index(directory, self.queries)
+        shard = Shard(workspace_id, directory, index, 0, 0.0, checked=True)
         with shard.lock, transaction(self.read_sessions) as session:
             upto = keyword_log.last_issued(session)
-            writer = self._writer(shard)
+            writer = shard.open_writer()
             if writer is None:
                 raise RuntimeError(f"another process writes the keyword index of "
                                    f"{workspace_id}")
-            for chunk_id, body in _workspace_chunks(session, workspace_id):
+            for chunk_id, body in workspace_chunks(session, workspace_id):
                 writer.add_document(document(chunk_id, body))
             writer.commit()
             # Wait for the merges a large build starts (searches over a few merged
             # segments, not dozens) and give back the writer's memory until it is needed.
-            self._close_writer(shard)
+            shard.close_writer()
             index.reload()
-            shard.applied, shard.state_stamp = upto, _write_state(directory, upto)
+            shard.applied, shard.state_stamp = upto, write_state(directory, upto)
         with self._lock:
             self._shards[workspace_id] = shard
         return shard
@@ -364,7 +319,7 @@ class TantivyKeywordIndex:
         if shard is not None:
             with shard.lock:
                 shard.retired = True
-                self._close_writer(shard)
+                shard.close_writer()
         shutil.rmtree(self._path(workspace_id), ignore_errors=True)
         self._prune(workspace_id, None)
 
@@ -403,7 +358,7 @@ class TantivyKeywordIndex:
                 done[workspace_id] = applied
         return done
 
-    def _ahead_of_database(self, shard: _Shard) -> bool:
+    def _ahead_of_database(self, shard: Shard) -> bool:
         """The index claims a change id this database never issued: it was made against
         another database (or this one before a restore). Read after the watermark, so a
         search that applied changes meanwhile is not mistaken for one."""
@@ -411,7 +366,7 @@ class TantivyKeywordIndex:
         with transaction(self.read_sessions) as session:
             return applied > keyword_log.last_issued(session)
 
-    def _catch_up_shard(self, shard: _Shard, newest: int) -> int:
+    def _catch_up_shard(self, shard: Shard, newest: int) -> int:
         """Replay the shard's log in batches, then prune it; how many chunks changed."""
         if not newest:
             return 0  # nothing logged: no transaction at all (this runs every poll)
@@ -440,37 +395,3 @@ class TantivyKeywordIndex:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
-
-def _workspace_chunks(session: Session, workspace_id: str) -> Iterator[tuple[int, str]]:
-    """The workspace's chunks by id, a page at a time (memory does not grow with it)."""
-    after = 0
-    while True:
-        rows = session.execute(select(Chunk.id, Chunk.text).where(
-            Chunk.workspace_id == workspace_id, Chunk.id > after
-        ).order_by(Chunk.id).limit(REBUILD_PAGE)).all()
-        if not rows:
-            return
-        yield from ((int(chunk_id), body) for chunk_id, body in rows)
-        after = rows[-1][0]
-
-
-def _read_state(directory: Path) -> tuple[int, float] | None:
-    """(last applied change id, file stamp), or None: no complete index here."""
-    path = directory / STATE_FILE
-    try:
-        stamp = path.stat().st_mtime_ns
-        return int(json.loads(path.read_text())["applied"]), float(stamp)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _write_state(directory: Path, applied: int) -> float:
-    """Record the watermark durably, after the index's commit (atomic rename)."""
-    path = directory / STATE_FILE
-    tmp = path.with_name(STATE_FILE + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(json.dumps({"applied": applied}))
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    return float(path.stat().st_mtime_ns)

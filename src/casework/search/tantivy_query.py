@@ -114,7 +114,16 @@ class TantivyQueries:
                 required.append(tantivy.Query.term_query(self.schema, "text", tokens[0]))
             elif tokens:
                 required.append(tantivy.Query.phrase_query(self.schema, "text", tokens))
-        if parsed.phrases and len(required) < len(parsed.phrases):
+        for near in parsed.near:
+            tokens = [token for word in near.words for token in self.analyzer.analyze(word)]
+            if len(tokens) != 2:
+                return None  # a word of nothing indexable matches nothing
+            # Tantivy's slop keeps the order: either order is two phrases.
+            required.append(tantivy.Query.boolean_query([
+                (tantivy.Occur.Should, tantivy.Query.phrase_query(
+                    self.schema, "text", pair, slop=near.distance))
+                for pair in (tokens, tokens[::-1])]))
+        if parsed.phrases and len(required) < len(parsed.phrases) + len(parsed.near):
             return None  # a required phrase of nothing indexable matches nothing
         any_word = (tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in optional])
                     if optional else None)
