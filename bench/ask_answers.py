@@ -11,41 +11,50 @@ several about a criminal case, as casework's users would ask) is asked through
 `casework.ask.service`, the calls the API makes, with the answer cache off, one at a time.
 
 Latency is the whole answer (hybrid retrieval, sentence split, embedding of the candidate
-sentences, scoring), after one warm-up question. `--data-dir DIR` keeps the ingested manuals
-in DIR and reuses them on the next run, so the questions can be timed again (under the
-benchmark lock) without ingesting again. The threshold is read from the best
-sentence's confidence: each question is asked with the threshold at 0, and the table gives,
-for each candidate threshold, the share of answerable questions answered from a page that
-answers them and the share of unanswerable ones refused. The same is done for the
-keyword-only scoring (no vectors), from the same passages. Results: bench/results/ask.json.
+sentences, scoring), after one warm-up question, with its stages (bench/ask_padding.py);
+each question is asked of the whole workspace and of the manuals' collection in turn.
+`--data-dir DIR` keeps the ingested manuals in DIR and reuses them on the next run, so the
+questions can be timed again (under the benchmark lock) without ingesting again.
+`--pad-chunks 100000` then grows the workspace to that many chunks with the search
+benchmarks' corpus, in a collection of its own or (`--pad-into same`) in the manuals' one;
+pad a copy of the kept DIR, one copy per way:
+
+    cp -a /tmp/ask /tmp/ask-other
+    flock /tmp/casework-bench.lock .venv/bin/python bench/ask_answers.py \\
+        --data-dir /tmp/ask-other --pad-chunks 100000 --pad-into other
+
+The threshold is read from the best sentence's confidence: each question is asked with
+the threshold at 0, and the table gives, for each candidate threshold, the share of
+answerable questions answered from a page that answers them and the share of unanswerable
+ones refused (asked of the whole workspace). The same is done for the keyword-only scoring
+(no vectors), from the same passages. Results: bench/results/ask.json (`--name`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from casework.ask import service as ask_service
+from ask_padding import (
+    PAD_INTO,
+    STAGES,
+    TimedEmbedder,
+    ask_timed,
+    count_chunks,
+    ingest_pages,
+    pad_workspace,
+)
 from casework.ask.extractive import choose_sentences
-from casework.bootstrap import build_runtime, prepare, start_workers
-from casework.collections import service as collections_service
-from casework.collections.models import CollectionKind
-from casework.core.database import transaction
-from casework.core.settings import Settings, load_settings
-from casework.workspaces import service as workspaces_service
+from casework.core.settings import Settings
 from harness import (
     BenchRuntime,
     calibrate_embedder,
     percentile,
-    store_file,
     temporary_runtime,
-    wait_for_documents,
     write_results,
 )
 from quality import DOCS_ROOT, corpus_pages, load_questions
@@ -54,51 +63,10 @@ NEGATIVES = Path(__file__).resolve().parent / "questions" / "unanswerable_python
 THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(17)]
 
 
-@contextmanager
-def kept_runtime(data_dir: Path, **overrides: Any) -> Iterator[BenchRuntime]:
-    """A runtime on DATA_DIR `data_dir`, kept after the run (its "bench" collection too)."""
-    settings = load_settings(data_dir=data_dir, database_url=None,
-                             admin_email="bench@example.com",
-                             admin_password="bench-password-not-secret", **overrides)
-    runtime = build_runtime(settings)
-    try:
-        prepare(runtime)
-        with transaction(runtime.sessions) as session:
-            workspace = workspaces_service.ensure_default_workspace(
-                session=session, name=settings.default_workspace_name)
-            rows, _ = collections_service.list_collections(
-                session=session, workspace_id=workspace.id, kind=None, limit=10, offset=0)
-            collection = next((c for c in rows if c.name == "bench"), None) or \
-                collections_service.create_collection(
-                    session=session, workspace_id=workspace.id, name="bench",
-                    kind=CollectionKind.case)
-            ids = workspace.id, collection.id
-        yield BenchRuntime(runtime, ids[0], ids[1], data_dir)
-    finally:
-        runtime.close()
-
-
 def ingest_manuals(bench: BenchRuntime, timeout: float) -> dict[str, str]:
     """Document id -> manual page; read back from DATA_DIR when an earlier run ingested."""
-    saved = bench.data_dir / "ask-bench-pages.json"
-    if saved.exists():
-        print(f"reusing the manuals ingested in {bench.data_dir}", flush=True)
-        return json.loads(saved.read_text())
-    started = time.perf_counter()
-    page_of: dict[str, str] = {}
-    for page in corpus_pages():
-        document_id, _ = store_file(bench, DOCS_ROOT / page)
-        page_of[document_id] = page
-    start_workers(bench.runtime)
-    progress = wait_for_documents(bench, list(page_of), started=started, timeout=timeout)
-    print(f"ingested {len(page_of)} pages in {time.perf_counter() - started:.0f} s", flush=True)
-    if progress.failed:
-        raise SystemExit(f"documents failed: {progress.failed}")
-    if bench.runtime.workers is not None:  # nothing left to run: questions alone
-        bench.runtime.workers.stop()
-        bench.runtime.workers = None
-    saved.write_text(json.dumps(page_of))
-    return page_of
+    return ingest_pages(bench, {page: DOCS_ROOT / page for page in corpus_pages()},
+                        timeout=timeout)
 
 
 def load_negatives() -> list[dict[str, Any]]:
@@ -106,19 +74,16 @@ def load_negatives() -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def ask_one(bench: Any, text: str) -> tuple[ask_service.Answer, float, Any]:
-    """The answer at threshold 0, its wall time in ms, and the keyword-only extract."""
-    runtime = bench.runtime
-    started = time.perf_counter()
-    with transaction(runtime.read_sessions) as session:
-        prepared = ask_service.prepare(session=session, runtime=runtime,
-                                       workspace_id=bench.workspace_id,
-                                       question=ask_service.Question(text=text))
-    answer = ask_service.answer_question(runtime=runtime, prepared=prepared)
-    took = (time.perf_counter() - started) * 1000
-    keyword_only = choose_sentences(question=text, passages=prepared.passages, embed=None,
-                                    min_confidence=0.0)
-    return answer, took, keyword_only
+def summary(rows: list[dict[str, Any]], scope: str) -> dict[str, Any]:
+    """p50/p95/max of each stage of the answers asked in `scope`."""
+    out: dict[str, Any] = {}
+    for stage in STAGES:
+        values = [r["scopes"][scope][stage] for r in rows]
+        out[stage] = {"p50": round(percentile(values, 50), 1),
+                      "p95": round(percentile(values, 95), 1), "max": max(values)}
+    embedded = [r["scopes"][scope]["sentences_embedded"] for r in rows]
+    out["sentences_embedded_mean"] = round(sum(embedded) / len(embedded), 1)
+    return out
 
 
 def table(rows: list[dict[str, Any]], key: str, right: str) -> list[dict[str, float]]:
@@ -147,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="ask")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep the ingested manuals here and reuse them next time")
+    parser.add_argument("--pad-chunks", type=int, default=0,
+                        help="grow the workspace to this many chunks after the manuals")
+    parser.add_argument("--pad-into", choices=PAD_INTO, default="other",
+                        help="the padding's collection: its own, or the manuals' one")
     parser.add_argument("--max-candidates", type=int, default=None,
                         help="what-if: sentences scored per question (default: the shipped "
                              "ask.extractive.MAX_CANDIDATES)")
@@ -160,49 +129,68 @@ def main(argv: list[str] | None = None) -> int:
         from casework.ask import extractive
 
         extractive.MAX_CANDIDATES = args.max_candidates
+    load_before = [round(x, 2) for x in os.getloadavg()]
     overrides = {"worker_threads": args.threads, "ask_cache_seconds": 0,
-                 "ask_min_confidence": 0.0}
-    if args.data_dir:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
-    runtime_context = (kept_runtime(args.data_dir, **overrides) if args.data_dir
-                       else temporary_runtime(**overrides))
-    with runtime_context as bench:
+                 "search_cache_seconds": 0, "ask_min_confidence": 0.0,
+                 "admin_password": "bench-password-not-secret"}
+    with temporary_runtime(keep_in=args.data_dir, **overrides) as bench:
         page_of = ingest_manuals(bench, args.timeout)
+        padding = (pad_workspace(bench, target=args.pad_chunks, into=args.pad_into)
+                   if args.pad_chunks else None)
+        chunks = count_chunks(bench)
+        print(f"{chunks} chunks in the workspace; padding: {padding}", flush=True)
         calibration = calibrate_embedder(bench.runtime.embedder)
+        print(f"embedder calibration: {calibration}", flush=True)
         if args.skip_questions:
             return 0
-        ask_one(bench, "warm-up: how do I read a file?")
+        bench.runtime.embedder = TimedEmbedder(bench.runtime.embedder)
+        scopes = {"workspace": None, "collection": bench.collection_id}
+        for scope in scopes.values():
+            ask_timed(bench, "warm-up: how do I read a file?", collection_id=scope)
         rows = []
         for question in positives + negatives:
-            answer, took, keyword_only = ask_one(bench, question["question"])
-            relevant = set(question.get("relevant", []))
+            text, relevant = question["question"], set(question.get("relevant", []))
+            timed = {}
+            for scope, collection_id in scopes.items():  # in turn: load hits both alike
+                answer, prepared, timed[scope] = ask_timed(bench, text,
+                                                           collection_id=collection_id)
+                if scope == "workspace":
+                    kept = answer, prepared
+            answer, prepared = kept
+            keyword_only = choose_sentences(question=text, passages=prepared.passages,
+                                            embed=None, min_confidence=0.0)
             cited = [page_of.get(c.document_id or "") for c in answer.citations]
             cited_keyword = [page_of.get(q.document_id or "") for q in keyword_only.quotes]
             rows.append({
-                "id": question["id"], "answerable": bool(relevant), "took_ms": round(took, 1),
+                "id": question["id"], "answerable": bool(relevant),
+                "took_ms": timed["workspace"]["took_ms"], "scopes": timed,
                 "confidence": answer.confidence,
                 "keyword_only_confidence": keyword_only.confidence,
                 "cited_pages": cited, "cites_relevant_page": bool(relevant & set(cited)),
                 "keyword_only_cites_relevant_page": bool(relevant & set(cited_keyword)),
                 "answer": answer.answer[:300]})
-        latencies = [r["took_ms"] for r in rows]
+    load_after = [round(x, 2) for x in os.getloadavg()]
+    latency = {scope: summary(rows, scope) for scope in scopes}
     combined = table(rows, "confidence", "cites_relevant_page")
     keyword = table(rows, "keyword_only_confidence", "keyword_only_cites_relevant_page")
     best = max(combined, key=lambda r: (r["balanced"], -abs(r["threshold"] - 0.5)))
-    print(f"latency ms: p50 {percentile(latencies, 50):.0f}  p95 {percentile(latencies, 95):.0f}"
-          f"  max {max(latencies):.0f}  ({len(rows)} questions)")
+    for scope, figures in latency.items():
+        print(f"asked of the {scope}: " + "; ".join(
+            f"{stage} p50 {f['p50']:.0f} p95 {f['p95']:.0f} max {f['max']:.0f}"
+            for stage, f in figures.items() if isinstance(f, dict)))
     for row in combined:
         print("  combined ", row)
     for row in keyword:
         print("  keyword  ", row)
-    print(f"best balanced threshold (combined): {best}")
+    print(f"best balanced threshold (combined): {best}; load {load_before} -> {load_after}")
     out = write_results(args.name, {
         "method": "Python 3.11 manuals through casework's pipeline (SQLite, ONNX embedder); "
-                  "each question asked through casework.ask.service at threshold 0, cache off",
-        "embedder_calibration": calibration,
+                  "each question asked through casework.ask.service at threshold 0, cache off, "
+                  "of the whole workspace and of the manuals' collection in turn",
+        "embedder_calibration": calibration, "chunks": chunks, "padding": padding,
+        "load_average_1_5_15": {"before": load_before, "after": load_after},
         "questions": {"answerable": len(positives), "unanswerable": len(negatives)},
-        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-                       "max": max(latencies), "mean": round(sum(latencies) / len(rows), 1)},
+        "latency_ms": latency,
         "thresholds_combined": combined, "thresholds_keyword_only": keyword,
         "best_balanced_combined": best,
         "threshold_shipped": Settings.model_fields["ask_min_confidence"].default,

@@ -4,9 +4,9 @@ documents that mention an entity, facets, the web pages, and other workspaces ke
 import re
 import uuid
 
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, create_collection, ingest
+from tests.conftest import create_collection, ingest
 from tests.entities.conftest import letter_eml, wait_for_entities
-from tests.fixtures.accounts import add_member, anonymous
+from tests.fixtures.accounts import add_member, signed_in
 
 # Sentences the small model reads right: what it misses is measured in bench/entities.py.
 NOTICE = b"""Northgate Insurance Ltd wrote to Anna Kowalski about the hearing in Leeds.
@@ -87,20 +87,9 @@ def test_search_filters_by_entity_and_offers_entity_facets(entity_client):
     assert unknown.status_code == 404
 
 
-def _signed_in(client):
-    """A browser with the owner's session cookie, and its CSRF token for forms."""
-    browser = anonymous(client)
-    page = browser.get("/login")
-    token = page.text.split('name="login_token" value="')[1].split('"')[0]
-    signed = browser.post("/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                          "login_token": token}, follow_redirects=False)
-    assert signed.status_code == 303
-    return browser, browser.cookies.get("casework_csrf")
-
-
 def test_the_pages_list_entities_and_cite_each_mention(entity_client):
     collection, (document,) = _ingest(entity_client, ("transfer.eml", letter_eml()))
-    client, csrf = _signed_in(entity_client)
+    client, csrf = signed_in(entity_client)
     html = {"Accept": "text/html"}
     listing = client.get("/entities", params={"kind": "person"}, headers=html)
     assert listing.status_code == 200 and "John O&#39;Brien" in listing.text

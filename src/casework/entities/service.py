@@ -143,6 +143,16 @@ def get_entity(*, session: Session, workspace_id: str, entity_id: str) -> Entity
     return _survivor(session, workspace_id, entity)
 
 
+def entities_by_id(*, session: Session, workspace_id: str, entity_ids: Sequence[str]
+                   ) -> dict[str, Entity]:
+    """These entities of the workspace by id (to name the ids a timeline event carries);
+    ids of other workspaces are left out."""
+    if not entity_ids:
+        return {}
+    rows = session.scalars(scoped(Entity, workspace_id).where(Entity.id.in_(set(entity_ids))))
+    return {entity.id: entity for entity in rows}
+
+
 def count_entity(*, session: Session, workspace_id: str, entity: Entity) -> EntityCount:
     row = session.execute(_counted(workspace_id).where(Entity.id == entity.id)).first()
     return EntityCount(entity, row[1], row[2]) if row else EntityCount(entity, 0, 0)

@@ -1,0 +1,1 @@
+"""The cited timeline of a collection: every dated sentence, in date order."""
