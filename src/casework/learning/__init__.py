@@ -1,0 +1,1 @@
+"""Scheduled learning: a tag classifier per workspace, trained daily, and its suggestions."""

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: per-workspace endpoints, signed deliveries run as durable jobs."""
