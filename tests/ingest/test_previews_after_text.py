@@ -104,7 +104,8 @@ def test_previews_are_drawn_after_every_uploads_text_and_before_embedding(
         pass
     jobs = client.get("/api/v1/jobs", params={"limit": 50}).json()
     order = [job["kind"] for job in sorted(jobs, key=lambda job: job["started_at"])]
-    assert order == ["process_document"] * 3 + ["derive_previews"] * 2 + ["embed_document"] * 3
+    assert order == (["process_document"] * 3 + ["derive_previews"] * 2 + ["embed_document"] * 3
+                     + ["find_near_duplicates"] * 3)
     assert {job["status"] for job in jobs} == {"succeeded"}
     docs = {d["filename"]: d for d in client.get(
         "/api/v1/documents", params={"collection_id": collection["id"]}).json()["items"]}

@@ -33,7 +33,9 @@ start_workers(runtime)
 deadline = time.monotonic() + 60
 while time.monotonic() < deadline:
     with transaction(runtime.read_sessions) as session:
-        jobs = session.execute(select(Job.kind, Job.status)).all()
+        # The documents' jobs: periodic maintenance (export clean-up) has no workspace.
+        jobs = session.execute(select(Job.kind, Job.status).where(
+            Job.workspace_id.is_not(None))).all()
     if all(status not in (JobStatus.queued, JobStatus.running) for _, status in jobs):
         break
     time.sleep(0.05)
@@ -86,5 +88,7 @@ def test_semantic_off_creates_no_embedding_jobs(tmp_path):
     report = _run_ingest(tmp_path / "data", folder)
     assert report["exit"] == 0, report["output"]
     assert report["loaded"] == []
-    # Entities need no embedding model: their job runs; no embedding job is ever made.
-    assert [kind for kind, _ in report["jobs"]] == ["extract_entities", "process_document"]
+    # Entities and near-duplicates need no embedding model: their jobs run; no embedding
+    # job is ever made.
+    assert [kind for kind, _ in report["jobs"]] == ["extract_entities", "find_near_duplicates",
+                                                    "process_document"]

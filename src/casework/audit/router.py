@@ -1,15 +1,15 @@
 """Audit routes: a workspace's admins read its log (JSON or CSV); operators read all of it."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from casework.api.deps import CanReadAudit, OperatorDep, ReadSessionDep
+from casework.api.deps import CanReadAudit, OperatorDep, ReadSessionDep, RuntimeDep
 from casework.api.pagination import Page, PagingDep
-from casework.audit import service
-from casework.audit.schemas import AuditEventOut
+from casework.audit import chain, export, service
+from casework.audit.schemas import AuditEventOut, ChainReportOut
 
 router = APIRouter(tags=["audit"])
 CSV_MAX_ROWS = 100_000
@@ -60,6 +60,34 @@ def list_events(session: ReadSessionDep, principal: CanReadAudit, paging: Paging
 def download_events(session: ReadSessionDep, principal: CanReadAudit,
                     filters: FiltersDep) -> StreamingResponse:
     return _csv(session, principal.workspace_id, filters)
+
+
+@router.get("/audit/verify", response_model=ChainReportOut)
+def verify_chain(session: ReadSessionDep, principal: CanReadAudit) -> ChainReportOut:
+    """Walk this workspace's hash chain: `ok`, or the first broken seq, the edited rows
+    and the gaps. Says nothing about a chain rewritten whole: compare `head_hash` with one
+    recorded elsewhere (docs/security.md)."""
+    report = chain.verify_chain(session=session, workspace_id=principal.workspace_id)
+    return ChainReportOut.model_validate(report.as_dict())
+
+
+@router.get("/audit/export", response_class=StreamingResponse)
+def export_log(runtime: RuntimeDep, principal: CanReadAudit,
+               format: Literal["csv", "json"] = "json") -> StreamingResponse:
+    """The whole log in chain order with its links, streamed; the export is itself an
+    event (`audit.export`), written before the first byte."""
+    service.record_read(sessions=runtime.sessions, principal=principal, action="audit.export",
+                        details={"format": format})
+    if format == "csv":
+        body = export.export_csv(sessions=runtime.read_sessions,
+                                 workspace_id=principal.workspace_id)
+        media_type = "text/csv; charset=utf-8"
+    else:
+        body = export.export_json(sessions=runtime.read_sessions,
+                                  workspace_id=principal.workspace_id)
+        media_type = "application/json"
+    return StreamingResponse(body, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename=audit-log.{format}"})
 
 
 operator_router = APIRouter(prefix="/operator", tags=["operator"], dependencies=[OperatorDep])

@@ -23,8 +23,32 @@ class AuditEventOut(BaseModel):
     user_agent: str | None
     request_id: str | None
     details: dict[str, Any]
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
 
     @field_validator("details", mode="before")
     @classmethod
     def _parse(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
+
+
+class ChainGap(BaseModel):
+    from_seq: int
+    to_seq: int
+
+
+class ChainReportOut(BaseModel):
+    """`casework audit verify` as JSON: which rows of the chain no longer hold."""
+
+    chain: str
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_broken_seq: int | None
+    edited: list[int]
+    broken_links: list[int]
+    gaps: list[ChainGap]
+    unlinked: bool
+    head_mismatch: bool

@@ -4,6 +4,8 @@ updates and deletes); a workspace sees its own events, operators see every event
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -15,15 +17,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.accounts.principal import Principal
+from casework.audit.chain import link
 from casework.audit.models import AuditEvent
-from casework.core.database import transaction
+from casework.core.database import transaction, utcnow
 from casework.core.origin import RequestOrigin
 from casework.core.scoping import scoped
 from casework.security.ratelimit import RateLimiter
 
 CSV_COLUMNS = ("id", "created_at", "workspace_id", "action", "outcome", "actor_user_id",
                "actor_api_key_id", "actor_label", "target_type", "target_id", "ip",
-               "user_agent", "request_id", "details")
+               "user_agent", "request_id", "details", "seq", "prev_hash", "hash")
 
 
 def record(*, session: Session, action: str, origin: RequestOrigin,
@@ -32,15 +35,17 @@ def record(*, session: Session, action: str, origin: RequestOrigin,
            target_type: str | None = None, target_id: str | None = None,
            outcome: str = "ok", details: dict[str, Any] | None = None) -> AuditEvent:
     """Add one event to this transaction: it commits, or rolls back, with the change it
-    describes (failures raise errors with `keep_changes`, so their events are kept)."""
+    describes (failures raise errors with `keep_changes`, so their events are kept).
+    It is linked to its workspace's hash chain, whose head stays locked until the commit."""
     event = AuditEvent(
-        action=action, outcome=outcome, workspace_id=workspace_id,
+        created_at=utcnow(), action=action, outcome=outcome, workspace_id=workspace_id,
         actor_user_id=actor_user_id, actor_api_key_id=actor_api_key_id,
         actor_label=(actor_label or None) and actor_label[:320],
         target_type=target_type, target_id=target_id, ip=origin.ip,
         user_agent=(origin.user_agent or None) and origin.user_agent[:400],
         request_id=(origin.request_id or None) and origin.request_id[:64],
         details=json.dumps(details or {}, sort_keys=True, default=str))
+    link(session, event)
     session.add(event)
     session.flush()
     return event
@@ -95,10 +100,11 @@ def list_events(*, session: Session, workspace_id: str | None, filters: AuditFil
     return list(rows), total
 
 
-def to_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+def to_csv(events: Iterable[AuditEvent], *, header: bool = True) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     for event in events:
         writer.writerow([_cell(getattr(event, column)) for column in CSV_COLUMNS])
         yield buffer.getvalue()
@@ -162,3 +168,25 @@ def record_view(*, sessions: sessionmaker[Session], limiter: RateLimiter, window
     UI, its text or its page images from the API (docs/security.md says which)."""
     return record_once(sessions=sessions, limiter=limiter, window_seconds=window_seconds,
                        principal=principal, action="document.view", document_id=document_id)
+
+
+def query_digest(*, key: str, text: str) -> str:
+    """HMAC-SHA256 (keyed with SECRET_KEY) of a search as typed, case and spacing folded:
+    the log can tell the same search again without holding what was searched for, and the
+    hash cannot be reversed by hashing likely queries without the key."""
+    folded = " ".join(text.casefold().split())
+    return hmac.new(key.encode(), folded.encode(), hashlib.sha256).hexdigest()
+
+
+def record_search(*, sessions: sessionmaker[Session], limiter: RateLimiter,
+                  window_seconds: int, principal: Principal, query_hash: str,
+                  details: dict[str, Any]) -> bool:
+    """One `search` event per (actor, query) per window: paging through results or a
+    client repeating a search writes one row, not one per request."""
+    actor = principal.api_key_id or principal.user_id or principal.label or "anonymous"
+    if not limiter.first_in_window("audit-search", f"{actor}|{query_hash}",
+                                   window_seconds=window_seconds):
+        return False
+    record_read(sessions=sessions, principal=principal, action="search", target_type="query",
+                target_id=query_hash[:64], details=details)
+    return True

@@ -1,6 +1,6 @@
-"""One document's extraction as a parser process runs it: open, every page (OCR where
-there is no text layer), attachments into files; and, as a later request, its previews
-into a folder.
+"""One document's extraction as a parser process runs it: open, members of a container
+(attachments, archive files) into files, every page (OCR where there is no text layer);
+and, as a later request, its previews into a folder.
 
 This is the only code that touches untrusted bytes with native parsers (PDFium, Pillow,
 PyAV, lxml, openpyxl), and it runs in a sandboxed child (ingest/sandbox.py). Its imports
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from casework.core.settings import Settings
+from casework.ingest.members import ContainerLimits, FolderSink
 from casework.ingest.pagespool import PageLimits, fill_spool
 from casework.ingest.parsers import ParseError, parser_for
 from casework.media import derive, pdf_previews
@@ -49,9 +50,12 @@ class PreviewFolder:
 
 
 def extract_document(*, path: Path, media_type: str, settings: Settings, spool_path: Path,
-                     out_dir: Path, progress: Progress) -> dict[str, Any]:
+                     out_dir: Path, progress: Progress, expand_members: bool = True
+                     ) -> dict[str, Any]:
     """Fill the page spool and `out_dir`; return the document's facts as JSON-ready data.
 
+    A container's members are written first, so its pages can list them; with
+    `expand_members` False (nested too deep) they are listed and skipped, not written.
     Raises ParseError (with the reason the user sees) for an unreadable file or a limit.
     """
     parser = parser_for(media_type)
@@ -62,6 +66,13 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
     if parsed.page_count is not None and parsed.page_count > settings.max_pages:
         raise ParseError(f"the document has {parsed.page_count:,} pages; the limit is "
                          f"{settings.max_pages:,} (MAX_PAGES)")
+    mailbox = parsed.members_via == "mailbox"  # its own limit; no listing page to fill
+    sink = FolderSink(out_dir, container_bytes=path.stat().st_size, keep_listing=not mailbox,
+                      limits=ContainerLimits.from_settings(settings, expand=expand_members,
+                                                           mailbox=mailbox))
+    if parsed.members is not None:
+        progress("members", None)
+        parsed.members(sink)
     ocr = TesseractOcr(settings)
     # Text files have no pages, only sections of ~100,000 characters (a 512 MB upload has
     # 5,243): MAX_TEXT_BYTES bounds them, not MAX_PAGES.
@@ -70,11 +81,6 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
                         max_text_bytes=settings.max_text_bytes)
     pages = fill_spool(spool_path, parsed.pages, ocr=ocr, limits=limits,
                        progress=lambda number: progress("extract", number))
-    attachments = []
-    for index, attached in enumerate(parsed.attachments, start=1):
-        file_name = f"attachment-{index}"
-        (out_dir / file_name).write_bytes(attached.data)
-        attachments.append({"filename": attached.filename, "file": file_name})
     return {
         "pages": pages,
         "page_count": parsed.page_count,
@@ -85,7 +91,8 @@ def extract_document(*, path: Path, media_type: str, settings: Settings, spool_p
         "height": parsed.height,
         "duration_seconds": parsed.duration_seconds,
         "ocr": ocr.report.as_metadata() if ocr.report.status != "not_needed" else None,
-        "attachments": attachments,
+        **sink.report(),
+        "members_via": parsed.members_via,
     }
 
 

@@ -1,8 +1,8 @@
 """The ingestion pipeline, top to bottom.
 
     upload → sniff → dedupe → store original        (ingest.service, at request time)
-    check → [open → extract (text layer, else OCR)]  (parser sandbox)
-          → chunk → keyword index → attachments → ready   (process_document, interactive job)
+    check → [open → members → extract (text layer, else OCR)]  (parser sandbox)
+          → chunk → keyword index → members → ready   (process_document, interactive job)
     [derive previews] → store previews → previews ready   (derive_previews, ingest/previews.py)
     embed → vector index → embedding ready          (embed_document, bulk job)
     entities → mentions                             (extract_entities, bulk job)
@@ -39,16 +39,19 @@ from casework.documents.models import (
 )
 from casework.entities import service as entities_service
 from casework.entities.job_kinds import EXTRACT_ENTITIES
+from casework.ingest import containers, messages
 from casework.ingest.job_kinds import DERIVE_PREVIEWS
 from casework.ingest.pagespool import PageSpool
-from casework.ingest.parsers import EmbeddedFile, parser_for
+from casework.ingest.parsers import parser_for
 from casework.ingest.sandbox import ExtractionResult, SandboxFailure
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobContext, PermanentJobError
 from casework.jobs.models import JobPriority
 from casework.media import service as media_service
 from casework.media.derive import has_previews
+from casework.neardup.job_kinds import FIND_NEAR_DUPLICATES
 from casework.runtime import Runtime
+from casework.saved_searches import service as saved_searches
 from casework.search import indexing
 from casework.search.boilerplate import repeated_lines
 from casework.search.chunking import (
@@ -60,6 +63,8 @@ from casework.search.chunking import (
 )
 from casework.search.job_kinds import EMBED_DOCUMENT
 from casework.storage.blobstore import local_copy, original_key
+from casework.webhooks import service as webhooks_service
+from casework.webhooks.events import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,8 @@ def process_document(ctx: JobContext) -> None:
     if parser_for(document.media_type) is None:
         raise PermanentJobError(f"casework cannot read {document.media_type} files")
     settings = runtime.settings
+    with transaction(runtime.read_sessions) as session:
+        depth = containers.container_depth(session, document, limit=settings.container_max_depth)
     key = original_key(workspace_id, document.sha256)
     stage = runtime.metrics.time_stage
     with local_copy(runtime.blobs, key, settings.tmp_dir) as path, \
@@ -109,23 +116,40 @@ def process_document(ctx: JobContext) -> None:
             tempfile.TemporaryDirectory(dir=settings.tmp_dir, prefix="extracted-") as made, \
             tidy_if_deleted(runtime, document):
         _check_original(path, document.media_type, settings)
-        extracted = _extract(runtime, document, path, spool, Path(made))
+        extracted = _extract(runtime, document, path, spool, Path(made),
+                             expand_members=depth < settings.container_max_depth)
         ctx.raise_if_cancelled()  # deleted meanwhile: stop between stages
+        mail = messages.mail_facts(extracted)
+        copy_of = messages.copy_of(runtime, document, mail)
         with stage("index"):
-            chunks = _replace_pages(runtime, document, spool)
+            chunks = _replace_pages(runtime, document, spool) if copy_of is None else 0
         if chunks is None:
             return  # deleted meanwhile; deleting took the pages written so far with it
+        members = None
+        if copy_of is None and extracted.manifest is not None:
+            with stage("index"):  # in batches, each its own transaction
+                members = containers.store_members(runtime=runtime, document=document,
+                                                   extracted=extracted, made=Path(made))
+            if members.gone:
+                return  # deleted meanwhile: the batches stop there
         with stage("index"), transaction(runtime.sessions) as session:
             stored = session.get(Document, document_id)
             if stored is None:
-                return  # deleted meanwhile: no attachments for a message that is gone
-            attachments = _ingest_attachments(session, runtime, document, extracted,
-                                              Path(made))
+                return  # deleted meanwhile
+            if mail is not None:
+                copy_of = messages.record_message(session, runtime, stored, mail)
+                if copy_of is not None and chunks:
+                    _remove_pages(session, runtime, stored)  # a copy indexed at once
+                    chunks = 0
             metadata = {**extracted.metadata, "chunks": chunks}
+            if copy_of is not None:
+                metadata["duplicate_of"] = copy_of
             if extracted.ocr is not None:
                 metadata["ocr"] = extracted.ocr
-            if attachments:
-                metadata["attachments"] = attachments
+            if members is not None and members.listed and extracted.members_via == "attachment":
+                metadata["attachments"] = members.listed  # as e-mail documents have always had
+            if extracted.members:
+                metadata["container"] = containers.container_metadata(extracted, members)
             _mark_ready(session, runtime, stored, extracted, spool.count, metadata)
 
 
@@ -159,14 +183,15 @@ def _check_original(path: Path, media_type: str, settings: Settings) -> None:
 
 
 def _extract(runtime: Runtime, document: Document, path: Path, spool: PageSpool,
-             made: Path) -> ExtractionResult:
+             made: Path, *, expand_members: bool) -> ExtractionResult:
     """Open, extract every page (OCR), derive previews: in a parser process, with limits.
 
     Every failure is permanent: the same bytes break the same limit on every attempt.
     """
     try:
         extracted = runtime.sandbox.extract(path=path, media_type=document.media_type,
-                                            spool=spool.path, out_dir=made)
+                                            spool=spool.path, out_dir=made,
+                                            expand_members=expand_members)
     except SandboxFailure as exc:
         _observe_stages(runtime, exc.stage_seconds)
         raise PermanentJobError(str(exc)) from None
@@ -258,20 +283,6 @@ def _remove_pages(session: Session, runtime: Runtime, document: Document) -> Non
         DocumentPage.document_id == document.id).delete()
 
 
-def _ingest_attachments(session: Session, runtime: Runtime, document: Document,
-                        extracted: ExtractionResult, made: Path) -> list[dict[str, Any]]:
-    """Files inside this one (e-mail attachments) become documents linked to it."""
-    if not extracted.attachments:
-        return []
-    from casework.ingest import service as ingest_service  # it imports this module
-
-    files = [EmbeddedFile(filename=attached.filename, data=(made / attached.file).read_bytes())
-             for attached in extracted.attachments]
-    return ingest_service.accept_attachments(
-        session=session, runtime=runtime, workspace_id=document.workspace_id,
-        collection_id=document.collection_id, parent_document_id=document.id, files=files)
-
-
 def _mark_ready(session: Session, runtime: Runtime, stored: Document,
                 parsed: ExtractionResult, pages: int, metadata: dict[str, Any]) -> None:
     settings = runtime.settings
@@ -284,30 +295,33 @@ def _mark_ready(session: Session, runtime: Runtime, stored: Document,
     stored.duration_seconds = parsed.duration_seconds
     stored.processed_at = utcnow()
     stored.error = None
+    def queue(kind: str, priority: int) -> None:
+        jobs_service.enqueue(
+            session=session, kind=kind, payload={"document_id": stored.id},
+            workspace_id=stored.workspace_id, priority=priority,
+            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
+
+    stored.preview_status = PreviewStatus.none
     if has_previews(stored.media_type):
         # Pictures after the text: behind every waiting upload's text, before vectors.
         stored.preview_status = PreviewStatus.pending
-        jobs_service.enqueue(
-            session=session, kind=DERIVE_PREVIEWS, payload={"document_id": stored.id},
-            workspace_id=stored.workspace_id, priority=JobPriority.derived,
-            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
-    else:
-        stored.preview_status = PreviewStatus.none
+        queue(DERIVE_PREVIEWS, JobPriority.derived)
+    stored.embedding_status = EmbeddingStatus.skipped
     if metadata["chunks"] and runtime.semantic_available:
         stored.embedding_status = EmbeddingStatus.pending
-        jobs_service.enqueue(
-            session=session, kind=EMBED_DOCUMENT, payload={"document_id": stored.id},
-            workspace_id=stored.workspace_id, priority=JobPriority.bulk,
-            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
-    else:
-        stored.embedding_status = EmbeddingStatus.skipped
+        queue(EMBED_DOCUMENT, JobPriority.bulk)
     if settings.entity_extraction and pages:
         # Entities read the stored pages once the text is searchable, behind the vectors:
         # on dense text they cost about a third of an ingest (docs/benchmarks.md#entities).
-        jobs_service.enqueue(
-            session=session, kind=EXTRACT_ENTITIES, payload={"document_id": stored.id},
-            workspace_id=stored.workspace_id, priority=JobPriority.enrich,
-            max_attempts=settings.job_max_attempts, notify=runtime.notify_jobs)
+        queue(EXTRACT_ENTITIES, JobPriority.enrich)
+    if pages:
+        # Near-duplicates compare the stored text: cheap (a hash per word pair), behind
+        # the vectors like entities (docs/near-duplicates.md).
+        queue(FIND_NEAR_DUPLICATES, JobPriority.enrich)
+    saved_searches.queue_alert_check(session=session, document=stored,
+                                     max_attempts=settings.job_max_attempts,
+                                     notify=runtime.notify_jobs)
+    _announce(session, runtime, stored, WebhookEvent.document_ready)
 
 
 def document_failed(ctx: JobContext, reason: str) -> None:
@@ -318,3 +332,18 @@ def document_failed(ctx: JobContext, reason: str) -> None:
             document.status = DocumentStatus.failed
             document.error = reason
             _remove_pages(session, ctx.runtime, document)  # none half-searchable
+            _announce(session, ctx.runtime, document, WebhookEvent.document_failed)
+
+
+def _announce(session: Session, runtime: Runtime, document: Document,
+              event: WebhookEvent) -> None:
+    """Webhooks hear of a document's end state in the transaction that sets it: these two
+    functions are the only places a document becomes ready or failed."""
+    webhooks_service.emit(
+        session=session, workspace_id=document.workspace_id, event=event,
+        notify=runtime.notify_jobs,
+        payload={"document_id": document.id, "collection_id": document.collection_id,
+                 "filename": document.filename, "media_type": document.media_type,
+                 "size_bytes": document.size_bytes, "sha256": document.sha256,
+                 "status": str(document.status), "page_count": document.page_count,
+                 "error": document.error})

@@ -52,12 +52,15 @@ CHILD_SETTINGS = (
     "ocr_page_timeout_seconds", "tesseract_command", "pdf_preview_pages",
     "contact_sheet_interval_seconds", "contact_sheet_max_frames", "max_pages",
     "max_ocr_pages", "max_text_bytes", "max_preview_bytes", "sandbox_cpu_seconds",
+    "max_upload_bytes", "container_max_members", "container_max_bytes",
+    "container_max_ratio", "container_max_depth", "mailbox_max_messages",
 )
 # What a child gets of the server's environment: enough to run Python and Tesseract.
 CHILD_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "TESSDATA_PREFIX",
                      "PYTHONPATH")
 _STAGES = {"start": "starting", "open": "opening the file",
-           "extract": "extracting page {page}", "previews": "making previews"}
+           "extract": "extracting page {page}", "previews": "making previews",
+           "members": "extracting the files inside it"}
 
 
 class SandboxFailure(Exception):
@@ -86,8 +89,20 @@ class PreviewFiles(BaseModel):
 
 
 class AttachmentFile(BaseModel):
+    """A member the child wrote (an attachment, an archive file), and where it sat."""
+
     filename: Annotated[str, StringConstraints(max_length=1000)]
     file: Annotated[str, StringConstraints(pattern=FILE_NAME)]
+    inner_path: Annotated[str, StringConstraints(max_length=1000)]
+    modified_at: datetime | None = None
+
+
+class SkippedMember(BaseModel):
+    """A member listed but not written, with a stable code (ingest/members.py)."""
+
+    inner_path: Annotated[str, StringConstraints(max_length=1000)]
+    code: Annotated[str, StringConstraints(max_length=32)]
+    reason: Annotated[str, StringConstraints(max_length=500)]
 
 
 class ExtractionResult(BaseModel):
@@ -105,7 +120,13 @@ class ExtractionResult(BaseModel):
     height: int | None = None
     duration_seconds: float | None = None
     ocr: dict[str, Any] | None = None
-    attachments: list[AttachmentFile] = []
+    # The members written, one AttachmentFile per line of this file in the folder the
+    # child was given (ingest/members.py): read back in batches, never all at once.
+    manifest: Annotated[str, StringConstraints(pattern=FILE_NAME)] | None = None
+    skipped: Annotated[list[SkippedMember], Field(max_length=100)] = []  # the first ones
+    skipped_count: Annotated[int, Field(ge=0)] = 0
+    members: Annotated[int, Field(ge=0)] = 0  # entries a container listed
+    members_via: Annotated[str, StringConstraints(pattern=r"^[a-z]{1,16}$")] = "attachment"
     # Set by the server from the child's progress messages: open, extract, previews.
     stage_seconds: dict[str, float] = {}
 
@@ -260,12 +281,13 @@ class SandboxPool:
         values["data_dir"] = str(self.settings.data_dir.resolve())
         return values
 
-    def extract(self, *, path: Path, media_type: str, spool: Path, out_dir: Path
-                ) -> ExtractionResult:
+    def extract(self, *, path: Path, media_type: str, spool: Path, out_dir: Path,
+                expand_members: bool = True) -> ExtractionResult:
         """Extract one document in a child; see ingest.extraction.extract_document."""
         reply, stage_seconds = self._run({"kind": "extract", "path": str(path.resolve()),
                           "media_type": media_type, "spool": str(spool.resolve()),
-                          "out_dir": str(out_dir.resolve())})
+                          "out_dir": str(out_dir.resolve()),
+                          "expand_members": expand_members})
         try:
             result = ExtractionResult.model_validate(reply)
         except ValidationError as exc:
@@ -294,6 +316,20 @@ class SandboxPool:
         self._run({"kind": "render_page", "path": str(path.resolve()), "number": number,
                    "out": str(out.resolve())}, slots=self._preview_slot,
                   seconds=min(RENDER_SECONDS, self.settings.max_document_seconds))
+
+    def redaction(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Redaction work on a PDF in a child (redaction/pages.py, redaction/drawing.py):
+        `redaction_search` or `redaction_produce`. The reply is the caller's to validate."""
+        if request.get("kind") not in ("redaction_search", "redaction_produce"):
+            raise ValueError(f"not a redaction request: {request.get('kind')!r}")
+        reply, _ = self._run(dict(request))
+        return reply
+
+    def production_stamp(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Bates-stamp one document's pages in a child (productions/stamping.py). The reply
+        is the caller's to validate."""
+        reply, _ = self._run({**request, "kind": "production_stamp"})
+        return reply
 
     def _run(self, request: dict[str, Any], *, slots: threading.BoundedSemaphore | None = None,
              seconds: float | None = None) -> tuple[dict[str, Any], dict[str, float]]:

@@ -18,6 +18,9 @@ from casework.core.settings import Settings
 from casework.ingest.extraction import derive_document, extract_document, render_page_preview
 from casework.ingest.parsers import ParseError
 from casework.media.images import apply_pixel_limit
+from casework.productions.stamping import stamp_document
+from casework.redaction.drawing import produce
+from casework.redaction.pages import search_pages
 
 
 def _cpu_budget(seconds: float) -> None:
@@ -48,13 +51,32 @@ def _serve(request: dict[str, Any], conn: Connection) -> dict[str, Any]:
                                settings=settings, out_dir=Path(request["out_dir"]),
                                duration_seconds=request.get("duration_seconds"),
                                progress=progress)
+    if request["kind"] == "redaction_search":
+        return search_pages(path=Path(request["path"]), settings=settings,
+                            patterns=request["patterns"], max_hits=request["max_hits"],
+                            ocr_dpi=request["dpi"])
+    if request["kind"] == "redaction_produce":
+        boxes = {int(page): [tuple(box) for box in page_boxes]
+                 for page, page_boxes in request["boxes"].items()}
+        return produce(path=Path(request["path"]), out_path=Path(request["out"]),
+                       settings=settings, boxes=boxes, dpi=request["dpi"])
+    if request["kind"] == "production_stamp":
+        text_path = request.get("text_out")
+        return stamp_document(path=Path(request["path"]), media_type=request["media_type"],
+                              out_path=Path(request["out"]),
+                              text_path=Path(text_path) if text_path else None,
+                              settings=settings, prefix=request["prefix"],
+                              first_number=request["first_number"], digits=request["digits"],
+                              position=request["position"], legend=request.get("legend"),
+                              max_pages=request["max_pages"])
     if request["kind"] == "render_page":
         render_page_preview(path=Path(request["path"]), number=request["number"],
                             out=Path(request["out"]))
         return {}
     return extract_document(path=Path(request["path"]), media_type=request["media_type"],
                             settings=settings, spool_path=Path(request["spool"]),
-                            out_dir=Path(request["out_dir"]), progress=progress)
+                            out_dir=Path(request["out_dir"]), progress=progress,
+                            expand_members=bool(request.get("expand_members", True)))
 
 
 def serve(read_fd: int, write_fd: int, *, network: str) -> None:

@@ -7,9 +7,13 @@ tell (Markdown vs plain text).
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import re
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 from casework.ingest.archives import check_zip_archive, check_zip_directory
 from casework.ingest.byte_order import bom_encoding, decode_sample
@@ -18,6 +22,21 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 EML = "message/rfc822"
+MBOX = "application/mbox"
+MSG = "application/vnd.ms-outlook"
+PST = "application/vnd.ms-outlook-pst"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .msg, and old .doc/.xls
+_MBOX_SUFFIXES = {".mbox", ".mbx", ".mbs"}
+ZIP = "application/zip"
+TAR = "application/x-tar"
+SEVEN_ZIP = "application/x-7z-compressed"
+# A compressed file is accepted when what it holds is a TAR: its first block, decompressed
+# (at most _TAR_HEAD bytes, so a bomb costs nothing here), carries the ustar magic.
+_COMPRESSED_TAR = ((b"\x1f\x8b", "application/gzip"), (b"BZh", "application/x-bzip2"),
+                   (b"\xfd7zXZ\x00", "application/x-xz"))
+_TAR_HEAD = 512
+_TAR_SEARCH_BYTES = 2 * 1024 * 1024  # a bzip2 block is at most ~900 KB compressed
+_SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _HEAD_BYTES = 8192
 _MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -33,6 +52,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "image/tiff"),
     (b"OggS", "audio/ogg"),
     (b"ID3", "audio/mpeg"),
+    (b"!BDN", PST),  # Outlook data file (.pst, .ost)
 )
 _RIFF = {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav"}
 # ISO base media file format (MP4, MOV, M4A, HEIC): the `ftyp` box's major brand.
@@ -70,13 +90,53 @@ def _zip_media_type(path: Path, filename: str) -> str | None:
     except (zipfile.BadZipFile, OSError):
         return None
     if "[Content_Types].xml" not in names:
-        return None
+        return ZIP  # an archive: its members become documents (parsers/archive.py)
     if "word/document.xml" in names:
         return DOCX
     if "xl/workbook.xml" in names:
         return XLSX
     if "ppt/presentation.xml" in names:
         return PPTX
+    return ZIP
+
+
+def _is_tar(block: bytes) -> bool:
+    return len(block) >= 262 and block[257:262] == b"ustar"
+
+
+def _decompressed_head(path: Path, media_type: str) -> bytes:
+    """The first _TAR_HEAD bytes of a compressed file: fed in small reads (bzip2 yields
+    nothing before a whole block), never more than _TAR_SEARCH_BYTES of input."""
+    if media_type == "application/gzip":
+        decompressor: Any = zlib.decompressobj(wbits=47)
+    elif media_type == "application/x-bzip2":
+        decompressor = bz2.BZ2Decompressor()
+    else:
+        decompressor = lzma.LZMADecompressor()
+    out = b""
+    try:
+        with open(path, "rb") as fh:
+            for _ in range(_TAR_SEARCH_BYTES // _HEAD_BYTES):
+                data = fh.read(_HEAD_BYTES)
+                if not data:
+                    break
+                out += decompressor.decompress(data, _TAR_HEAD - len(out))
+                if len(out) >= _TAR_HEAD:
+                    break
+    except (zlib.error, OSError, lzma.LZMAError, EOFError, ValueError):
+        return b""
+    return out
+
+
+def _archive_media_type(path: Path, head: bytes) -> str | None:
+    """TAR (plain or compressed) and 7z; ZIP is told by _zip_media_type."""
+    if _is_tar(head):
+        return TAR
+    if head.startswith(_SEVEN_ZIP_MAGIC):
+        return SEVEN_ZIP
+    for magic, media_type in _COMPRESSED_TAR:
+        if head.startswith(magic) and _is_tar(_decompressed_head(path, media_type)):
+            return media_type
     return None
 
 
@@ -134,7 +194,19 @@ def _wide_text_head(head: bytes) -> bytes | None:
     return encoded if _looks_like_text(encoded) else None
 
 
+def _is_mailbox(head: bytes, filename: str) -> bool:
+    """An mbox: a `From ` separator line, then a message's headers (or, named .mbox, any
+    `From ` start: the mailbox parser then says what is wrong with it)."""
+    if not head.startswith(b"From "):
+        return False
+    if Path(filename).suffix.lower() in _MBOX_SUFFIXES:
+        return True
+    return _looks_like_email(head.split(b"\n", 1)[1] if b"\n" in head else b"")
+
+
 def _text_media_type(head: bytes, filename: str, *, mail: bool = True) -> str:
+    if mail and _is_mailbox(head, filename):
+        return MBOX
     if mail and _looks_like_email(head):
         return EML
     lowered = head.lstrip().lower()
@@ -157,8 +229,15 @@ def sniff_media_type(path: Path, filename: str) -> str | None:
     for magic, media_type in _MAGIC:
         if head.startswith(magic):
             return media_type
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(_OLE):
+        # Outlook's .msg is told from other compound files (old Word, Excel) by its name;
+        # the parser says so clearly when a file so named is not a message.
+        return MSG if Path(filename).suffix.lower() == ".msg" else None
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_media_type(path, filename)
+    archive = _archive_media_type(path, head)
+    if archive is not None:
+        return archive
     container = _container_media_type(head)
     if container is not None:
         return container

@@ -36,6 +36,8 @@ class SpooledFile:
     path: Path
     size: int
     sha256: str
+    md5: str = ""  # computed in the same pass as sha256, for the custody record
+    sha1: str = ""
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -128,7 +130,8 @@ class _Receiver:
         sha256 = part.spool.finish()
         assert part.filename is not None
         self.form.files.append(
-            SpooledFile(part.field_name, part.filename, part.spool.path, part.size, sha256)
+            SpooledFile(part.field_name, part.filename, part.spool.path, part.size, sha256,
+                        md5=part.spool.md5, sha1=part.spool.sha1)
         )
         self.part = _Part()
 

@@ -2,24 +2,32 @@
 
 The body is the plain-text part, else the HTML part's visible text. Attachments are handed
 back to the pipeline, which ingests them through the same service as uploads (sniffing,
-dedupe, jobs) and links them to the message.
+dedupe, jobs) and links them to the message. The message's threading facts (Message-ID,
+References, participants...) go to `metadata["mail"]` for the mail domain (docs/mail.md).
+MSG and PST messages are read into the same `EmailMessage` and described here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
-from casework.ingest.parsers.base import EmbeddedFile, ExtractedPage, ParsedDocument, ParseError
+from casework.ingest.parsers.base import (
+    ExtractedPage,
+    MemberSink,
+    ParsedDocument,
+    ParseError,
+    WriteMembers,
+)
+from casework.mail.facts import facts_from_headers
 
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
+_THREAD_HEADERS = ("Message-ID", "In-Reply-To", "References")
 MAX_ATTACHMENTS = 200
 
 
@@ -41,20 +49,80 @@ def _body(message: EmailMessage) -> str:
     return str(content)
 
 
-def _attachments(message: EmailMessage) -> list[EmbeddedFile]:
-    found: list[EmbeddedFile] = []
-    for index, part in enumerate(message.iter_attachments(), start=1):
-        if len(found) >= MAX_ATTACHMENTS:
-            break
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            data = (inner[0] if isinstance(inner, list) else inner).as_bytes()
-        else:
-            data = part.get_payload(decode=True) or b""
-        if data:
-            name = part.get_filename() or f"attachment-{index}"
-            found.append(EmbeddedFile(filename=name, data=data))
-    return found
+def _attachment_parts(message: EmailMessage) -> Iterator[EmailMessage]:
+    """The message's attachments, and those nested in its multipart sections (Outlook's
+    converted messages put them inside multipart/related), never inside an attached
+    message (that one is a document of its own, with its own attachments)."""
+    yield from message.iter_attachments()  # type: ignore[misc]
+    if not message.is_multipart() or message.get_content_type() == "message/rfc822":
+        return
+    for part in message.iter_parts():
+        if part.is_multipart() and part.get_content_maintype() == "multipart":
+            for nested in part.walk():
+                if (nested.get_content_disposition() == "attachment"
+                        and isinstance(nested, EmailMessage)):
+                    yield nested
+
+
+def _attachments(message: EmailMessage) -> WriteMembers:
+    """The message's attachments, written to the sink when the sandbox asks for them.
+
+    The message is already parsed in memory, so each attachment is one chunk; each one's
+    inner path is its file name (a path in it is flattened: it names no folder here).
+    """
+
+    def write(sink: MemberSink) -> None:
+        written = 0
+        for index, part in enumerate(_attachment_parts(message), start=1):
+            if written >= MAX_ATTACHMENTS:
+                break
+            if part.get_content_type() == "message/rfc822":
+                inner = part.get_payload()
+                data = (inner[0] if isinstance(inner, list) else inner).as_bytes()
+            else:
+                data = part.get_payload(decode=True) or b""
+            if data:
+                name = (part.get_filename() or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+                sink.add(name or f"attachment-{index}", [data], size=len(data))
+                written += 1
+
+    return write
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    try:
+        value = message[name]
+    except (ValueError, LookupError, IndexError):  # a header the parser cannot fold
+        return None
+    return str(value).strip() if value else None
+
+
+def describe_message(message: EmailMessage) -> ParsedDocument:
+    """One message as a document: its headers and body as text, its facts, its files."""
+    headers = {name: value for name in _HEADERS if (value := _header(message, name))}
+    body = _body(message)
+    facts = facts_from_headers(
+        headers={**headers, **{name: _header(message, name) for name in _THREAD_HEADERS}},
+        body=body)
+    metadata: dict[str, object] = {name.lower(): value for name, value in headers.items()}
+    if facts.message_id:
+        metadata["message_id"] = facts.message_id
+    metadata["mail"] = facts.as_metadata()
+    text = "\n".join(f"{name}: {value}" for name, value in headers.items())
+    text += "\n\n" + body
+
+    def pages() -> Iterator[ExtractedPage]:
+        yield ExtractedPage(1, text)
+
+    return ParsedDocument(pages=pages(), page_count=1, title=headers.get("Subject"),
+                          metadata=metadata, captured_at=facts.sent_at,
+                          members=_attachments(message))
+
+
+def read_message(data: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 class EmlParser:
@@ -67,24 +135,4 @@ class EmlParser:
             except (ValueError, LookupError) as exc:
                 raise ParseError(f"not a readable e-mail message: {exc}") from None
         assert isinstance(message, EmailMessage)
-        headers = {name: str(message[name]).strip() for name in _HEADERS if message[name]}
-        metadata: dict[str, object] = {name.lower(): value for name, value in headers.items()}
-        if message["Message-ID"]:
-            metadata["message_id"] = str(message["Message-ID"]).strip()
-        captured_at = None
-        if message["Date"]:
-            try:
-                sent = parsedate_to_datetime(str(message["Date"]))
-                captured_at = sent.astimezone(UTC) if sent.tzinfo else None
-            except (TypeError, ValueError):
-                pass
-        text = "\n".join(f"{name}: {value}" for name, value in headers.items())
-        text += "\n\n" + _body(message)
-        attachments = _attachments(message)
-
-        def pages() -> Iterator[ExtractedPage]:
-            yield ExtractedPage(1, text)
-
-        return ParsedDocument(pages=pages(), page_count=1, title=headers.get("Subject"),
-                              metadata=metadata, captured_at=captured_at,
-                              attachments=attachments)
+        return describe_message(message)

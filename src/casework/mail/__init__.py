@@ -1,0 +1,1 @@
+"""E-mail: messages' threading facts, threads, and duplicates across mailboxes."""

@@ -1,0 +1,1 @@
+"""Productions: Bates-numbered, redacted, privilege-screened sets of documents with load files."""

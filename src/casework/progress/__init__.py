@@ -1,0 +1,1 @@
+"""Ingest transparency: upload batches, progress by state and stage, failures, retry."""
