@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from harness import CACHE_DIR
+from harness import CACHE_DIR, unpacked_debian_packages
 
 PACKAGES = ("texlive-latex-base-doc", "texlive-latex-recommended-doc", "texlive-science-doc")
 ROOT = CACHE_DIR / "debian-pdfs"
@@ -29,17 +28,7 @@ ROOT = CACHE_DIR / "debian-pdfs"
 
 def unpacked() -> Path:
     """The packages' files under ROOT/root (downloaded and unpacked on first use)."""
-    root = ROOT / "root"
-    if (ROOT / ".unpacked").exists():
-        return root
-    debs = ROOT / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", *PACKAGES], cwd=debs, check=True,
-                   stdout=subprocess.DEVNULL)
-    for deb in sorted(debs.glob("*.deb")):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    (ROOT / ".unpacked").write_text("")
-    return root
+    return unpacked_debian_packages(ROOT, PACKAGES)
 
 
 def _page_count(path: Path) -> int | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from casework.accounts.principal import Principal
 from casework.bootstrap import build_runtime, prepare
 from casework.collections import service as collections_service
 from casework.collections.models import Collection, CollectionKind
@@ -76,7 +77,8 @@ def temporary_runtime(*, embedder: Embedder | None = None, keep_in: Path | None 
                     Collection.workspace_id == workspace.id, Collection.name == "bench"))
                 if collection is None:  # a kept DATA_DIR already has it
                     collection = collections_service.create_collection(
-                        session=session, workspace_id=workspace.id, name="bench",
+                        session=session, principal=Principal.command(workspace.id, "bench"),
+                        name="bench",
                         kind=CollectionKind.case)
                 ids = workspace.id, collection.id
             yield BenchRuntime(runtime, ids[0], ids[1], data_dir)
@@ -261,3 +263,19 @@ def calibrate_embedder(embedder: Embedder) -> dict[str, float]:
     return {"passages_per_s": round(len(passages) / batch, 1),
             "short_query_p50_ms": round(percentile(single, 50), 1),
             "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+
+
+def unpacked_debian_packages(folder: Path, packages: tuple[str, ...]) -> Path:
+    """Debian packages' files under folder/root: `apt-get download` (no install, no root
+    needed beyond apt's cache) and `dpkg-deb -x` on first use, cached after."""
+    root = folder / "root"
+    if (folder / ".unpacked").exists():
+        return root
+    debs = folder / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", *packages], cwd=debs, check=True,
+                   stdout=subprocess.DEVNULL)
+    for deb in sorted(debs.glob("*.deb")):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    (folder / ".unpacked").write_text("")
+    return root

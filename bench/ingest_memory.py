@@ -286,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="text per generated PDF (default 6000, 2-3 pages)")
     parser.add_argument("--pipelines", default="onnx,torch,llamaindex",
                         help="comma-separated, in order (default onnx,torch,llamaindex)")
+    parser.add_argument("--corpus", choices=["mixed", "debian"], default="mixed",
+                        help="mixed: the PDFs above (default); debian: the 264 LaTeX manuals "
+                        "of bench/debian_pdfs.py (8,005 pages), as bench/first_result.py")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--name", default="ingest_memory", help="results file name")
     parser.add_argument("--llamaindex-child", help=argparse.SUPPRESS)
@@ -293,7 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.llamaindex_child:
         llamaindex_child(args.llamaindex_child)
         return 0
-    folder, corpus = build_corpus(args.count, args.chars)
+    if args.corpus == "debian":
+        from debian_pdfs import pdf_corpus
+
+        folder, corpus = pdf_corpus(min_files=250, min_pages=8000)
+    else:
+        folder, corpus = build_corpus(args.count, args.chars)
     print(f"corpus: {corpus} in {folder}", flush=True)
     runs = []
     for pipeline in args.pipelines.split(","):

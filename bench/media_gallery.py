@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from casework.accounts.principal import Principal
 from casework.bootstrap import build_runtime, prepare
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
@@ -42,9 +43,11 @@ def seed(runtime, *, photos: int, others: int) -> tuple[str, str]:
     with transaction(runtime.sessions) as session:
         workspace = workspaces_service.ensure_default_workspace(session=session, name="Default")
         collection = collections_service.create_collection(
-            session=session, workspace_id=workspace.id, name="Event", kind=CollectionKind.event)
+            session=session, principal=Principal.command(workspace.id, "bench"),
+            name="Event", kind=CollectionKind.event)
         other = collections_service.create_collection(
-            session=session, workspace_id=workspace.id, name="Other", kind=CollectionKind.event)
+            session=session, principal=Principal.command(workspace.id, "bench"),
+            name="Other", kind=CollectionKind.event)
         session.flush()
         rows = []
         for index in range(photos + others):

@@ -57,6 +57,7 @@ def generate(path: Path, *, megabytes: int, width: int, height: int, fps: int = 
 
 def measure(video: Path) -> dict:
     """Runs in a fresh process: everything an upload of `video` costs, end to end."""
+    from casework.accounts.principal import Principal
     from casework.bootstrap import build_runtime, prepare
     from casework.collections import service as collections_service
     from casework.collections.models import CollectionKind
@@ -101,7 +102,8 @@ def measure(video: Path) -> dict:
             workspace = workspaces_service.ensure_default_workspace(session=session,
                                                                     name="Default")
             collection = collections_service.create_collection(
-                session=session, workspace_id=workspace.id, name="Bench",
+                session=session, principal=Principal.command(workspace.id, "bench"),
+                name="Bench",
                 kind=CollectionKind.case)
             accepted = ingest_service.accept_uploads(
                 session=session, runtime=runtime, workspace_id=workspace.id,

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from casework.accounts.principal import Principal
 from casework.bootstrap import prepare
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
@@ -191,7 +192,8 @@ def bench_runtime(database_url: str | None, **overrides: Any) -> Iterator[BenchR
                 workspace = workspaces_service.ensure_default_workspace(
                     session=session, name=settings.default_workspace_name)
                 collection = collections_service.create_collection(
-                    session=session, workspace_id=workspace.id, name="bench",
+                    session=session, principal=Principal.command(workspace.id, "bench"),
+                    name="bench",
                     kind=CollectionKind.case)
                 ids = workspace.id, collection.id
             yield BenchRuntime(runtime, ids[0], ids[1], data_dir)

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from casework.accounts.principal import Principal
 from casework.bootstrap import start_workers
 from casework.cli.ingest import spool_copy
 from casework.collections import service as collections_service
@@ -53,7 +54,8 @@ def _quiet_workspace(bench: BenchRuntime) -> BenchRuntime:
     with transaction(bench.runtime.sessions) as session:
         workspace = workspaces_service.create_workspace(session=session, name="Quiet Team")
         collection = collections_service.create_collection(
-            session=session, workspace_id=workspace.id, name="inbox", kind=CollectionKind.case)
+            session=session, principal=Principal.command(workspace.id, "bench"),
+            name="inbox", kind=CollectionKind.case)
         ids = workspace.id, collection.id
     return BenchRuntime(bench.runtime, ids[0], ids[1], bench.data_dir)
 

@@ -29,6 +29,7 @@ from casework.app import create_app
 from casework.core.settings import Settings, load_settings
 from casework.search.embedder import Embedder, SentenceTransformerEmbedder
 from casework.search.embedder_onnx import OnnxEmbedder
+from tests.fixtures.migrated import MigratedTemplates
 from tests.fixtures.plain_postgres import PlainPostgresServer
 from tests.fixtures.scaleout import (
     S3_ACCESS_KEY,
@@ -38,6 +39,9 @@ from tests.fixtures.scaleout import (
     celery_worker,
     weed_binary,
 )
+
+# The browser tests' fixture (`browser_page`), for every test directory.
+pytest_plugins = ["tests.fixtures.browser"]
 
 POSTGRES_ENV = "CASEWORK_TEST_POSTGRES_URL"
 REDIS_ENV = "CASEWORK_TEST_REDIS_URL"
@@ -278,11 +282,21 @@ def torch_embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
 
 
+@pytest.fixture(scope="session")
+def migrated_templates() -> Iterator[MigratedTemplates]:
+    """Migrated databases to copy: apps start without running every migration again."""
+    templates = MigratedTemplates()
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def make_client(embedder: Embedder) -> Iterator[Callable[..., TestClient]]:
+def make_client(embedder: Embedder,
+                migrated_templates: MigratedTemplates) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(settings: Settings, *, authenticate: bool = True) -> TestClient:
+        migrated_templates.prepare(settings)
         client = TestClient(create_app(settings, embedder=embedder),
                             raise_server_exceptions=False)
         client.__enter__()
@@ -357,6 +371,27 @@ def wait_for_documents(client: TestClient, ids: list[str], *, vectors: bool = Fa
             return docs
         if time.monotonic() > deadline:
             raise AssertionError(f"documents did not settle in {timeout}s: {docs}")
+        time.sleep(0.05)
+
+
+def wait_for_jobs(client: TestClient, *, timeout: float = 120.0) -> None:
+    """Wait until no job is queued or running: what runs after a document is ready
+    (vectors, near-duplicates, entities, batch progress) commits too, and a test that
+    compares states across those commits (the search cache's version) must wait for them."""
+    from sqlalchemy import func, select
+
+    from casework.jobs.models import Job, JobStatus
+
+    sessions = client.app.state.runtime.sessions
+    deadline = time.monotonic() + timeout
+    while True:
+        with sessions() as session:
+            waiting = session.scalar(select(func.count()).select_from(Job).where(
+                Job.status.in_((JobStatus.queued, JobStatus.running))))
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{waiting} jobs still queued or running after {timeout}s")
         time.sleep(0.05)
 
 

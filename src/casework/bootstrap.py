@@ -7,7 +7,7 @@ else receives a `Runtime` and imports its type from `casework.runtime`, never th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +18,29 @@ from casework.accounts.bootstrap import bootstrap_accounts
 from casework.accounts.mail import build_mailer
 from casework.ask.cache import AnswerCache
 from casework.backup import tasks as backup_tasks
+from casework.batch_search import tasks as batch_search_tasks
 from casework.core.database import build_engine, build_session_factory, transaction
+from casework.core.malloc import limit_malloc_arenas
 from casework.core.planner_statistics import PlannerStatistics
 from casework.core.settings import Settings
 from casework.db import migrate
 from casework.db.pgvector import VectorTable, ensure_vector_table
 from casework.entities import tasks as entities_tasks
+from casework.exports import tasks as exports_tasks
 from casework.ingest import tasks as ingest_tasks
 from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
 from casework.ingest.rechunk import queue_rechunking
 from casework.ingest.sandbox import SandboxPool
 from casework.jobs.registry import JobRegistry
 from casework.jobs.worker import WorkerLock, WorkerPool
+from casework.learning import tasks as learning_tasks
 from casework.media.images import apply_pixel_limit
+from casework.neardup import tasks as neardup_tasks
+from casework.neardup.backfill import queue_all_unsigned
+from casework.productions import tasks as productions_tasks
+from casework.reports import tasks as reports_tasks
 from casework.runtime import Runtime
+from casework.saved_searches import tasks as saved_searches_tasks
 from casework.search import tasks as search_tasks
 from casework.search.cache import SearchCache, track_changes
 from casework.search.embedder import Embedder
@@ -49,6 +58,7 @@ from casework.security.ratelimit import RateLimiter
 from casework.storage.blobstore import BlobStore
 from casework.storage.local import LocalBlobStore
 from casework.usage.meter import UsageMeter
+from casework.webhooks import tasks as webhooks_tasks
 from casework.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
@@ -139,7 +149,9 @@ def settle_vector_index(runtime: Runtime) -> VectorTable | None:
 
 
 # Every domain that has jobs: each registers its kinds (and periodic jobs) in its tasks.py.
-TASK_MODULES = (ingest_tasks, search_tasks, entities_tasks, backup_tasks)
+TASK_MODULES = (ingest_tasks, search_tasks, entities_tasks, backup_tasks, webhooks_tasks,
+                reports_tasks, learning_tasks, exports_tasks, batch_search_tasks,
+                saved_searches_tasks, neardup_tasks, productions_tasks)
 
 
 def build_job_registry(settings: Settings) -> JobRegistry:
@@ -214,6 +226,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     apply_pixel_limit(settings.max_image_pixels)
+    limit_malloc_arenas(settings.malloc_arenas)  # before any job or pool thread starts
     engine = _engine(settings)
     sessions = build_session_factory(engine)
     read_sessions = build_session_factory(engine, readonly=True)
@@ -231,7 +244,8 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
     runtime = Runtime(
         settings=settings, engine=engine, sessions=sessions, read_sessions=read_sessions,
         blobs=_blob_store(settings), keyword_index=keyword_index,
-        vector_index=vector_index, embedder=embedder, usage=UsageMeter(sessions),
+        vector_index=vector_index, embedder=embedder,
+        usage=UsageMeter(sessions, key=settings.secret_key.get_secret_value()),
         redis=redis_client, job_queue=job_queue, search_cache=search_cache,
         answer_cache=AnswerCache(ttl_seconds=settings.ask_cache_seconds,
                                  max_entries=settings.ask_cache_entries, shared=search_cache),
@@ -245,8 +259,12 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None,
     return runtime
 
 
-def start_workers(runtime: Runtime, registry: JobRegistry | None = None) -> bool:
-    """Start in-process workers unless another process on this DATA_DIR already runs them."""
+def start_workers(runtime: Runtime, registry: JobRegistry | None = None, *,
+                  band: tuple[int, int] | None = None) -> bool:
+    """Start in-process workers unless another process on this DATA_DIR already runs them.
+
+    `band` limits them to jobs of those priorities (lowest, highest); the rest stay queued
+    for the next process that runs every kind."""
     if runtime.job_queue is not None:
         log.info("jobs run on Celery workers (REDIS_URL is set): `casework worker`")
         return False
@@ -257,7 +275,7 @@ def start_workers(runtime: Runtime, registry: JobRegistry | None = None) -> bool
         log.info("another casework process runs the workers for %s", runtime.settings.data_dir)
         return False
     pool = WorkerPool(runtime, registry or build_job_registry(runtime.settings),
-                      threads=runtime.settings.worker_threads, lock=lock)
+                      threads=runtime.settings.worker_threads, lock=lock, band=band)
     pool.start()
     runtime.workers = pool
     runtime.keyword_index.start()  # tantivy's indexer: the one writer, beside the workers
@@ -270,6 +288,9 @@ class Prepared:
 
     vector_table: VectorTable | None
     queued: QueuedEmbeddings
+    # Near-duplicate signature jobs queued per workspace id (documents stored before the
+    # feature, or whose job failed: neardup/backfill.py).
+    signing: dict[str, int] = field(default_factory=dict)
 
 
 def prepare(runtime: Runtime) -> Prepared:
@@ -277,6 +298,7 @@ def prepare(runtime: Runtime) -> Prepared:
 
     Also sets up pgvector if the server offers it now and queues the embeddings skipped
     while semantic search was off: what changed on the server since the last start counts.
+    And queues near-duplicate signing for documents without a signature (an upgrade).
     """
     migrate.upgrade(runtime.engine)
     if runtime.planner_statistics is not None:
@@ -294,5 +316,11 @@ def prepare(runtime: Runtime) -> Prepared:
     if queued.documents or queued.notes:
         log.info("semantic search is on: queued embedding of %d documents and %d notes "
                  "indexed while it was off", queued.documents, queued.notes)
+    # In committed batches of its own (after the transaction above): 100,000 documents
+    # stored before near-duplicates existed must not hold SQLite's writer in one go.
+    signing = queue_all_unsigned(runtime=runtime)
+    if signing:
+        log.info("queued near-duplicate signing of %d documents without a signature",
+                 sum(signing.values()))
     bootstrap_accounts(runtime)
-    return Prepared(vector_table=vector_table, queued=queued)
+    return Prepared(vector_table=vector_table, queued=queued, signing=signing)

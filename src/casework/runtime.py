@@ -133,7 +133,7 @@ class Runtime:
         self.sandbox.close()
         self.keyword_index.close()
         self.vector_index.flush(force=True)  # type: ignore[call-arg]
-        self.usage.flush()
+        self.usage.close()
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()

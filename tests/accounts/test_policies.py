@@ -31,9 +31,16 @@ ACCOUNT_API = {
     "/api/v1/workspaces", "/api/v1/workspaces/join",
 }
 OPERATOR_PREFIX = "/api/v1/operator/"
+# Answer without a member: the export-signing public key (no secret, no workspace data) and
+# an export's download, which answers to its signed link (tests/exports/test_api.py).
+NOT_MEMBER_API = {"/api/v1/exports/public-key", "/api/v1/exports/public-key.pem",
+                  "/api/v1/exports/{export_id}/download"}
 ACCOUNT_WEB = {"/login", "/logout", "/account", "/account/password", "/account/2fa/setup",
                "/account/2fa/enable", "/account/2fa/disable", "/workspace"}
 NOT_A_PAGE = {"/health", "/healthz", "/readyz", "/health/ready", "/metrics"}
+# Share links' public pages answer to a link's token, not to a member (an unknown token is
+# 404 whoever asks): tests/shares/test_route_table.py walks them.
+SHARE_PAGES = "/s/"
 # A viewer may use these POSTs: they change nothing in the workspace.
 VIEWER_POSTS = {"/notes/preview"}
 # API POSTs that only read (a question is a read with a body): the read scope may call them.
@@ -63,7 +70,7 @@ def _path(route, ids):
 
 def _routes(app, *, web):
     for route in api_routes(app):
-        if route.path in NOT_A_PAGE:
+        if route.path in NOT_A_PAGE or route.path.startswith(SHARE_PAGES):
             continue
         if web != (not route.path.startswith("/api/")):
             continue
@@ -93,7 +100,8 @@ def _call_page(browser, method, path, csrf):
 def _api_refusals(client, member, browser, csrf, ids, expect):
     seen = 0
     for method, route in _routes(client.app, web=False):
-        if route.path in ACCOUNT_API or route.path.startswith(OPERATOR_PREFIX):
+        if route.path in ACCOUNT_API | NOT_MEMBER_API or \
+                route.path.startswith(OPERATOR_PREFIX):
             continue
         path = _path(route, ids)
         for who, response in (("bearer", _call_api(member, method, path)),

@@ -6,7 +6,11 @@ from tests.fixtures.accounts import add_member, anonymous, api_routes, invite, u
 
 PUBLIC = {"/api/v1/auth/signup", "/api/v1/auth/login", "/api/v1/auth/2fa/verify",
           "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/session",
-          "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm"}
+          "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm",
+          # The installation's export-signing public key (no secret, no workspace data),
+          # and an export's download, which answers to its signed link (tests/exports).
+          "/api/v1/exports/public-key", "/api/v1/exports/public-key.pem",
+          "/api/v1/exports/{export_id}/download"}
 
 
 def _depends_on(dependant, names):

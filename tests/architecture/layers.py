@@ -21,7 +21,8 @@ BASE_MODULES = {
     *(f"casework.search.{name}" for name in (
         "boilerplate", "cache", "chunking", "embedder", "embedder_onnx", "embedder_runtime",
         "filters", "fts5_plan", "keyword_index", "keyword_log", "keyword_tables",
-        "model_tokenizer", "tantivy_index", "tantivy_query",
+        "model_tokenizer", "tantivy_index", "tantivy_query", "tantivy_rescore",
+        "tantivy_shard",
         "pgvector_index", "postgres_bm25", "postgres_plan", "query", "snippets",
         "stored_vectors", "vector_index")),
     # The other implementations the runtime holds: mail, parser processes, metrics,

@@ -31,13 +31,14 @@ def _beat_schedule(settings):
 def test_the_beat_schedule_has_a_backup_entry_only_when_backups_are_scheduled(tmp_path):
     redis = "redis://127.0.0.1:6379/15"  # building the app connects to nothing
     off = test_settings(tmp_path / "off", None, redis_url=redis)
-    assert set(_beat_schedule(off)) == {"sweep-jobs"}
+    # Export retention runs hourly whatever else is scheduled.
+    assert set(_beat_schedule(off)) == {"sweep-jobs", "periodic-prune_exports"}
 
     on = test_settings(tmp_path / "on", None, redis_url=redis, backup_interval_hours=12,
                        backup_keep=3, backup_target="s3://casework-backups/nightly/",
                        job_sweep_seconds=20)
     schedule = _beat_schedule(on)
-    assert set(schedule) == {"sweep-jobs", "periodic-backup"}
+    assert set(schedule) == {"sweep-jobs", "periodic-backup", "periodic-prune_exports"}
     entry = schedule["periodic-backup"]
     assert entry["task"] == ENQUEUE_PERIODIC
     # Beat ticks often; the job table decides whether 12 hours have passed.

@@ -1,6 +1,7 @@
 """The `casework` command line, run as a real process like a user would."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -31,6 +32,12 @@ def test_ingest_a_folder_then_search_it(tmp_path):
     out = " ".join(result.stdout.split())
     assert "2 ingested, 1 duplicate, 1 failed" in out
     assert "photo.bin" in out and "not a supported file type" in out
+    # Entities are left to the server: queued, not run by this process (nor lost).
+    assert "extracted by `casework serve`" in out
+    with sqlite3.connect(data_dir / "casework.db") as db:
+        entity_jobs = db.execute("SELECT status, count(*) FROM job WHERE kind = "
+                                 "'extract_entities' GROUP BY status").fetchall()
+    assert entity_jobs == [("queued", 2)]
 
     found = run(["search", "hydraulic hose", "--mode", "keyword"], data_dir)
     assert found.returncode == 0, found.stderr

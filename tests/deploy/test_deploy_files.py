@@ -205,3 +205,25 @@ def test_every_setting_the_artefacts_use_is_documented(setting_names):
     assert {"BACKUP_TARGET", "BACKUP_INTERVAL_HOURS", "BACKUP_KEEP"} <= used
     undocumented = sorted(name for name in used if f"`{name}`" not in docs)
     assert not undocumented, f"set in deploy/ but not documented: {undocumented}"
+
+
+DAILY_RUN = ["casework", "worker", "daily-run", "--horizon", "90"]
+
+
+def test_every_deploy_shape_schedules_the_daily_run():
+    """A cron job (Kubernetes, Render, Fly's scheduled Machine) or beat (compose) runs it."""
+    k8s = yaml.safe_load((DEPLOY / "k8s" / "daily-run-cronjob.yaml").read_text())
+    assert k8s["kind"] == "CronJob" and k8s["spec"]["concurrencyPolicy"] == "Forbid"
+    container = k8s["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == DAILY_RUN
+    kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
+    assert "daily-run-cronjob.yaml" in kustomization["resources"]
+    render = yaml.safe_load((DEPLOY / "render.yaml").read_text())
+    crons = {s["name"]: s for s in render["services"] if s["type"] == "cron"}
+    assert shlex.split(crons["casework-daily-run"]["dockerCommand"]) == DAILY_RUN
+    assert len(crons["casework-daily-run"]["schedule"].split()) == 5
+    assert '--command "casework worker daily-run --horizon 90"' in (
+        DEPLOY / "fly.toml").read_text()
+    compose = yaml.safe_load((DEPLOY / "docker-compose.prod.yml").read_text())
+    scheduler = compose["services"]["scheduler"]["environment"]
+    assert float(scheduler["DAILY_RUN_INTERVAL_HOURS"]) > 0

@@ -101,11 +101,12 @@ def test_interactive_and_bulk_jobs_travel_on_separate_queues(scaleout_client):
 
 
 def test_search_results_are_cached_and_never_stale(scaleout_client):
-    from tests.conftest import create_collection, ingest
+    from tests.conftest import create_collection, ingest, wait_for_jobs
 
     runtime = scaleout_client.app.state.runtime
     collection = create_collection(scaleout_client)
     ingest(scaleout_client, collection["id"], ("a.txt", b"the quokka smiled"))
+    wait_for_jobs(scaleout_client)  # later jobs' commits bump the version too
     searched = []
     original = runtime.keyword_index.search
 
@@ -127,11 +128,12 @@ def test_search_results_are_cached_and_never_stale(scaleout_client):
 
 def test_counting_searches_does_not_empty_the_search_cache(scaleout_client):
     """Usage counters are flushed while searching; they are not searchable content."""
-    from tests.conftest import create_collection, ingest
+    from tests.conftest import create_collection, ingest, wait_for_jobs
 
     runtime = scaleout_client.app.state.runtime
     collection = create_collection(scaleout_client)
     ingest(scaleout_client, collection["id"], ("a.txt", b"the wombat dozed"))
+    wait_for_jobs(scaleout_client)
     params = {"q": "wombat", "mode": "keyword"}
     scaleout_client.get("/api/v1/search", params=params)
     version = runtime.search_cache.version(_workspace_id(scaleout_client))

@@ -158,3 +158,23 @@ def test_concurrent_claims_on_postgresql_take_different_jobs(tmp_path, postgres_
         assert other is not None and other.id == second_job
         first.rollback()
         second.rollback()
+
+
+@pytest.mark.postgres
+def test_a_claim_passes_a_priority_whose_jobs_are_all_being_claimed(tmp_path, postgres_url,
+                                                                    make_client):
+    """The only preview job is locked by one worker's claim: a second worker takes the
+    embedding job behind it instead of finding nothing (its Celery token was spent, and
+    the embedding waited for the sweeper: a document's vectors stayed pending)."""
+    client = make_client(test_settings(tmp_path / "data", postgres_url, worker_threads=0))
+    runtime = client.app.state.runtime
+    workspace = client.get("/api/v1/workspaces/current").json()["id"]
+    [preview] = _enqueue(runtime, workspace, 1, priority=JobPriority.derived)
+    [embedding] = _enqueue(runtime, workspace, 1, priority=JobPriority.bulk)
+    with runtime.sessions() as first, runtime.sessions() as second:
+        taken = jobs_service.claim_next(session=first, worker_id="a", lease_seconds=60)
+        other = jobs_service.claim_next(session=second, worker_id="b", lease_seconds=60)
+        assert taken is not None and taken.id == preview  # locked, not yet committed
+        assert other is not None and other.id == embedding
+        first.rollback()
+        second.rollback()

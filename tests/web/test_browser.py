@@ -9,42 +9,17 @@ pages are written to docs/screenshots/ (the README shows them).
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
+import time
 
 import pytest
 
 from tests.conftest import OWNER_EMAIL as EMAIL
 from tests.conftest import OWNER_PASSWORD as PASSWORD
-from tests.conftest import service_missing
+from tests.fixtures.browser import shot, sign_in
 from tests.fixtures.files import make_pdf
 from tests.fixtures.server import ServerProcess
 
 pytestmark = pytest.mark.slow
-
-# Debian's package; Playwright's own browser download is not used (nor reachable in CI).
-CHROMIUM_NAMES = ("chromium", "chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def browser_page(tmp_path):
-    chromium = next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
-    if chromium is None:
-        service_missing("browser tests need chromium on PATH: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        context.close()
-        browser.close()
-
 
 def _photo_bytes() -> bytes:
     from PIL import Image
@@ -53,11 +28,6 @@ def _photo_bytes() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
-
-
-def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
@@ -77,7 +47,7 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
     try:
         page.goto(f"{server.url}/collections")
         assert "/login" in page.url  # pages need a session
-        _shot(page, "login")
+        shot(page, "login")
         page.get_by_label("Email").fill(EMAIL)
         page.get_by_label("Password").fill("wrong password")
         page.get_by_role("button", name="Sign in").click()
@@ -101,13 +71,20 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
             row = uploads.filter(has_text=name)
             row.locator(".status-ready").wait_for(timeout=60_000)
         page.locator("#documents tr", has_text="incident-report.pdf").wait_for()
-        _shot(page, "collection")
-        page.get_by_label("View").select_option("gallery")
+        shot(page, "collection")
+        page.get_by_role("combobox", name="View").select_option("gallery")
         thumb = page.locator(".gallery img[alt='scene.jpg']")
         thumb.wait_for()
-        assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
-        _shot(page, "gallery")
-        page.get_by_label("View").select_option("list")
+        # "Ready" is the text; the thumbnail is drawn by a job after it (previews follow
+        # text), so on a busy machine the first gallery may come before the picture.
+        deadline = time.monotonic() + 60
+        while not thumb.evaluate("img => img.complete && img.naturalWidth > 0"):
+            assert time.monotonic() < deadline, "the photo's thumbnail never loaded"
+            page.wait_for_timeout(500)
+            page.reload()
+            thumb.wait_for()
+        shot(page, "gallery")
+        page.get_by_role("combobox", name="View").select_option("list")
 
         page.set_input_files("#file-input", [str(files / "huge.txt")])
         refused = uploads.filter(has_text="huge.txt")
@@ -121,14 +98,14 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         hit = page.locator(".hit").first
         assert "page 2" in hit.inner_text()
         assert hit.locator("mark").first.inner_text().lower() in {"smoke", "warehouse"}
-        _shot(page, "search")
+        shot(page, "search")
 
         hit.get_by_role("link").click()
         page.wait_for_url("**/documents/*")
         assert page.locator("#page-2[data-highlight]").is_visible()
         assert "night watchman" in page.locator("#page-2").inner_text()
         assert page.get_by_text("SHA-256").is_visible()
-        _shot(page, "document")
+        shot(page, "document")
 
         page.get_by_role("link", name="Harbour fire").click()
         page.get_by_label("Question").fill(
@@ -137,7 +114,7 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         page.wait_for_url("**/ask?*")
         answer = page.locator("#answer")
         assert "night watchman saw smoke" in answer.locator(".answer-text").inner_text()
-        _shot(page, "ask")
+        shot(page, "ask")
         answer.locator(".citations a").first.click()
         page.wait_for_url("**/documents/*")
         passage = page.locator("#page-2 mark#passage")
@@ -151,7 +128,7 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         page.locator("#note-preview strong").wait_for()
         page.get_by_role("button", name="Save note").click()
         page.wait_for_url("**/notes/*")
-        _shot(page, "note")
+        shot(page, "note")
 
         page.get_by_role("link", name="Admin").click()
         page.get_by_label("Name").fill("CI uploader")
@@ -161,12 +138,12 @@ def test_a_new_user_works_a_case_in_the_browser(tmp_path, browser_page):
         assert page.locator("#keys").get_by_text("CI uploader").is_visible()
         assert page.locator("#audit").get_by_text("api_key.create").first.is_visible()
         assert "2 documents" in page.locator("#usage").inner_text()
-        _shot(page, "admin")
+        shot(page, "admin")
 
         page.get_by_role("link", name="Account").click()
         page.get_by_role("button", name="Set up").click()
         assert page.locator(".qr svg").is_visible()
-        _shot(page, "account")
+        shot(page, "account")
 
         page.goto(f"{server.url}/documents/does-not-exist")
         assert page.get_by_role("heading", name="Not found").is_visible()
@@ -205,11 +182,7 @@ def test_a_generated_answer_streams_into_the_ask_page(tmp_path, browser_page):
             if client.get(f"/api/v1/documents/{document_id}").json()["status"] == "ready":
                 break
             page.wait_for_timeout(100)
-        page.goto(f"{server.url}/login")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/collections")
+        sign_in(page, server.url, EMAIL, PASSWORD)
         page.goto(f"{server.url}/ask")
         page.get_by_label("Question").fill("What did the night watchman see?")
         page.evaluate("window.stillThisPage = true")  # a form submission would reload

@@ -1,8 +1,8 @@
 """Web forms as a browser posts them: a refused sign-in or password change answers with the
 page and is still audited; the note editor creates and saves notes from the same fields."""
 
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, create_collection, ingest, test_settings
-from tests.fixtures.accounts import anonymous
+from tests.conftest import OWNER_EMAIL, create_collection, ingest, test_settings
+from tests.fixtures.accounts import anonymous, signed_in
 
 ADMIN_KEY = "operator-key-" + "f" * 30
 
@@ -21,12 +21,6 @@ def _sign_in(browser, password):
                                         "login_token": token}, follow_redirects=False)
 
 
-def _signed_in(client):
-    browser = anonymous(client)
-    assert _sign_in(browser, OWNER_PASSWORD).status_code == 303
-    return browser, browser.cookies.get("casework_csrf")
-
-
 def test_a_refused_sign_in_shows_the_form_again_and_is_audited(tmp_path, make_client):
     client = make_client(test_settings(tmp_path / "d", admin_api_key=ADMIN_KEY))
     refused = _sign_in(anonymous(client), "not-the-password")
@@ -36,7 +30,7 @@ def test_a_refused_sign_in_shows_the_form_again_and_is_audited(tmp_path, make_cl
 
 def test_a_wrong_current_password_on_the_account_page_is_audited(tmp_path, make_client):
     client = make_client(test_settings(tmp_path / "d", admin_api_key=ADMIN_KEY))
-    browser, csrf = _signed_in(client)
+    browser, csrf = signed_in(client)
     refused = browser.post("/account/password", data={
         "csrf_token": csrf, "current": "not-the-password", "new": "a-new-long-password"})
     assert refused.status_code == 403 and "the current password is wrong" in refused.text
@@ -45,7 +39,7 @@ def test_a_wrong_current_password_on_the_account_page_is_audited(tmp_path, make_
 
 
 def test_the_note_editor_creates_and_saves_a_note(client):
-    browser, csrf = _signed_in(client)
+    browser, csrf = signed_in(client)
     created = browser.post("/notes", data={"csrf_token": csrf, "title": "First",
                                            "body": "one", "tags": "a, b"},
                            follow_redirects=False)
@@ -64,7 +58,7 @@ def test_the_note_editor_creates_and_saves_a_note(client):
 
 
 def test_deleting_a_document_from_its_page_is_audited_as_from_the_api(client):
-    browser, csrf = _signed_in(client)
+    browser, csrf = signed_in(client)
     collection = create_collection(client)
     [document] = ingest(client, collection["id"], ("memo.txt", b"the barge memo"))
     deleted = browser.post(f"/documents/{document['id']}/delete", data={"csrf_token": csrf},
@@ -77,7 +71,7 @@ def test_deleting_a_document_from_its_page_is_audited_as_from_the_api(client):
 
 
 def test_the_search_and_collections_pages_find_collections_by_name_or_reference(client):
-    browser, _ = _signed_in(client)
+    browser, _ = signed_in(client)
     harbour = create_collection(client, "Harbour inquiry", reference="HB-2024-17")
     gala = create_collection(client, "Summer gala", kind="event")
     searched = browser.get("/search", params={"q": "hb-2024-17", "mode": "keyword"})
@@ -97,7 +91,7 @@ def _audited(client, action):
 
 
 def test_opening_a_documents_page_is_audited_once_per_window(client):
-    browser, _ = _signed_in(client)
+    browser, _ = signed_in(client)
     collection = create_collection(client)
     [document] = ingest(client, collection["id"], ("memo.txt", b"the barge memo"))
     assert _audited(client, "document.view") == []  # ingest() polled its status: no view
@@ -111,7 +105,7 @@ def test_opening_a_documents_page_is_audited_once_per_window(client):
 
 
 def test_notes_written_in_the_editor_are_audited_as_from_the_api(client):
-    browser, csrf = _signed_in(client)
+    browser, csrf = signed_in(client)
     created = browser.post("/notes", data={"csrf_token": csrf, "title": "Call",
                                            "body": "private words"}, follow_redirects=False)
     note_id = created.headers["location"].rsplit("/", 1)[1]

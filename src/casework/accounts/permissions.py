@@ -19,6 +19,9 @@ class Permission(StrEnum):
     manage_keys = "manage_keys"  # create, list and revoke API keys
     read_audit = "read_audit"
     manage_workspace = "manage_workspace"  # rename, require 2FA
+    read_usage = "read_usage"  # usage analytics (GET /usage, the admin page's charts)
+    manage_webhooks = "manage_webhooks"  # outgoing webhooks and their delivery log
+    manage_holds = "manage_holds"  # place and release legal holds
     delete_workspace = "delete_workspace"
 
 
@@ -31,7 +34,8 @@ class Scope(StrEnum):
 _VIEWER = frozenset({Permission.read})
 _EDITOR = _VIEWER | {Permission.write}
 _ADMIN = _EDITOR | {Permission.manage_members, Permission.manage_keys, Permission.read_audit,
-                    Permission.manage_workspace}
+                    Permission.manage_workspace, Permission.read_usage,
+                    Permission.manage_webhooks, Permission.manage_holds}
 _OWNER = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

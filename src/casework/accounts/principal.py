@@ -33,3 +33,15 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    @property
+    def actor_id(self) -> str:
+        """Who acts, as one id: the user, else the API key, else the label (local CLI)."""
+        return self.user_id or self.api_key_id or self.label or ""
+
+    @classmethod
+    def command(cls, workspace_id: str, label: str) -> Principal:
+        """A command run on the server's machine (`casework ingest`, a benchmark): it acts in
+        the workspace it names, and the audit log names it by `label`."""
+        return cls(workspace_id=workspace_id, user_id=None, role=None, label=label,
+                   origin=RequestOrigin.cli())

@@ -187,7 +187,7 @@ CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # --- in which workspace, with which permissions ---------------------------------------
 
 def get_principal(
-    identity: IdentityDep, session: ReadSessionDep, origin: OriginDep,
+    identity: IdentityDep, session: ReadSessionDep, origin: OriginDep, runtime: RuntimeDep,
     x_workspace: Annotated[str | None, Header(max_length=120)] = None,
 ) -> Principal:
     """The same resolution as the web pages' (accounts.policy): one set of policies."""
@@ -195,7 +195,14 @@ def get_principal(
                                          workspace=x_workspace, user=identity.user,
                                          api_key=identity.api_key)
     bind_principal(workspace=principal.workspace_id, user=principal.user_id or principal.label)
+    note_activity(runtime, principal)
     return principal
+
+
+def note_activity(runtime: Runtime, principal: Principal) -> None:
+    """Usage analytics count a workspace's active users: people, not keys (in memory)."""
+    if principal.user_id is not None:
+        runtime.usage.record_active(principal.workspace_id, principal.user_id)
 
 
 class Require:
@@ -224,6 +231,9 @@ CanManageKeys = Annotated[Principal, Depends(Require(Permission.manage_keys))]
 CanReadAudit = Annotated[Principal, Depends(Require(Permission.read_audit))]
 CanManageWorkspace = Annotated[Principal, Depends(Require(Permission.manage_workspace))]
 CanDeleteWorkspace = Annotated[Principal, Depends(Require(Permission.delete_workspace))]
+CanReadUsage = Annotated[Principal, Depends(Require(Permission.read_usage))]
+CanManageWebhooks = Annotated[Principal, Depends(Require(Permission.manage_webhooks))]
+CanManageHolds = Annotated[Principal, Depends(Require(Permission.manage_holds))]
 
 
 def require_operator(request: Request, settings: SettingsDep) -> None:

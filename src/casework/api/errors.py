@@ -16,7 +16,7 @@ from casework.core.redaction import data_roots, redact_paths
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 410: "gone",
                413: "payload_too_large", 415: "unsupported_media_type",
                422: "invalid_input", 429: "rate_limited", 503: "service_unavailable"}
 

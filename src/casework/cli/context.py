@@ -37,3 +37,20 @@ def workspace_id(runtime: Runtime, slug: str) -> str:
         except NotFound as exc:
             err_console.print(f"[red]{exc.message}[/red]")
             raise typer.Exit(1) from None
+
+
+def resolve_collection(runtime: Runtime, ws_id: str, collection: str) -> str:
+    """A collection named by its id or by its name, or its absence on stderr and exit 1."""
+    from casework.collections import service as collections_service
+
+    with transaction(runtime.read_sessions) as session:
+        try:
+            return collections_service.get_collection(
+                session=session, workspace_id=ws_id, collection_id=collection).id
+        except NotFound:
+            found = collections_service.find_collection_by_name(
+                session=session, workspace_id=ws_id, name=collection)
+    if found is None:
+        err_console.print(f"[red]no collection {collection!r} in this workspace[/red]")
+        raise typer.Exit(1)
+    return found.id

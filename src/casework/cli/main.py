@@ -16,17 +16,26 @@ from typer.core import TyperCommand, TyperGroup
 COMMANDS = {
     "migrate": "casework.cli.operations:migrate",
     "ingest": "casework.cli.ingest:ingest",
+    "progress": "casework.cli.progress:progress",
     "search": "casework.cli.search:search",
     "ask": "casework.cli.ask:ask",
+    "timeline": "casework.cli.timeline:timeline",
+    "report": "casework.cli.report:report",
+    "produce": "casework.cli.produce:produce",
     "admin": "casework.cli.admin:app",
+    "audit": "casework.cli.audit:app",
+    "custody": "casework.cli.custody:app",
+    "hold": "casework.cli.hold:app",
+    "neardup": "casework.cli.neardup:app",
     "serve": "casework.cli.operations:serve",
     "backup": "casework.cli.operations:backup",
     "restore": "casework.cli.operations:restore",
     "health": "casework.cli.operations:health",
-    "worker": "casework.cli.scaleout:worker",
+    "worker": "casework.cli.worker:app",
     "scheduler": "casework.cli.scaleout:scheduler",
     "migrate-data": "casework.cli.scaleout:migrate_data",
     "keyword-index": "casework.cli.keyword_index:app",
+    "verify-export": "casework.cli.verify_export:verify_export",
 }
 
 

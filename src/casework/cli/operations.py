@@ -102,6 +102,9 @@ def migrate() -> None:
     if prepared.queued.documents or prepared.queued.notes:
         console.print(f"queued embedding of {prepared.queued.documents} documents and "
                       f"{prepared.queued.notes} notes indexed while semantic search was off")
+    if prepared.signing:
+        console.print(f"queued near-duplicate signing of {sum(prepared.signing.values())} "
+                      "documents stored without a signature (docs/near-duplicates.md)")
     if off:
         err_console.print(f"[yellow]semantic search is off: {off}[/yellow]")
     elif table is not None and not table.ready:

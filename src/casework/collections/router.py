@@ -17,7 +17,7 @@ router = APIRouter(prefix="/collections", tags=["collections"])
 def create_collection(body: CollectionCreate, session: SessionDep,
                       principal: PrincipalDep) -> CollectionOut:
     collection = service.create_collection(
-        session=session, workspace_id=principal.workspace_id, name=body.name, kind=body.kind,
+        session=session, principal=principal, name=body.name, kind=body.kind,
         reference=body.reference, description=body.description)
     return CollectionOut.model_validate(collection)
 
@@ -48,13 +48,13 @@ def get_collection(collection_id: str, session: ReadSessionDep,
 def update_collection(collection_id: str, body: CollectionUpdate, session: SessionDep,
                       principal: PrincipalDep) -> CollectionOut:
     return CollectionOut.model_validate(service.update_collection(
-        session=session, workspace_id=principal.workspace_id, collection_id=collection_id,
+        session=session, principal=principal, collection_id=collection_id,
         changes=body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{collection_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_collection(collection_id: str, session: SessionDep, runtime: RuntimeDep,
                       principal: PrincipalDep) -> Response:
-    service.delete_collection(session=session, runtime=runtime,
-                              workspace_id=principal.workspace_id, collection_id=collection_id)
+    service.delete_collection(session=session, runtime=runtime, principal=principal,
+                              collection_id=collection_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

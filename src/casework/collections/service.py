@@ -8,22 +8,33 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casework.accounts.principal import Principal
+from casework.audit import service as audit
 from casework.collections.models import Collection, CollectionKind
+from casework.core.database import after_commit
 from casework.core.errors import Conflict
 from casework.core.scoping import get_scoped, scoped
 from casework.documents import service as documents_service
+from casework.documents.models import Document
+from casework.exports import service as exports_service
 from casework.runtime import Runtime
+from casework.storage.blobstore import report_prefix
 
 
-def create_collection(*, session: Session, workspace_id: str, name: str, kind: CollectionKind,
-                      reference: str | None = None, description: str = "") -> Collection:
-    collection = Collection(workspace_id=workspace_id, name=name.strip(), kind=kind,
+def create_collection(*, session: Session, principal: Principal, name: str,
+                      kind: CollectionKind, reference: str | None = None,
+                      description: str = "") -> Collection:
+    """A new collection of the principal's workspace, audited (`collection.create`)."""
+    collection = Collection(workspace_id=principal.workspace_id, name=name.strip(), kind=kind,
                             reference=reference, description=description)
     try:
         with session.begin_nested():
             session.add(collection)
     except IntegrityError:
         raise Conflict(f"a collection named {name!r} already exists") from None
+    audit.record_by(session=session, principal=principal, action="collection.create",
+                    target_type="collection", target_id=collection.id,
+                    details={"name": collection.name, "kind": str(collection.kind)})
     return collection
 
 
@@ -109,27 +120,60 @@ def find_collections(*, session: Session, workspace_id: str, words: list[str],
                                 .order_by(rank, Collection.name, Collection.id).limit(limit)))
 
 
-def update_collection(*, session: Session, workspace_id: str, collection_id: str,
+def update_collection(*, session: Session, principal: Principal, collection_id: str,
                       changes: dict[str, object]) -> Collection:
-    collection = get_collection(session=session, workspace_id=workspace_id,
+    """Edit a collection; each changed field is audited with its old and new value
+    (`collection.update`; a rename is how a case's name changes, so it must be traceable)."""
+    collection = get_collection(session=session, workspace_id=principal.workspace_id,
                                 collection_id=collection_id)
+    changed: dict[str, dict[str, Any]] = {}
     for field_name, value in changes.items():
-        setattr(collection, field_name, value.strip() if isinstance(value, str) and
-                field_name == "name" else value)
+        new = value.strip() if isinstance(value, str) and field_name == "name" else value
+        old = getattr(collection, field_name)
+        if old != new:
+            changed[field_name] = {"old": _plain(old), "new": _plain(new)}
+        setattr(collection, field_name, new)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
         raise Conflict(f"a collection named {changes.get('name')!r} already exists") from None
+    if changed:
+        audit.record_by(session=session, principal=principal, action="collection.update",
+                        target_type="collection", target_id=collection.id, details=changed)
     return collection
 
 
-def delete_collection(*, session: Session, runtime: Runtime, workspace_id: str,
+def _plain(value: object) -> object:
+    """A field's value as the audit log's JSON keeps it (enums by their value; long
+    descriptions cut: the log records that they changed, not a second copy)."""
+    if isinstance(value, str):
+        return str(value)[:500]
+    return value
+
+
+def delete_collection(*, session: Session, runtime: Runtime, principal: Principal,
                       collection_id: str) -> None:
-    """Delete a collection with its documents (blobs and index entries follow)."""
+    """Delete a collection with its documents (blobs and index entries follow) and its
+    exports (each a copy of its documents). Its reports and saved questions go by cascade;
+    the reports' files once that is committed. Refused while a legal hold covers the
+    collection or any of its documents. Audited (`collection.delete`, with how many
+    documents went), in the same transaction."""
+    workspace_id = principal.workspace_id
     collection = get_collection(session=session, workspace_id=workspace_id,
                                 collection_id=collection_id)
+    documents = session.scalar(select(func.count()).select_from(Document).where(
+        Document.workspace_id == workspace_id, Document.collection_id == collection_id))
+    # Documents first: a legal hold refuses the whole deletion before anything else goes.
     documents_service.delete_collection_documents(
         session=session, runtime=runtime, workspace_id=workspace_id, collection_id=collection_id)
+    audit.record_by(session=session, principal=principal, action="collection.delete",
+                    target_type="collection", target_id=collection_id,
+                    details={"name": collection.name, "documents": documents or 0})
+    exports_service.delete_collection_exports(session=session, runtime=runtime,
+                                              workspace_id=workspace_id,
+                                              collection_id=collection_id)
     session.delete(collection)
     session.flush()
+    after_commit(session, lambda: runtime.blobs.delete_prefix(
+        report_prefix(workspace_id, collection_id)))

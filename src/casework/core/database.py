@@ -113,6 +113,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def is_read_only(session: Session) -> bool:
+    """Whether `session` came from a read-only factory (`build_session_factory(readonly=)`)."""
+    return bool(session.get_bind().get_execution_options().get("casework_readonly"))
+
+
+def restart_snapshot(session: Session) -> None:
+    """End a read-only session's transaction, so its next statement sees every commit made
+    until then. A SQLite (WAL) reader sees the database as it was at its first read: a
+    request whose dependencies already read (who is calling) misses what another
+    connection commits afterwards. PostgreSQL's READ COMMITTED sees it either way."""
+    if not is_read_only(session):
+        raise ValueError("only a read-only session's snapshot may be restarted")
+    session.commit()
+
+
 _HOOKS_KEY = "casework_transaction_hooks"
 _LISTENING_KEY = "casework_transaction_hooks_listening"
 

@@ -48,6 +48,13 @@ class Conflict(CaseworkError):
     code = "conflict"
 
 
+class Gone(CaseworkError):
+    """It existed and will not come back (an expired or revoked share link)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class PayloadTooLarge(CaseworkError):
     status_code = 413
     code = "payload_too_large"

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
+from casework.core.export_settings import MIN_SIGNING_SECRET_CHARS, PEM_HEADER
 from casework.core.secret_key import DEV_SECRET_KEY
 
 
@@ -48,6 +49,10 @@ class CheckedSettings(Protocol):
     def llm_base_url(self) -> str | None: ...
     @property
     def llm_api_key(self) -> SecretStr | None: ...
+    @property
+    def s3_bucket(self) -> str | None: ...
+    @property
+    def export_signing_key(self) -> SecretStr | None: ...
 
     def __iter__(self) -> Iterator[tuple[str, Any]]: ...
 
@@ -57,7 +62,7 @@ class CheckedSettings(Protocol):
 # deployment is a password the whole internet knows.
 EXAMPLE_SECRETS = frozenset({
     DEV_SECRET_KEY, "dev-only-compose-secret-key-0123456789abcdef", "minioadmin", "casework",
-    "dev-only-compose-metrics-token",
+    "dev-only-compose-metrics-token", "dev-only-compose-export-signing-key-0123456789",
 })
 PLACEHOLDER_PREFIXES = ("change-me", "changeme", "change_me")
 
@@ -130,6 +135,18 @@ def production_problems(settings: CheckedSettings) -> list[str]:
         problems.append("LLM_API_KEY: LLM_BASE_URL is plain http to another machine, so the "
                         "key (and every question) would cross the network in clear; use "
                         "https, or a generator on this machine")
+    if settings.export_signing_key is None and (settings.redis_url or settings.s3_bucket):
+        # Each machine would make its own key in its own DATA_DIR: exports signed by one
+        # would not verify against the public key another serves.
+        problems.append("EXPORT_SIGNING_KEY: several processes build exports and serve the "
+                        "public key (REDIS_URL or S3_BUCKET is set) and DATA_DIR is not "
+                        "shared between them; set one key for all of them (docs/deploy.md)")
+    signing = settings.export_signing_key.get_secret_value() if settings.export_signing_key \
+        else None
+    if signing and not signing.startswith(PEM_HEADER) and \
+            len(signing) < MIN_SIGNING_SECRET_CHARS:
+        problems.append(f"EXPORT_SIGNING_KEY: at least {MIN_SIGNING_SECRET_CHARS} random "
+                        "characters, or an Ed25519 private key as a PKCS#8 PEM")
     api_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
     if len(api_key) < 32:
         problems.append("ADMIN_API_KEY: set a random operator key of at least 32 characters")

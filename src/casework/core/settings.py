@@ -14,10 +14,18 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from casework.core.ask_settings import AskFields
+from casework.core.container_settings import ContainerFields
 from casework.core.embedding_settings import EmbeddingFields
 from casework.core.entity_settings import EntityFields
+from casework.core.export_settings import ExportFields
+from casework.core.learning_settings import LearningFields, check_s3_location
+from casework.core.parser_settings import MediaFields, SandboxFields
 from casework.core.production_checks import production_problems
+from casework.core.production_set_settings import ProductionSetFields
+from casework.core.review_settings import ReviewFields
 from casework.core.secret_key import DEV_SECRET_KEY, install_secret_key
+from casework.core.share_settings import ShareFields
+from casework.core.webhook_settings import WebhookFields
 
 MiB = 1024 * 1024
 CommaList = Annotated[list[str], NoDecode]
@@ -29,13 +37,22 @@ class Environment(StrEnum):
     production = "production"
 
 
-class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
+class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields, WebhookFields,
+               ShareFields, ExportFields, LearningFields, ContainerFields, ReviewFields,
+               ProductionSetFields, MediaFields, SandboxFields):
     """Every knob casework has. Names match the environment variables (case-insensitive).
 
     The passage-size and embedding fields are inherited from `EmbeddingFields`
     (core/embedding_settings.py), the ask and generator fields from `AskFields`
-    (core/ask_settings.py), the entity fields from `EntityFields` (core/entity_settings.py):
-    still one object, read only by `load_settings()`.
+    (core/ask_settings.py), the entity fields from `EntityFields` (core/entity_settings.py),
+    the webhook fields from `WebhookFields` (core/webhook_settings.py), the share-link fields
+    from `ShareFields` (core/share_settings.py), the export fields from `ExportFields`
+    (core/export_settings.py), the learning fields from `LearningFields`
+    (core/learning_settings.py), the container limits from `ContainerFields`
+    (core/container_settings.py), the review and near-duplicate fields from `ReviewFields`
+    (core/review_settings.py), the media and parser-sandbox fields from `MediaFields` and
+    `SandboxFields` (core/parser_settings.py): still one object, read only by
+    `load_settings()`.
     """
 
     model_config = SettingsConfigDict(
@@ -74,63 +91,6 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
         "jobs of workspaces running nothing: another workspace's upload starts at once "
         "instead of waiting for a backlog's running job to end (docs/security.md, Jobs). "
         "0: none; only with WORKER_THREADS > 0.")
-
-    # Media: images, scans (OCR), PDF previews, video.
-    max_image_pixels: Annotated[int, Field(ge=1)] = Field(
-        default=100_000_000, description="Decompression-bomb limit: images with more pixels "
-        "are refused (422 at upload when the header says so, else the document fails).")
-    ocr_enabled: bool = Field(
-        default=True, description="OCR pages without a text layer and images with Tesseract.")
-    ocr_images: Literal["auto", "always", "never"] = Field(
-        default="auto", description="Which images are OCRed. auto: grey and bilevel images "
-        "(scans) always; colour images (photos) only when a quick pass on a 1280 px copy "
-        "finds words, so a folder of event photos is not read in full. always: every image "
-        "in full. never: no image (PDF scans are still read).")
-    ocr_languages: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")] = Field(
-        default="eng", description="Tesseract languages, e.g. 'eng' or 'eng+deu'; each needs "
-        "its Debian package (tesseract-ocr-eng, tesseract-ocr-deu...).")
-    ocr_page_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
-    tesseract_command: str = Field(
-        default="tesseract", description="The Tesseract binary (a name on PATH or a path).")
-    pdf_preview_pages: Annotated[int, Field(ge=0, le=1000)] = Field(
-        default=3, description="PDF pages rendered at ingest; the rest on first view.")
-    contact_sheet_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
-    contact_sheet_max_frames: Annotated[int, Field(ge=1, le=200)] = 24
-
-    # Parsing untrusted files: every parser runs in a sandboxed child process with these
-    # limits, and each limit ends the document as `failed` with a reason naming it
-    # (ingest/sandbox.py; docs/security.md, "Hostile files").
-    sandbox_processes: Annotated[int, Field(ge=1, le=64)] = Field(
-        default=2, description="Long-lived parser processes kept per server or worker "
-        "process; a document waits for a free one. One per job thread is enough.")
-    sandbox_idle_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
-        default=10.0, description="A parser process idle this long is stopped (a new one "
-        "starts in ~0.8 s): two idle ones held ~280 MB through a whole embedding phase.")
-    sandbox_documents_per_process: Annotated[int, Field(ge=1)] = Field(
-        default=200, description="A parser process is replaced after this many documents, "
-        "so what a library leaks or fragments is given back.")
-    sandbox_memory_mb: Annotated[int, Field(ge=256)] = Field(
-        default=2048, description="Address space of a parser process (RLIMIT_AS): a file "
-        "that needs more fails instead of growing the server.")
-    sandbox_cpu_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=600.0, description="CPU time one document may use in its parser process "
-        "(RLIMIT_CPU, whole seconds). OCR runs in Tesseract processes, each held to the "
-        "same figure and to OCR_PAGE_TIMEOUT_SECONDS, so this bounds parsing and rendering: "
-        "a 37 KB PDF of 600,000 hairlines took 100+ s of CPU to load one page.")
-    max_document_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=1800.0, description="Wall time to open, extract (with OCR) and derive "
-        "previews of one document; past it the parser process is killed.")
-    max_pages: Annotated[int, Field(ge=1)] = Field(
-        default=5000, description="Pages (PDF pages, sheets, slides, image frames) a "
-        "document may have. Plain text has no pages: MAX_TEXT_BYTES bounds it.")
-    max_ocr_pages: Annotated[int, Field(ge=0)] = Field(
-        default=1000, description="Pages of one document that may be OCRed (scans, TIFF "
-        "frames); a document needing more fails rather than hold a worker for hours.")
-    max_text_bytes: Annotated[int, Field(ge=MiB)] = Field(
-        default=1024 * MiB, description="Text (UTF-8) extracted from one document; also "
-        "the largest file a parser process may write.")
-    max_preview_bytes: Annotated[int, Field(ge=MiB)] = Field(
-        default=64 * MiB, description="Thumbnails, posters and page previews of one document.")
 
     # Search.
     search_max_limit: Annotated[int, Field(ge=1, le=1000)] = 100
@@ -207,6 +167,11 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
         default=None, description="Readiness fails without a live job worker. Default: "
         "only when this process is configured to run workers (WORKER_THREADS > 0).")
     health_check_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 3.0
+    usage_term_min_users: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=3, description="A search term is listed among a workspace's popular terms "
+        "(GET /usage) only once at least this many different people (users or keys) "
+        "searched it in the period, so one person's searches are never shown "
+        "(docs/usage.md). 1 turns that protection off.")
     shutdown_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = Field(
         default=30.0, description="On SIGTERM, how long in-flight requests may take to finish.")
     tmp_max_age_hours: Annotated[float, Field(gt=0)] = Field(
@@ -303,8 +268,7 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
     @field_validator("backup_target")
     @classmethod
     def _check_backup_target(cls, value: str | None) -> str | None:
-        if value and value.startswith("s3://") and not value[len("s3://"):].split("/")[0]:
-            raise ValueError("an S3 location needs a bucket: s3://bucket/prefix/")
+        check_s3_location(value)
         if value and value.endswith(".tar"):  # retention needs a place for many archives
             raise ValueError("name a folder or an s3://bucket/prefix/, not one archive")
         return value or None
@@ -339,6 +303,13 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields):
     @property
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def resolved_model_storage(self) -> str:
+        """MODEL_STORAGE_PATH as an s3:// location or an absolute folder."""
+        if self.model_storage_path and self.model_storage_path.startswith("s3://"):
+            return self.model_storage_path
+        return str(Path(self.model_storage_path or self.data_dir / "models").resolve())
 
     @property
     def resolved_backup_target(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,15 +48,46 @@ class PreviewStatus(StrEnum):
     none = "none"  # this media type gets no previews (text, office files, e-mail...)
 
 
+# Conditions of the partial indexes the ingest progress panel reads (progress/), spelled
+# once: a planner uses a partial index only when the query's WHERE holds the same
+# condition, and SQLite compares a function's arguments as written (a bound JSON path in
+# the query never matches), so the queries use these very texts or literal values.
+FAILING_SQL = "status = 'failed' OR embedding_status = 'failed' OR preview_status = 'failed'"
+OCR_STATUS_SQL = {"sqlite": "json_extract(metadata, '$.ocr.status')",
+                  "postgresql": "(metadata #>> '{ocr,status}')"}
+
+
 class Document(Timestamped, Base):
     __tablename__ = "document"
     # Deduplication is a constraint, not a check-then-insert race.
     __table_args__ = (
         UniqueConstraint("workspace_id", "sha256"),
+        # A collection's documents newest first, ties by id: in the index's own order, so
+        # a deep page skips its offset in the index without reading those rows.
         Index("ix_document_workspace_collection_created", "workspace_id", "collection_id",
-              "created_at"),
+              "created_at", "id"),
         # The gallery pages through a collection by capture time (keyset on captured_at, id).
         Index("ix_document_gallery", "workspace_id", "collection_id", "captured_at", "id"),
+        # A workspace's documents in one state, in id order: the near-duplicate backfill
+        # walks its ready documents by keyset on id (neardup/backfill.py); without it each
+        # batch sorted all of them (200 batches of 100,000 documents: 25 s, not 5).
+        Index("ix_document_workspace_status_id", "workspace_id", "status", "id"),
+        # Ingest progress (progress/service.py) at case size without reading the rows: the
+        # counts by state and stage (and the backlog's age) from this index alone...
+        Index("ix_document_stages", "workspace_id", "collection_id", "status",
+              "preview_status", "embedding_status", "created_at"),
+        # ... when the ready documents finished (the recent ones, the last one) by a seek;
+        # partial, so no other listing of a collection mistakes it for its own index...
+        Index("ix_document_ready", "workspace_id", "collection_id", "processed_at",
+              "created_at", sqlite_where=text("status = 'ready'"),
+              postgresql_where=text("status = 'ready'")),
+        # ... the failing few, in the failures list's order...
+        Index("ix_document_failing", "workspace_id", "collection_id", "filename", "id",
+              sqlite_where=text(FAILING_SQL), postgresql_where=text(FAILING_SQL)),
+        # ... and the documents that needed OCR (their status is in the metadata JSON).
+        Index("ix_document_ocr", "workspace_id", "collection_id",
+              sqlite_where=text(f"{OCR_STATUS_SQL['sqlite']} IS NOT NULL"),
+              postgresql_where=text(f"{OCR_STATUS_SQL['postgresql']} IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -65,6 +97,10 @@ class Document(Timestamped, Base):
     media_type: Mapped[str] = mapped_column(String(127))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # For the custody record, computed with sha256 while the upload streams in; NULL for
+    # documents stored before they were kept until `casework custody backfill` reads them.
+    md5: Mapped[str | None] = mapped_column(String(32), default=None)
+    sha1: Mapped[str | None] = mapped_column(String(40), default=None)
     status: Mapped[DocumentStatus] = mapped_column(String(16), default=DocumentStatus.queued)
     embedding_status: Mapped[EmbeddingStatus] = mapped_column(
         String(16), default=EmbeddingStatus.pending

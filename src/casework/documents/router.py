@@ -1,13 +1,13 @@
 """Document routes: upload (streamed), list, detail, pages, download, tags, retry, delete."""
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from casework.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, SessionDep
+from casework.api.originals import original_etag, original_response
 from casework.api.pagination import Page, PagingDep
 from casework.api.ranges import parse_range
 from casework.audit import service as audit
@@ -24,6 +24,12 @@ from casework.documents.schemas import (
 )
 from casework.ingest import service as ingest_service
 from casework.ingest.upload import receive_multipart
+from casework.mail import service as mail_service
+from casework.mail.schemas import MessageOut
+from casework.neardup import service as neardup_service
+from casework.neardup.schemas import GroupOut
+from casework.review import service as review_service
+from casework.review.schemas import CodingOut
 from casework.tags import service as tags_service
 
 router = APIRouter(tags=["documents"])
@@ -38,7 +44,9 @@ async def upload_documents(
     principal: PrincipalDep,
     content_length: Annotated[int | None, Header(ge=0)] = None,
 ) -> UploadResponse:
-    """Upload one or more files as multipart parts named `files`. Processing is queued."""
+    """Upload one or more files as multipart parts named `files`. Processing is queued.
+    Optional fields `custodian` (up to 200 characters) and `source_path` (up to 1024: where
+    the files were found) go to each file's custody record, duplicates' too."""
     settings = runtime.settings
     runtime.limiter.enforce("upload", principal.workspace_id, what="uploads",
                             limit=settings.upload_rate_limit_per_hour, window_seconds=3600)
@@ -50,14 +58,15 @@ async def upload_documents(
         tmp_dir=settings.tmp_dir, max_file_bytes=settings.max_upload_bytes,
         max_files=settings.max_files_per_upload)
     try:
-        accepted = await run_in_threadpool(
+        batch = await run_in_threadpool(
             ingest_service.accept_uploads_by, session=session, runtime=runtime,
-            principal=principal, collection_id=collection_id, files=form.files)
+            principal=principal, collection_id=collection_id, files=form.files,
+            custodian=form.fields.get("custodian"), source_path=form.fields.get("source_path"))
     finally:
         form.discard()  # files already published were moved away; this removes the rest
-    return UploadResponse(documents=[
+    return UploadResponse(batch_id=batch.batch_id, documents=[
         UploadedDocument(document=DocumentOut.build(a.document, []), duplicate=a.duplicate)
-        for a in accepted])
+        for a in batch.accepted])
 
 
 @router.get("/documents", response_model=Page[DocumentOut])
@@ -73,9 +82,13 @@ def list_documents(
     rows, total = service.list_documents(session=session, workspace_id=principal.workspace_id,
                                          filters=filters, limit=paging.limit,
                                          offset=paging.offset)
+    ids = [d.id for d in rows]
     tags = tags_service.document_tags(session=session, workspace_id=principal.workspace_id,
-                                      document_ids=[d.id for d in rows])
-    return Page(items=[DocumentOut.build(d, tags[d.id]) for d in rows], total=total,
+                                      document_ids=ids)
+    codings = review_service.codings(session=session, workspace_id=principal.workspace_id,
+                                     document_ids=ids)
+    return Page(items=[DocumentOut.build(d, tags[d.id], CodingOut.build(codings[d.id]))
+                       for d in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
 
 
@@ -86,7 +99,17 @@ def get_document(document_id: str, session: ReadSessionDep,
                                     document_id=document_id)
     tags = tags_service.document_tags(session=session, workspace_id=principal.workspace_id,
                                       document_ids=[document.id])
-    return DocumentOut.build(document, tags[document.id])
+    coding = review_service.codings(session=session, workspace_id=principal.workspace_id,
+                                    document_ids=[document.id])[document.id]
+    group = neardup_service.document_group(session=session, workspace_id=principal.workspace_id,
+                                           document_id=document.id)
+    out = DocumentOut.build(document, tags[document.id], CodingOut.build(coding))
+    out.near_duplicates = GroupOut.build(group) if group else None
+    message = mail_service.message_of(session=session, workspace_id=principal.workspace_id,
+                                      document_id=document.id)
+    if message is not None:
+        out.message = MessageOut.build(message)
+    return out
 
 
 @router.get("/documents/{document_id}/pages", response_model=list[PageOut])
@@ -110,29 +133,18 @@ def download_original(
     """The original bytes, streamed; supports single byte ranges so players can seek."""
     document = service.get_document(session=session, workspace_id=principal.workspace_id,
                                     document_id=document_id)
-    etag = f'"{document.sha256}"'
-    wanted = parse_range(range_, document.size_bytes, if_range=if_range, etag=etag)
+    wanted = parse_range(range_, document.size_bytes, if_range=if_range,
+                         etag=original_etag(document))
     audit.record_download(sessions=runtime.sessions, limiter=runtime.limiter,
                           window_seconds=runtime.settings.download_audit_window_seconds,
                           principal=principal, document_id=document.id)
-    chunks = service.read_original(
-        runtime=runtime, document=document,
-        start=wanted.start if wanted else 0,
-        length=wanted.length if wanted else document.size_bytes)
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
-               "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff", "ETag": etag,
-               "Content-Length": str(wanted.length if wanted else document.size_bytes)}
-    if wanted is None:
-        return StreamingResponse(chunks, media_type=document.media_type, headers=headers)
-    headers["Content-Range"] = wanted.content_range(document.size_bytes)
-    return StreamingResponse(chunks, status_code=status.HTTP_206_PARTIAL_CONTENT,
-                             media_type=document.media_type, headers=headers)
+    return original_response(runtime=runtime, document=document, wanted=wanted)
 
 
 @router.put("/documents/{document_id}/tags", response_model=TagsOut)
 def set_tags(document_id: str, body: TagsUpdate, session: SessionDep,
              principal: PrincipalDep) -> TagsOut:
-    return TagsOut(tags=service.set_tags(session=session, workspace_id=principal.workspace_id,
+    return TagsOut(tags=service.set_tags(session=session, principal=principal,
                                          document_id=document_id, tags=body.tags))
 
 
@@ -140,8 +152,7 @@ def set_tags(document_id: str, body: TagsUpdate, session: SessionDep,
              status_code=status.HTTP_202_ACCEPTED)
 def retry_document(document_id: str, session: SessionDep, runtime: RuntimeDep,
                    principal: PrincipalDep) -> DocumentOut:
-    document = service.retry_document(session=session, runtime=runtime,
-                                      workspace_id=principal.workspace_id,
+    document = service.retry_document(session=session, runtime=runtime, principal=principal,
                                       document_id=document_id)
     return DocumentOut.build(document, [])
 

@@ -6,6 +6,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus, PreviewStatus
+from casework.mail.schemas import MessageOut
+from casework.neardup.schemas import GroupOut
+from casework.review.schemas import CodingOut
+
+
+def _children_count(metadata: dict[str, Any]) -> int:
+    container = metadata.get("container")
+    if isinstance(container, dict):
+        return int(container.get("documents", 0))
+    return sum(1 for item in metadata.get("attachments", []) if "document_id" in item)
 
 
 class DocumentOut(BaseModel):
@@ -36,10 +46,24 @@ class DocumentOut(BaseModel):
     height: int | None = None
     duration_seconds: float | None = None
     parent_document_id: str | None = Field(
-        default=None, description="For an e-mail attachment: the message it came in.")
+        default=None, description="For an e-mail attachment or an archive member: the "
+        "document it came in; for a message: its mailbox (.mbox, .pst). GET "
+        "/documents/{id}/children lists a container's members.")
+    children_count: int = Field(
+        default=0, description="Members of this archive or e-mail that became documents.")
+    message: MessageOut | None = Field(
+        default=None, description="For an e-mail message: its sender, recipients, ids and "
+        "thread (docs/mail.md); on GET /documents/{id} only.")
+    coding: CodingOut | None = Field(
+        default=None, description="Review coding (GET/PATCH /review/documents/{id}); "
+        "shown by GET /documents and GET /documents/{id}.")
+    near_duplicates: GroupOut | None = Field(
+        default=None, description="GET /documents/{id} only: the document's near-duplicate "
+        "group (GET /near-duplicates), null when it has none.")
 
     @classmethod
-    def build(cls, document: Document, tags: list[str]) -> "DocumentOut":
+    def build(cls, document: Document, tags: list[str],
+              coding: CodingOut | None = None) -> "DocumentOut":
         return cls(
             id=document.id, collection_id=document.collection_id, filename=document.filename,
             title=document.title, media_type=document.media_type,
@@ -50,7 +74,8 @@ class DocumentOut(BaseModel):
             tags=tags, created_at=document.created_at, processed_at=document.processed_at,
             captured_at=document.captured_at, width=document.width, height=document.height,
             duration_seconds=document.duration_seconds,
-            parent_document_id=document.parent_document_id)
+            parent_document_id=document.parent_document_id, coding=coding,
+            children_count=_children_count(document.metadata_json or {}))
 
 
 class UploadedDocument(BaseModel):
@@ -60,6 +85,8 @@ class UploadedDocument(BaseModel):
 
 
 class UploadResponse(BaseModel):
+    batch_id: str = Field(description="The upload batch: its progress and failures are at "
+                          "/api/v1/ingest-batches/{batch_id}.")
     documents: list[UploadedDocument]
 
 

@@ -15,8 +15,10 @@ from casework.core.errors import Conflict
 from casework.core.scoping import get_scoped, scoped
 from casework.documents import blobs as document_blobs
 from casework.documents.models import Document, DocumentPage, DocumentStatus
+from casework.holds import service as holds_service
 from casework.ingest.job_kinds import PROCESS_DOCUMENT
 from casework.jobs import service as jobs_service
+from casework.mail import service as mail_service
 from casework.runtime import Runtime
 from casework.search import indexing
 from casework.storage.blobstore import original_key
@@ -108,19 +110,34 @@ def read_original(*, runtime: Runtime, document: Document, start: int = 0,
                                     else document.size_bytes - start)
 
 
-def set_tags(*, session: Session, workspace_id: str, document_id: str,
+def set_tags(*, session: Session, principal: Principal, document_id: str,
              tags: list[str]) -> list[str]:
+    """Replace a document's tags; audited with the tags before and after
+    (`document.tags`), when they changed."""
+    workspace_id = principal.workspace_id
     get_document(session=session, workspace_id=workspace_id, document_id=document_id)
-    return tags_service.set_document_tags(session=session, workspace_id=workspace_id,
-                                          document_id=document_id, names=tags)
+    before = tags_service.document_tags(session=session, workspace_id=workspace_id,
+                                        document_ids=[document_id]).get(document_id, [])
+    after = tags_service.set_document_tags(session=session, workspace_id=workspace_id,
+                                           document_id=document_id, names=tags)
+    if sorted(before) != sorted(after):
+        audit.record_by(session=session, principal=principal, action="document.tags",
+                        target_type="document", target_id=document_id,
+                        details={"old": sorted(before), "new": sorted(after)})
+    return after
 
 
-def retry_document(*, session: Session, runtime: Runtime, workspace_id: str,
+def retry_document(*, session: Session, runtime: Runtime, principal: Principal,
                    document_id: str) -> Document:
-    """Queue a failed document again; its original was kept."""
+    """Queue a failed document again; its original was kept. Audited (`document.retry`,
+    with the error it had)."""
+    workspace_id = principal.workspace_id
     document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
     if document.status != DocumentStatus.failed:
         raise Conflict(f"only failed documents can be retried (this one is {document.status})")
+    audit.record_by(session=session, principal=principal, action="document.retry",
+                    target_type="document", target_id=document.id,
+                    details={"error": (document.error or "")[:500]})
     document.status = DocumentStatus.queued
     document.error = None
     jobs_service.enqueue(session=session, kind=PROCESS_DOCUMENT,
@@ -136,10 +153,13 @@ def delete_document(*, session: Session, runtime: Runtime, principal: Principal,
 
     Its unfinished jobs are cancelled in the same transaction: queued ones never run, and
     one processing it right now stops at its next stage or page boundary. The deletion is
-    audited in that transaction too, from the API and the web page alike.
+    audited in that transaction too, from the API and the web page alike. Refused while a
+    legal hold covers it.
     """
     workspace_id = principal.workspace_id
     document = get_document(session=session, workspace_id=workspace_id, document_id=document_id)
+    holds_service.ensure_document_deletable(session=session, workspace_id=workspace_id,
+                                            document_id=document.id)
     jobs_service.cancel_document_jobs(session=session, workspace_id=workspace_id,
                                       document_ids=[document.id])
     _delete(session=session, runtime=runtime, document=document)
@@ -152,6 +172,8 @@ def _delete(*, session: Session, runtime: Runtime, document: Document) -> None:
     indexing.remove_chunks(session=session, runtime=runtime, workspace_id=workspace_id,
                            document_id=document.id)
     sha256 = document.sha256
+    mail_service.forget_document(session=session, workspace_id=workspace_id,
+                                 document_id=document.id)
     # Attachments outlive their message; they just stop pointing at it.
     session.execute(update(Document).where(
         Document.workspace_id == workspace_id, Document.parent_document_id == document.id,
@@ -164,6 +186,9 @@ def _delete(*, session: Session, runtime: Runtime, document: Document) -> None:
 
 def delete_collection_documents(*, session: Session, runtime: Runtime, workspace_id: str,
                                 collection_id: str) -> int:
+    """Every document of the collection, or none while a legal hold covers any of them."""
+    holds_service.ensure_collection_deletable(session=session, workspace_id=workspace_id,
+                                              collection_id=collection_id)
     ids = list(session.scalars(select(Document.id).where(
         Document.workspace_id == workspace_id, Document.collection_id == collection_id)))
     jobs_service.cancel_document_jobs(session=session, workspace_id=workspace_id,

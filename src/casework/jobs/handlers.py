@@ -15,7 +15,7 @@ from casework.jobs.failures import JobCancelled, PermanentJobError, TransientJob
 if TYPE_CHECKING:
     from casework.runtime import Runtime
 
-__all__ = ["JobCancelled", "JobContext", "JobHandler", "PermanentJobError",
+__all__ = ["JobCancelled", "JobContext", "JobHandler", "PermanentJobError", "RetryPolicy",
            "TransientJobError"]
 
 
@@ -50,8 +50,19 @@ class JobContext:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """A kind's own retry schedule, instead of JOB_RETRY_* and the row's `max_attempts`:
+    a webhook receiver that is down for an hour needs longer waits than a busy database."""
+
+    base_seconds: float
+    max_seconds: float
+    max_attempts: int | None = None  # None: the job row's own `max_attempts`
+
+
+@dataclass(frozen=True, slots=True)
 class JobHandler:
     """`run` does the work (idempotently); `on_failure` records a final failure."""
 
     run: Callable[[JobContext], None]
     on_failure: Callable[[JobContext, str], None] | None = None
+    retry: RetryPolicy | None = None

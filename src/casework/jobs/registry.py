@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from casework.jobs.handlers import JobContext, JobHandler
+from casework.jobs.handlers import JobContext, JobHandler, RetryPolicy
 from casework.jobs.schedule import PeriodicJob
 
 
@@ -22,10 +22,11 @@ class JobRegistry:
         self.periodic: list[PeriodicJob] = []
 
     def add(self, kind: str, run: Callable[[JobContext], None],
-            on_failure: Callable[[JobContext, str], None] | None = None) -> None:
+            on_failure: Callable[[JobContext, str], None] | None = None, *,
+            retry: RetryPolicy | None = None) -> None:
         if kind in self._handlers:
             raise ValueError(f"job kind {kind!r} is registered twice")
-        self._handlers[kind] = JobHandler(run, on_failure)
+        self._handlers[kind] = JobHandler(run, on_failure, retry)
 
     def every(self, periodic: PeriodicJob) -> None:
         """Enqueue `periodic.kind` once per interval (whoever ticks: pool or Celery beat)."""

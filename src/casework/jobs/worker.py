@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import failures, heartbeats, schedule, service
-from casework.jobs.handlers import JobCancelled, JobContext, JobHandler
+from casework.jobs.handlers import JobCancelled, JobContext, JobHandler, RetryPolicy
 from casework.jobs.models import Job, JobPriority, JobStatus
 from casework.jobs.registry import JobRegistry
 
@@ -59,11 +59,15 @@ class WorkerLock:
 
 class WorkerPool:
     def __init__(self, runtime: Runtime, registry: JobRegistry, *, threads: int,
-                 lock: WorkerLock | None = None, schedules_periodic: bool = True) -> None:
+                 lock: WorkerLock | None = None, schedules_periodic: bool = True,
+                 band: tuple[int, int] | None = None) -> None:
         self.runtime = runtime
         self.registry = registry
         self.lock = lock
         self.threads = threads
+        # The priorities this pool runs (None: all). `casework ingest` leaves enrichment
+        # (entities) to the server: spaCy would raise the peak of a process that exits anyway.
+        self.band = band
         # The embedded pool is the only clock there is; under Celery, beat is (celery_queue).
         self.schedules_periodic = schedules_periodic
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -148,7 +152,7 @@ class WorkerPool:
             job = service.claim_next(session=session, worker_id=self.worker_id,
                                      lease_seconds=settings.job_lease_seconds,
                                      kinds=self.registry.kinds(),
-                                     band=INTERACTIVE if fair_share else None,
+                                     band=INTERACTIVE if fair_share else self.band,
                                      idle_workspaces_only=fair_share)
             if job is None:
                 return False
@@ -188,6 +192,9 @@ class WorkerPool:
             failure = failures.classify(exc)
             # Shown on the document and the job: no server paths (the log keeps them).
             shown = redact_paths(failure.reason, roots=data_roots(settings.data_dir))
+            # A kind's own schedule (webhooks), else JOB_RETRY_* and the row's max_attempts.
+            retry = handler.retry or RetryPolicy(settings.job_retry_base_seconds,
+                                                 settings.job_retry_max_seconds)
             with transaction(self.runtime.sessions) as session:
                 job = session.get(Job, ctx.job_id)
                 # Only a job still ours is recorded: not one cancelled meanwhile.
@@ -195,9 +202,9 @@ class WorkerPool:
                          and job.locked_by == self.worker_id
                          and service.mark_failed_attempt(
                              session=session, job=job, error=shown,
-                             permanent=not failure.transient,
-                             base=settings.job_retry_base_seconds,
-                             cap=settings.job_retry_max_seconds))
+                             permanent=not failure.transient, base=retry.base_seconds,
+                             cap=retry.max_seconds,
+                             max_attempts=retry.max_attempts))
                 reason = job.error if final and job is not None else shown
             if final and handler.on_failure is not None:
                 handler.on_failure(ctx, reason or shown)

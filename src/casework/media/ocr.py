@@ -61,6 +61,10 @@ class OcrUnavailable(Exception):
     """Tesseract (or a language it needs) is not installed; the message says how to fix."""
 
 
+class OcrFailed(Exception):
+    """Tesseract ran and failed on this image (a time limit, a crash); the message says."""
+
+
 @dataclass(slots=True)
 class OcrReport:
     """What OCR did on one document, kept in its metadata as `ocr`."""
@@ -234,29 +238,47 @@ class TesseractOcr:
         elif report.no_text_pages:
             report.status = "no_text"
 
+    def output(self, image: Image.Image, *, dpi: int | None,
+               configs: tuple[str, ...] = ()) -> bytes:
+        """Tesseract's raw output for `image` (read in grey) in the page-layout mode: plain
+        text, or what `configs` ask for ("tsv" for word boxes; "-c", "textonly_pdf=1",
+        "pdf" for a page of the words alone as invisible text: redaction/drawing.py).
+        Raises OcrUnavailable, or OcrFailed."""
+        output, error = self._run_bytes(self._probe(), image, dpi, extra=list(configs))
+        if error is not None:
+            raise OcrFailed(error)
+        return output
+
     def _run(self, binary: str, image: Image.Image, dpi: int | None, *,
              sparse: bool = False) -> tuple[str, str | None]:
         """Tesseract's output (plain text; TSV with `sparse`) and an error, if any."""
-        gray = image.convert("L")
-        if max(gray.size) > MAX_OCR_SIDE:
-            gray.thumbnail((MAX_OCR_SIDE, MAX_OCR_SIDE), Image.Resampling.BICUBIC)
+        output, error = self._run_bytes(binary, image, dpi,
+                                        extra=["--psm", _SPARSE_TEXT, "tsv"] if sparse else [])
+        return output.decode("utf-8", "replace"), error
+
+    def _run_bytes(self, binary: str, image: Image.Image, dpi: int | None, *,
+                   extra: list[str]) -> tuple[bytes, str | None]:
+        picture = image.convert("L")
+        if max(picture.size) > MAX_OCR_SIDE:
+            picture = picture.copy() if picture is image else picture  # not the caller's
+            picture.thumbnail((MAX_OCR_SIDE, MAX_OCR_SIDE), Image.Resampling.BICUBIC)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.tmp_dir, prefix="ocr-") as folder:
-            source = Path(folder) / "page.pgm"  # uncompressed: fastest to write and read
-            gray.save(source)
+            # Uncompressed: fastest to write and read.
+            source = Path(folder) / "page.pgm"
+            picture.save(source)
             command = [binary, str(source), "stdout", "-l", self.languages]
             if dpi:
                 command += ["--dpi", str(dpi)]
-            if sparse:
-                command += ["--psm", _SPARSE_TEXT, "tsv"]
+            command += extra
             try:
                 done = subprocess.run(command, capture_output=True, timeout=self.timeout,
                                       check=False, env=self._env)
             except subprocess.TimeoutExpired:
-                return "", f"OCR took longer than {self.timeout:g}s (OCR_PAGE_TIMEOUT_SECONDS)"
+                return b"", f"OCR took longer than {self.timeout:g}s (OCR_PAGE_TIMEOUT_SECONDS)"
             except OSError as exc:
-                return "", f"Tesseract could not run: {exc}"
+                return b"", f"Tesseract could not run: {exc}"
         if done.returncode != 0:
             reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            return "", f"Tesseract failed: {reason[-1] if reason else done.returncode}"
-        return done.stdout.decode("utf-8", "replace"), None
+            return b"", f"Tesseract failed: {reason[-1] if reason else done.returncode}"
+        return done.stdout, None

@@ -96,15 +96,21 @@ def render_page(pdf: pdfium.PdfDocument, number: int, *, width: int = PREVIEW) -
     return _render(pdf, number, grayscale=False, scale_for=scale_for).convert("RGB")
 
 
-def render_for_ocr(pdf: pdfium.PdfDocument, number: int, *, dpi: int = 300) -> Image.Image:
-    """A page at scanning resolution (Tesseract is tuned for ~300 DPI)."""
+def render_for_ocr(pdf: pdfium.PdfDocument, number: int, *, dpi: int = 300,
+                   colour: bool = False) -> Image.Image:
+    """A page at scanning resolution (Tesseract is tuned for ~300 DPI): grey, which is all
+    Tesseract reads, unless `colour` (a redacted page's picture keeps its colours)."""
     def scale_for(page_width: float, page_height: float) -> float:
         scale = dpi / 72
         if page_width * page_height * scale * scale > MAX_RENDER_PIXELS * 2:
             scale = (MAX_RENDER_PIXELS * 2 / max(page_width * page_height, 1.0)) ** 0.5
         return scale
 
-    image = _render(pdf, number, grayscale=True, scale_for=scale_for)
+    image = _render(pdf, number, grayscale=not colour, scale_for=scale_for)
+    if colour and image.mode != "RGB":
+        scale = image.info["scale"]
+        image = image.convert("RGB")
+        image.info["scale"] = scale
     image.info[OCR_DPI_KEY] = round(72 * image.info["scale"])
     return image
 

@@ -77,18 +77,35 @@ def _artefact(runtime: Runtime, document: Document, name: str, noun: str,
     return Artefact(data=data, media_type=media_type, etag=f'"{document.sha256}-{name}"')
 
 
-def get_thumbnail(*, session: Session, runtime: Runtime, principal: Principal,
-                  document_id: str, size: int) -> Artefact:
-    """A thumbnail in the type it was stored as: a photo's preview is a JPEG, the rest WebP
-    (documents thumbnailed before `thumbnail_types` was recorded are all WebP)."""
+def _check_size(size: int) -> None:
     if size not in thumbnails.SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, thumbnails.SIZES))}")
-    document = get_scoped(session, Document, principal.workspace_id, document_id,
-                          noun="document")
+
+
+def thumbnail_name(document: Document, size: int) -> tuple[str, str]:
+    """The name (under the original's derived files) of a document's thumbnail of `size`,
+    and its media type: a photo's preview is a JPEG, the rest WebP (documents thumbnailed
+    before `thumbnail_types` was recorded are all WebP)."""
     types = (document.metadata_json or {}).get("thumbnail_types") or {}
     media_type = types.get(str(size), thumbnails.WEBP)
-    artefact = _artefact(runtime, document, thumbnails.thumbnail_name(size, media_type),
-                         "thumbnail", media_type)
+    return thumbnails.thumbnail_name(size, media_type), media_type
+
+
+def thumbnail_of(*, runtime: Runtime, document: Document, size: int) -> Artefact:
+    """A document's thumbnail, for a caller that has already decided it may be seen and
+    audits the seeing itself (the API's route below, or a share link)."""
+    _check_size(size)
+    name, media_type = thumbnail_name(document, size)
+    return _artefact(runtime, document, name, "thumbnail", media_type)
+
+
+def get_thumbnail(*, session: Session, runtime: Runtime, principal: Principal,
+                  document_id: str, size: int) -> Artefact:
+    """A thumbnail of a document of the principal's workspace (see `thumbnail_of`)."""
+    _check_size(size)
+    document = get_scoped(session, Document, principal.workspace_id, document_id,
+                          noun="document")
+    artefact = thumbnail_of(runtime=runtime, document=document, size=size)
     if size != thumbnails.GRID:
         # The viewer's 1280 px preview is the photo itself, to the eye: a view. The grid's
         # thumbnails are not (a gallery shows hundreds).
@@ -104,10 +121,19 @@ def get_artefact(*, session: Session, runtime: Runtime, workspace_id: str, docum
 
 def get_page_preview(*, session: Session, runtime: Runtime, principal: Principal,
                      document_id: str, number: int) -> Artefact:
+    """A PDF page image of the principal's workspace (see `page_preview_of`). Its content:
+    audited as a view."""
+    document = get_scoped(session, Document, principal.workspace_id, document_id,
+                          noun="document")
+    artefact = page_preview_of(runtime=runtime, document=document, number=number)
+    documents_service.record_view(runtime=runtime, principal=principal, document=document)
+    return artefact
+
+
+def page_preview_of(*, runtime: Runtime, document: Document, number: int) -> Artefact:
     """A PDF page image: rendered at ingest for the first pages, on first view for the rest,
-    then kept in the blob store like the others. Its content: audited as a view."""
-    workspace_id = principal.workspace_id
-    document = get_scoped(session, Document, workspace_id, document_id, noun="document")
+    then kept in the blob store like the others. Not audited: the caller does that."""
+    workspace_id = document.workspace_id
     if document.media_type != "application/pdf":
         raise NotFound("page previews exist for PDF documents only")
     if document.page_count is not None and not 1 <= number <= document.page_count:
@@ -129,7 +155,6 @@ def get_page_preview(*, session: Session, runtime: Runtime, principal: Principal
                 raise ServiceUnavailable(str(exc)) from None
             data = target.read_bytes()
         runtime.blobs.put_bytes(key, data)
-    documents_service.record_view(runtime=runtime, principal=principal, document=document)
     return Artefact(data=data, media_type=thumbnails.MEDIA_TYPE,
                     etag=f'"{document.sha256}-{name}"')
 

@@ -68,6 +68,18 @@ class DatabaseCollector(Collector):
                                 value=snapshot.oldest_queued_age)
         yield GaugeMetricFamily("workers_alive", "Job workers with a fresh heartbeat.",
                                 value=snapshot.workers_alive)
+        learning = [("examples", "daily_run_examples", "Examples of the newest daily run."),
+                    ("accuracy", "daily_run_accuracy", "Held-out subset accuracy."),
+                    ("macro_f1", "daily_run_macro_f1", "Held-out macro-F1."),
+                    ("duration_seconds", "daily_run_duration_seconds",
+                     "How long the newest daily run took.")]
+        for field, name, text in learning:
+            family = GaugeMetricFamily(name, text + " By workspace.", labels=["workspace"])
+            for run in snapshot.daily_runs:
+                value = getattr(run, field)
+                if value is not None:
+                    family.add_metric([run.workspace_id], float(value))
+            yield family
         if snapshot.database_connections is not None:
             yield GaugeMetricFamily("database_connections", "Open server connections.",
                                     value=snapshot.database_connections)

@@ -42,6 +42,8 @@ EXPORTED_METRICS = (
     "ingest_documents_total", "health_check_failures_total", "jobs", "job_queue_depth",
     "job_oldest_queued_age_seconds", "workers_alive", "database_connections",
     "database_max_connections", "storage_free_bytes", "storage_total_bytes",
+    "daily_run_examples", "daily_run_accuracy", "daily_run_macro_f1",
+    "daily_run_duration_seconds",
 )
 
 

@@ -11,6 +11,8 @@ from casework.core.database import transaction, utcnow
 from casework.jobs import heartbeats
 from casework.jobs import service as jobs_service
 from casework.jobs.models import Job, JobStatus
+from casework.learning import service as learning_service
+from casework.learning.models import LearningRun
 
 if TYPE_CHECKING:
     from casework.runtime import Runtime
@@ -24,6 +26,7 @@ class Snapshot:
     workers_alive: int
     database_connections: int | None
     database_max_connections: int | None
+    daily_runs: list[LearningRun]  # each workspace's newest
 
 
 def read_snapshot(runtime: Runtime) -> Snapshot:
@@ -36,6 +39,8 @@ def read_snapshot(runtime: Runtime) -> Snapshot:
             select(func.count(), func.min(Job.run_after)).where(due)).one()
         workers = heartbeats.count_live_workers(
             session=session, interval_seconds=runtime.settings.worker_heartbeat_seconds)
+        daily_runs = learning_service.latest_runs(session=session)
+        session.expunge_all()  # read after the session closes
         connections = limit = None
         if session.get_bind().dialect.name == "postgresql":
             connections = session.scalar(text("SELECT count(*) FROM pg_stat_activity"))
@@ -47,4 +52,5 @@ def read_snapshot(runtime: Runtime) -> Snapshot:
     age = (now - oldest).total_seconds() if oldest is not None else 0.0
     return Snapshot(jobs_by_state=by_state, queue_depth=int(depth or 0),
                     oldest_queued_age=max(age, 0.0), workers_alive=workers,
-                    database_connections=connections, database_max_connections=limit)
+                    database_connections=connections, database_max_connections=limit,
+                    daily_runs=daily_runs)

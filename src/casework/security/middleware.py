@@ -27,6 +27,12 @@ DOCS_PATHS = ("/docs", "/redoc")
 # that sets its own Cache-Control (thumbnails: private, immutable) keeps it.
 CACHEABLE_PATHS = ("/static/",)
 EXEMPT_FROM_RATE_LIMIT = ("/health", "/healthz", "/readyz", "/metrics")
+# Share links' public pages (web/share_pages.py): never indexed by search engines (link
+# previews still work: chat and mail crawlers read the tags regardless), and the token in
+# their path is never sent on as a Referer.
+SHARE_PATHS = ("/s/",)
+SHARE_HEADERS = [(b"x-robots-tag", b"noindex, nofollow, noarchive"),
+                 (b"referrer-policy", b"no-referrer")]
 
 
 async def _send_error(send: Send, status: int, code: str, message: str,
@@ -49,12 +55,14 @@ class SecurityHeadersMiddleware:
             return
         csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else CSP
         no_store = not scope["path"].startswith(CACHEABLE_PATHS)
+        shared = SHARE_HEADERS if scope["path"].startswith(SHARE_PATHS) else []
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                extra = [*shared,
+                         (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                          (b"referrer-policy", b"strict-origin-when-cross-origin"),
                          (b"content-security-policy", csp.encode()),
                          (b"cross-origin-opener-policy", b"same-origin")]
@@ -63,7 +71,10 @@ class SecurityHeadersMiddleware:
                 if self.hsts:
                     extra.append((b"strict-transport-security",
                                   b"max-age=63072000; includeSubDomains"))
-                headers += [(k, v) for k, v in extra if k not in present]
+                for name, value in extra:  # the first of a name wins: a route's, then ours
+                    if name not in present:
+                        headers.append((name, value))
+                        present.add(name)
                 message = {**message, "headers": headers}
             await send(message)
 

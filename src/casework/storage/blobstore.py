@@ -19,12 +19,33 @@ class BlobNotFound(Exception):
     """No blob under that key."""
 
 
+class BlobWriter(Protocol):
+    """A blob written as a stream of unknown length (an export archive as it is built).
+
+    Nothing is visible under the key until `commit`, so a reader never sees half a blob;
+    `abort` (or a crash) publishes nothing.
+    """
+
+    def write(self, data: bytes) -> int: ...
+
+    def commit(self) -> int:
+        """Publish the blob; returns its size in bytes."""
+
+    def abort(self) -> None:
+        """Drop what was written; safe to call after a failed commit."""
+
+
 class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> None:
         """Publish `source` under `key` atomically; `source` is consumed (moved or deleted)."""
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Publish small `data` (a thumbnail, a preview) under `key` atomically."""
+
+    def open_writer(self, key: str) -> BlobWriter:
+        """Write a blob of unknown length as a stream, published on `commit()`: the local
+        store through a partial file renamed into place, S3 as a multipart upload holding
+        one part in memory. Neither keeps a second copy of the whole blob."""
 
     def open_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         """Stream the blob in chunks; raises BlobNotFound."""
@@ -84,3 +105,14 @@ def local_copy(blobs: BlobStore, key: str, tmp_dir: Path) -> Iterator[Path]:
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+def report_prefix(workspace_id: str, collection_id: str) -> str:
+    """Every report file of a collection: removed with the collection."""
+    return f"{workspace_id}/reports/{collection_id}"
+
+
+def report_key(workspace_id: str, collection_id: str, report_id: str, name: str) -> str:
+    """A generated report's file (`report.pdf`, `report.html`, `inventory.csv`). Not
+    content-addressed: two reports of one collection may hold the same bytes."""
+    return f"{report_prefix(workspace_id, collection_id)}/{report_id}/{name}"

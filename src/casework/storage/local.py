@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from casework.storage.blobstore import BlobNotFound
+
+
+def _partials(target: Path) -> Iterator[Path]:
+    """Unfinished writes of `target` (`LocalBlobWriter`), a crashed writer's included."""
+    return target.parent.glob(f".{target.name}.partial-*")
+
+
+class LocalBlobWriter:
+    """A blob streamed into `.<name>.partial-<random>` beside its target, fsynced and renamed
+    into place on `commit`: written once, on the filesystem it ends up on."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
+        self.partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(6)}")
+        self._handle: IO[bytes] = open(self.partial, "wb", buffering=1024 * 1024)  # noqa: SIM115
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        written = self._handle.write(data)
+        self.size += written
+        return written
+
+    def commit(self) -> int:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        os.replace(self.partial, self.target)
+        return self.size
+
+    def abort(self) -> None:
+        self._handle.close()
+        self.partial.unlink(missing_ok=True)
 
 
 class LocalBlobStore:
@@ -57,6 +92,9 @@ class LocalBlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def open_writer(self, key: str) -> LocalBlobWriter:
+        return LocalBlobWriter(self._path(key))
+
     def open_chunks(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         path = self._path(key)
         try:
@@ -103,7 +141,12 @@ class LocalBlobStore:
             raise BlobNotFound(key) from None
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        """Also drops unfinished writes of the key, a killed writer's included."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir():
+            for partial in _partials(path):
+                partial.unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> None:
         folder = self._path(prefix)

@@ -1,9 +1,11 @@
 """Tag and tag-link tables."""
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.core.database import Base, Timestamped
+from casework.core.database import Base, Timestamped, utcnow
 from casework.core.ids import new_id
 
 
@@ -28,6 +30,9 @@ class DocumentTag(Base):
     tag_id: Mapped[str] = mapped_column(
         ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # When the tag was put on the document (the daily run learns from a recent horizon);
+    # NULL for links older than the column: their document's arrival stands in.
+    tagged_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class NoteTag(Base):

@@ -48,10 +48,15 @@ def _ensure_tags(session: Session, workspace_id: str, names: list[str]) -> list[
 def set_document_tags(*, session: Session, workspace_id: str, document_id: str,
                       names: Iterable[str]) -> list[str]:
     tags = _ensure_tags(session, workspace_id, normalize_tags(names))
+    wanted = {t.id for t in tags}
+    # Links that stay keep their `tagged_at` (the daily run's horizon reads it).
+    kept = set(session.scalars(select(DocumentTag.tag_id).where(
+        DocumentTag.workspace_id == workspace_id, DocumentTag.document_id == document_id)))
     session.execute(delete(DocumentTag).where(DocumentTag.workspace_id == workspace_id,
-                                              DocumentTag.document_id == document_id))
+                                              DocumentTag.document_id == document_id,
+                                              DocumentTag.tag_id.not_in(wanted)))
     session.add_all(DocumentTag(workspace_id=workspace_id, document_id=document_id,
-                                tag_id=t.id) for t in tags)
+                                tag_id=t.id) for t in tags if t.id not in kept)
     session.flush()
     return [t.name for t in tags]
 

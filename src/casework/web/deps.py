@@ -102,12 +102,13 @@ class Allow:
         self.permission = permission
 
     def __call__(self, request: Request, visitor: VisitorDep, session: ReadSessionDep,
-                 origin: OriginDep) -> Viewer:
+                 origin: OriginDep, runtime: RuntimeDep) -> Viewer:
         principal = policy.resolve_principal(session=session, via=CredentialKind.cookie,
                                              origin=origin, workspace=visitor.remembered,
                                              user=visitor.user)
         policy.authorize(principal=principal,
                          permission=self.permission or api_deps.needed_for(request))
+        api_deps.note_activity(runtime, principal)
         workspace = workspaces_service.get_workspace(session=session,
                                                      workspace_id=principal.workspace_id)
         return Viewer(principal=principal, user=visitor.user, workspace=workspace,
@@ -133,7 +134,10 @@ def get_account_visitor(visitor: VisitorDep, session: ReadSessionDep,
 
 ViewerDep = Annotated[Viewer, Depends(Allow())]
 ReaderDep = Annotated[Viewer, Depends(Allow(Permission.read))]
+WriterDep = Annotated[Viewer, Depends(Allow(Permission.write))]
 AuditReaderDep = Annotated[Viewer, Depends(Allow(Permission.read_audit))]
 MemberManagerDep = Annotated[Viewer, Depends(Allow(Permission.manage_members))]
 KeyManagerDep = Annotated[Viewer, Depends(Allow(Permission.manage_keys))]
+WebhookManagerDep = Annotated[Viewer, Depends(Allow(Permission.manage_webhooks))]
+HoldManagerDep = Annotated[Viewer, Depends(Allow(Permission.manage_holds))]
 AccountVisitorDep = Annotated[Visitor, Depends(get_account_visitor)]

@@ -16,7 +16,33 @@ HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Conflict", 413: "Too lar
             429: "Slow down", 503: "Temporarily unavailable"}
 
 
+# The public pages of share links (web/share_pages.py): a visitor has no account, so these
+# pages say what happened to the link and never point into the app.
+SHARE_PREFIX = "/s/"
+SHARE_HEADINGS = {
+    "share_expired": ("This link has expired", "Ask the person who shared it for a new one."),
+    "share_revoked": ("This link was revoked", "Ask the person who shared it for a new one."),
+    "share_password_required": ("This link is protected", None),
+    "not_found": ("Nothing here", "The link may be mistyped, or what it shared was "
+                  "deleted."),
+    "rate_limited": ("Slow down", "Too many requests from your address; wait a minute."),
+}
+
+
+def _share_error(request: Request, status: int, code: str, message: str) -> Response:
+    heading, hint = SHARE_HEADINGS.get(code, (HEADINGS.get(status, "Something went wrong"),
+                                              None))
+    token = request.url.path[len(SHARE_PREFIX):].split("/", 1)[0]
+    root = f"{SHARE_PREFIX}{token}" if code == "share_password_required" else None
+    return _templates.TemplateResponse(
+        request, "share_error.html", {"status": status, "heading": heading, "hint": hint,
+                                      "message": message, "code": code, "root": root},
+        status_code=status)
+
+
 def page_error(request: Request, status: int, code: str, message: str) -> Response:
+    if request.url.path.startswith(SHARE_PREFIX):
+        return _share_error(request, status, code, message)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

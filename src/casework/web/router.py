@@ -1,36 +1,43 @@
-"""Web pages: collections, documents, search and notes. Thin: parse, call a service, render."""
+"""Web pages: collections, documents and search (notes: web/notes.py). Thin: parse, call a
+service, render."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from casework.accounts.permissions import Permission
 from casework.api.deps import ReadSessionDep, RuntimeDep, SessionDep, cookie_secure
 from casework.collections import service as collections_service
 from casework.collections.models import CollectionKind
 from casework.core.errors import CaseworkError, Forbidden
+from casework.custody import service as custody_service
 from casework.documents import service as documents_service
 from casework.documents.models import DocumentStatus
-from casework.entities import service as entities_service
+from casework.exports import service as exports_service
+from casework.holds import service as holds_service
+from casework.learning import service as learning_service
+from casework.mail import service as mail_service
 from casework.media.schemas import GalleryItem
-from casework.notes import service as notes_service
-from casework.search import service as search_service
-from casework.search.filters import SearchFilters
-from casework.search.service import SearchMode
+from casework.neardup import service as neardup_service
+from casework.reports import saved_questions
+from casework.reports import service as reports_service
+from casework.review import service as review_service
 from casework.tags import service as tags_service
+from casework.web import progress as progress_panel
+from casework.web.containers import container_context
 from casework.web.deps import (
     WORKSPACE_COOKIE,
-    ReaderDep,
     Viewer,
     ViewerDep,
     Visitor,
     VisitorDep,
 )
-from casework.web.templating import build_templates, render_markdown
+from casework.web.redaction import redaction_context
+from casework.web.templating import build_templates
 
 router = APIRouter(include_in_schema=False)
 templates = build_templates()
@@ -47,17 +54,17 @@ def render(request: Request, viewer: Viewer | Visitor | None, name: str, status_
                                       status_code=status_code)
 
 
-def _split_tags(raw: str) -> list[str]:
+def split_tags(raw: str) -> list[str]:
     return [t for t in (part.strip() for part in raw.split(",")) if t]
 
 
-def _see_other(url: str) -> RedirectResponse:
+def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
 @router.get("/")
 def home() -> RedirectResponse:
-    return _see_other("/collections")
+    return see_other("/collections")
 
 
 @router.post("/workspace")
@@ -66,7 +73,7 @@ def switch_workspace(visitor: VisitorDep, runtime: RuntimeDep,
     """Only remembers the choice: every page re-applies that workspace's policies."""
     if workspace not in {w.slug for w in visitor.workspaces}:
         raise Forbidden("you are not a member of that workspace")
-    response = _see_other("/collections")
+    response = see_other("/collections")
     response.set_cookie(WORKSPACE_COOKIE, workspace, httponly=True, samesite="lax",
                         secure=cookie_secure(runtime.settings), max_age=365 * 24 * 3600,
                         path="/")
@@ -105,12 +112,12 @@ def create_collection(
                                  error="A collection needs a name.", status_code=422)
     try:
         collection = collections_service.create_collection(
-            session=session, workspace_id=viewer.principal.workspace_id, name=name, kind=kind,
+            session=session, principal=viewer.principal, name=name, kind=kind,
             reference=reference.strip() or None, description=description)
     except CaseworkError as exc:
         return _collections_page(request, viewer, session, form=form, error=exc.message,
                                  status_code=exc.status_code)
-    return _see_other(f"/collections/{collection.id}")
+    return see_other(f"/collections/{collection.id}")
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
@@ -136,12 +143,24 @@ def collection_page(
                                       document_ids=[d.id for d in rows])
     thumbnails = {d.id: GalleryItem.build(d).thumbnail_url for d in rows}
     params = {k: v for k, v in {"status": status, "tag": tag, "view": view}.items() if v}
+    reports, _ = reports_service.list_reports(session=session, workspace_id=workspace_id,
+                                              collection_id=collection.id, limit=5, offset=0)
+    exports, _ = exports_service.list_exports(session=session, workspace_id=workspace_id,
+                                              collection_id=collection.id, limit=5, offset=0)
     return render(
         request, viewer, "collection.html", nav="collections", collection=collection,
+        reports=reports, exports=exports, can_export=viewer.principal.can(Permission.write),
+        saved_questions=saved_questions.list_saved_questions(
+            session=session, workspace_id=workspace_id, collection_id=collection.id),
+        holds=holds_service.collection_holds(session=session, workspace_id=workspace_id,
+                                             collection_id=collection.id),
         documents=rows, total=total, tags=tags, offset=offset, view=view, thumbnails=thumbnails,
         filters={"status": status, "tag": tag},
         all_tags=tags_service.list_tags(session=session, workspace_id=workspace_id),
         max_upload_bytes=runtime.settings.max_upload_bytes,
+        ingest=progress_panel.panel(session=session, runtime=runtime, workspace_id=workspace_id,
+                                    collection_id=collection.id),
+        share_max_days=runtime.settings.share_max_days,
         query_prev=urlencode({**params, "offset": max(offset - PAGE_SIZE, 0)}),
         query_next=urlencode({**params, "offset": offset + PAGE_SIZE}))
 
@@ -155,11 +174,11 @@ def edit_collection(
     description: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     collections_service.update_collection(
-        session=session, workspace_id=viewer.principal.workspace_id,
+        session=session, principal=viewer.principal,
         collection_id=collection_id, changes={"name": name, "kind": kind,
                                               "reference": reference.strip() or None,
                                               "description": description})
-    return _see_other(f"/collections/{collection_id}")
+    return see_other(f"/collections/{collection_id}")
 
 
 # --- documents ---------------------------------------------------------------------------
@@ -193,18 +212,41 @@ def document_page(request: Request, document_id: str, viewer: ViewerDep,
     shown = next((p for p in pages if p.number == page), None)
     passage = ((start, end) if shown is not None and start is not None and end is not None
                and start < end <= len(shown.text) else None)
+    custody = custody_service.custody_records(session=session, workspace_id=workspace_id,
+                                              documents=[document])[document.id]
+    suggestions = learning_service.list_suggestions(
+        session=session, workspace_id=workspace_id, document_id=document.id)
+    message = mail_service.message_of(session=session, workspace_id=workspace_id,
+                                      document_id=document.id)
+    coding = review_service.document_coding(session=session, workspace_id=workspace_id,
+                                            document_id=document.id)
+    near_duplicates = neardup_service.document_group(
+        session=session, workspace_id=workspace_id, document_id=document.id)
+    coding_history, _ = review_service.history(session=session, workspace_id=workspace_id,
+                                               document_id=document.id, limit=10, offset=0)
     return render(request, viewer, "document.html", nav="collections", document=document,
                   collection=collection, pages=pages, tags=tags, metadata=metadata,
+                  custody=custody, suggestions=suggestions, message=message, coding=coding,
+                  coding_history=coding_history, near_duplicates=near_duplicates,
+                  issues=[i for i, _ in review_service.list_issues(
+                      session=session, workspace_id=workspace_id)],
+                  holds=holds_service.holds_covering_document(
+                      session=session, workspace_id=workspace_id, document_id=document.id),
+                  can_write=viewer.principal.can(Permission.write),
                   highlight_page=page, passage=passage, preview_url=preview_url,
-                  page_preview_base=page_preview_base)
+                  page_preview_base=page_preview_base,
+                  share_max_days=runtime.settings.share_max_days,
+                  **container_context(session=session, document=document),
+                  **redaction_context(session=session, workspace_id=workspace_id,
+                                      document=document))
 
 
 @router.post("/documents/{document_id}/tags")
 def set_document_tags(document_id: str, viewer: ViewerDep, session: SessionDep,
                       tags: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    documents_service.set_tags(session=session, workspace_id=viewer.principal.workspace_id,
-                               document_id=document_id, tags=_split_tags(tags))
-    return _see_other(f"/documents/{document_id}")
+    documents_service.set_tags(session=session, principal=viewer.principal,
+                               document_id=document_id, tags=split_tags(tags))
+    return see_other(f"/documents/{document_id}")
 
 
 @router.post("/documents/{document_id}/delete")
@@ -215,149 +257,6 @@ def delete_document(document_id: str, viewer: ViewerDep, session: SessionDep,
     collection_id = document.collection_id
     documents_service.delete_document(session=session, runtime=runtime,
                                       principal=viewer.principal, document_id=document_id)
-    return _see_other(f"/collections/{collection_id}")
+    return see_other(f"/collections/{collection_id}")
 
 
-# --- search ------------------------------------------------------------------------------
-
-@router.get("/search", response_class=HTMLResponse)
-def search_page(
-    request: Request, viewer: ViewerDep, session: ReadSessionDep, runtime: RuntimeDep,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    mode: SearchMode = SearchMode.hybrid,
-    collection_id: Annotated[str, Query(max_length=64)] = "",
-    type: Annotated[str, Query(max_length=127)] = "",
-    entity: Annotated[str, Query(max_length=64)] = "",
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> HTMLResponse:
-    """`entity` keeps the documents that mention it; the entities most of a page's hit
-    documents mention are offered as such filters (facets)."""
-    workspace_id = viewer.principal.workspace_id
-    collections, _ = collections_service.list_collections(
-        session=session, workspace_id=workspace_id, kind=None, limit=500, offset=0)
-    chosen = entities_service.get_entity(session=session, workspace_id=workspace_id,
-                                         entity_id=entity) if entity else None
-    context: dict[str, object] = {"q": q, "mode": mode, "collection_id": collection_id,
-                                  "type": type, "collections": collections, "hits": [],
-                                  "collections_found": [], "warnings": [], "offset": offset,
-                                  "error": None, "entity": chosen, "facets": []}
-    if q.strip():
-        try:
-            result = search_service.search(
-                session=session, runtime=runtime, workspace_id=workspace_id, text=q, mode=mode,
-                filters=SearchFilters(collection_id=collection_id or None,
-                                      media_type=type or None,
-                                      entity_id=chosen.id if chosen else None),
-                limit=20, offset=offset)
-        except CaseworkError as exc:
-            context["error"] = exc.message
-        else:
-            runtime.usage.record_query(workspace_id, result.took_ms)
-            params = {"q": q, "mode": mode, "collection_id": collection_id, "type": type,
-                      "entity": entity}
-            facets = entities_service.entity_facets(
-                session=session, workspace_id=workspace_id,
-                document_ids=[h.document_id for h in result.hits if h.document_id])
-            context.update(hits=result.hits, collections_found=result.collections,
-                           warnings=result.warnings, facets=facets,
-                           query_base=urlencode({k: v for k, v in params.items()
-                                                 if k != "entity"}),
-                           has_more=result.has_more, took_ms=result.took_ms,
-                           query_prev=urlencode({**params, "offset": max(offset - 20, 0)}),
-                           query_next=urlencode({**params, "offset": offset + 20}))
-    return render(request, viewer, "search.html", nav="search", **context)
-
-
-# --- notes -------------------------------------------------------------------------------
-
-@router.get("/notes", response_class=HTMLResponse)
-def notes_page(request: Request, viewer: ViewerDep, session: ReadSessionDep) -> HTMLResponse:
-    workspace_id = viewer.principal.workspace_id
-    rows, _ = notes_service.list_notes(session=session, workspace_id=workspace_id,
-                                       collection_id=None, tag=None, limit=200, offset=0)
-    tags = tags_service.note_tags(session=session, workspace_id=workspace_id,
-                                  note_ids=[n.id for n in rows])
-    return render(request, viewer, "notes.html", nav="notes", notes=rows, tags=tags)
-
-
-def _note_form(request: Request, viewer: Viewer, session: ReadSessionDep, note_id: str | None,
-               error: str | None = None, status_code: int = 200) -> HTMLResponse:
-    workspace_id = viewer.principal.workspace_id
-    note = tags = None
-    if note_id:
-        note = notes_service.get_note(session=session, workspace_id=workspace_id,
-                                      note_id=note_id)
-        tags = tags_service.note_tags(session=session, workspace_id=workspace_id,
-                                      note_ids=[note.id])[note.id]
-    collections, _ = collections_service.list_collections(
-        session=session, workspace_id=workspace_id, kind=None, limit=500, offset=0)
-    return render(request, viewer, "note_edit.html", status_code, nav="notes", note=note,
-                  tags=tags or [], collections=collections, error=error,
-                  rendered=render_markdown(note.body if note else ""))
-
-
-@router.get("/notes/new", response_class=HTMLResponse)
-def new_note_page(request: Request, viewer: ViewerDep, session: ReadSessionDep) -> HTMLResponse:
-    return _note_form(request, viewer, session, None)
-
-
-@router.get("/notes/{note_id}", response_class=HTMLResponse)
-def note_page(request: Request, note_id: str, viewer: ViewerDep,
-              session: ReadSessionDep) -> HTMLResponse:
-    return _note_form(request, viewer, session, note_id)
-
-
-@router.post("/notes/preview", response_class=HTMLResponse)
-def preview_note(viewer: ReaderDep,
-                 body: Annotated[str, Form(max_length=1_000_000)] = "") -> HTMLResponse:
-    del viewer  # signed in, allowed into the workspace, CSRF checked
-    return HTMLResponse(render_markdown(body))
-
-
-@dataclass(frozen=True, slots=True)
-class NoteForm:
-    title: str
-    body: str
-    collection_id: str | None  # the select's empty value means "no collection"
-    tags: list[str]
-
-
-def _note_form_fields(
-    title: Annotated[str, Form(min_length=1, max_length=300)],
-    body: Annotated[str, Form(max_length=1_000_000)] = "",
-    collection_id: Annotated[str, Form(max_length=64)] = "",
-    tags: Annotated[str, Form(max_length=2000)] = "",
-) -> NoteForm:
-    """The note editor's fields, read the same way whether it creates or saves a note."""
-    return NoteForm(title=title, body=body, collection_id=collection_id or None,
-                    tags=_split_tags(tags))
-
-
-NoteFormDep = Annotated[NoteForm, Depends(_note_form_fields)]
-
-
-@router.post("/notes")
-def create_note(viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
-                form: NoteFormDep) -> Response:
-    note, _ = notes_service.create_note(
-        session=session, runtime=runtime, principal=viewer.principal, title=form.title,
-        body=form.body, collection_id=form.collection_id, tags=form.tags)
-    return _see_other(f"/notes/{note.id}")
-
-
-@router.post("/notes/{note_id}")
-def update_note(note_id: str, viewer: ViewerDep, session: SessionDep, runtime: RuntimeDep,
-                form: NoteFormDep) -> Response:
-    notes_service.update_note(
-        session=session, runtime=runtime, principal=viewer.principal, note_id=note_id,
-        changes={"title": form.title, "body": form.body, "collection_id": form.collection_id,
-                 "tags": form.tags})
-    return _see_other(f"/notes/{note_id}")
-
-
-@router.post("/notes/{note_id}/delete")
-def delete_note(note_id: str, viewer: ViewerDep, session: SessionDep,
-                runtime: RuntimeDep) -> Response:
-    notes_service.delete_note(session=session, runtime=runtime, principal=viewer.principal,
-                              note_id=note_id)
-    return _see_other("/notes")

@@ -35,9 +35,16 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "\u2013"
 
 
+# What the Share dialog offers (seconds, label); the API takes any number of seconds up to
+# SHARE_MAX_DAYS, and the dialog hides the choices past it.
+SHARE_EXPIRIES = ((3600, "1 hour"), (86_400, "1 day"), (7 * 86_400, "7 days"),
+                  (30 * 86_400, "30 days"), (90 * 86_400, "90 days"))
+
+
 def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["filesize"] = filesize
     templates.env.filters["when"] = when
     templates.env.filters["markdown"] = render_markdown
+    templates.env.globals["share_expiries"] = SHARE_EXPIRIES
     return templates

@@ -93,6 +93,7 @@ function uploadOne(form, file, list) {
     if (xhr.status === 202 && body) {
       const entry = body.documents[0];
       setStatus(item, entry.document.status, entry.duplicate ? "already in this workspace" : "");
+      document.dispatchEvent(new CustomEvent("casework:uploaded", { detail: body }));
       followDocument(item, entry.document.id);
     } else {
       setStatus(item, "refused", errorMessage(xhr.status, body));
@@ -131,6 +132,38 @@ function enhanceStatuses() {
     };
     setTimeout(poll, 1000);
   });
+}
+
+// A report being written: when its job ends, the Report section is drawn again from the
+// server, with its download links and their SHA-256.
+function enhanceReports() {
+  document.querySelectorAll("tr[data-report]").forEach((row) => {
+    if (!["queued", "running"].includes(row.dataset.reportStatus)) return;
+    const poll = async () => {
+      const response = await fetch("/api/v1/reports/" + row.dataset.report, { headers: apiHeaders(), credentials: "same-origin" });
+      if (response.ok) {
+        const report = await response.json();
+        if (report.status === "ready" || report.status === "failed") {
+          refreshSection("reports");
+          return;
+        }
+      }
+      setTimeout(poll, 1000);
+    };
+    setTimeout(poll, 700);
+  });
+}
+
+async function refreshSection(id) {
+  const current = document.getElementById(id);
+  if (!current) return;
+  const response = await fetch(window.location.href, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(id);
+  if (fresh) {
+    current.replaceWith(fresh);
+    enhanceForms(fresh);
+  }
 }
 
 function enhanceForms(root) {
@@ -262,10 +295,125 @@ function enhanceAsk() {
   });
 }
 
+// Share dialog: with script the link is made through the API and shown in the dialog,
+// once, with a Copy button; without, the form posts to /shares, which shows it there.
+function enhanceShare() {
+  document.querySelectorAll("form[data-share]").forEach((form) => {
+    const panel = form.parentElement;
+    const result = panel.querySelector("[data-share-result]");
+    const input = result.querySelector("[data-share-url]");
+    const error = form.querySelector("[data-share-error]");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const data = new FormData(form);
+      const body = {
+        target_type: data.get("target_type"), target_id: data.get("target_id"),
+        expires_in: Number(data.get("expires_in")),
+        allow_download: data.get("allow_download") === "true",
+      };
+      if (data.get("password")) body.password = data.get("password");
+      const response = await fetch("/api/v1/shares", {
+        method: "POST", credentials: "same-origin",
+        headers: apiHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(body),
+      });
+      let answer = null;
+      try { answer = await response.json(); } catch (e) { answer = null; }
+      if (response.status !== 201 || !answer) {
+        error.textContent = (answer && answer.error && answer.error.message) ||
+          "The link could not be made (HTTP " + response.status + ").";
+        error.hidden = false;
+        return;
+      }
+      form.hidden = true;
+      result.hidden = false;
+      input.value = answer.url;
+      input.select();
+    });
+    result.querySelector("[data-share-copy]").addEventListener("click", async () => {
+      input.select();
+      let copied = false;
+      try { await navigator.clipboard.writeText(input.value); copied = true; } catch (e) { copied = false; }
+      result.querySelector("[data-share-copied]").textContent =
+        copied ? "Copied." : "Select the link and copy it (Ctrl+C).";
+    });
+  });
+}
+
+// Export page: follow the build's progress; once it has finished, reload for the link.
+function formatBytes(size) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
+}
+
+function enhanceExport() {
+  const box = document.getElementById("export");
+  if (!box || !["queued", "running"].includes(box.dataset.status)) return;
+  const bar = document.getElementById("export-progress");
+  const counts = document.getElementById("export-counts");
+  const badge = box.querySelector("[data-export-status]");
+  const poll = async () => {
+    const response = await fetch("/api/v1/exports/" + box.dataset.export,
+                                 { headers: apiHeaders(), credentials: "same-origin" });
+    if (response.ok) {
+      const exp = await response.json();
+      const p = exp.progress;
+      bar.value = p.fraction;
+      counts.textContent = p.files_done + " of " + p.files_total + " files \u00b7 " +
+        formatBytes(p.bytes_done) + " of " + formatBytes(p.bytes_total);
+      badge.textContent = exp.status;
+      if (exp.status === "succeeded" || exp.status === "failed") {
+        window.location.reload();
+        return;
+      }
+    }
+    setTimeout(poll, 700);
+  };
+  setTimeout(poll, 300);
+}
+
+// Gallery: "Select" shows a checkbox on each picture; the form posts the chosen ones.
+function enhanceGallerySelection() {
+  const form = document.getElementById("gallery-form");
+  if (!form) return;
+  form.classList.add("selectable");
+  const toggle = document.getElementById("gallery-select");
+  const count = document.getElementById("gallery-count");
+  const update = () => {
+    const n = form.querySelectorAll("input[name=document_ids]:checked").length;
+    count.textContent = n + " selected";
+    form.querySelector("button[type=submit]").disabled = n === 0;
+  };
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => {
+    const on = form.classList.toggle("selecting");
+    toggle.textContent = on ? "Cancel selection" : "Select";
+    toggle.setAttribute("aria-pressed", on ? "true" : "false");
+  });
+  form.addEventListener("change", update);
+  // While selecting, a click on a picture picks it instead of opening it.
+  form.addEventListener("click", (event) => {
+    const link = event.target.closest(".gallery a");
+    if (!link || !form.classList.contains("selecting")) return;
+    event.preventDefault();
+    const box = link.parentElement.querySelector("input[name=document_ids]");
+    box.checked = !box.checked;
+    update();
+  });
+  update();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   enhanceForms();
   enhanceUpload();
   enhanceStatuses();
+  enhanceReports();
   enhancePreview();
   enhanceAsk();
+  enhanceShare();
+  enhanceExport();
+  enhanceGallerySelection();
 });
