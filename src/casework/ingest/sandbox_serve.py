@@ -18,9 +18,6 @@ from casework.core.settings import Settings
 from casework.ingest.extraction import derive_document, extract_document, render_page_preview
 from casework.ingest.parsers import ParseError
 from casework.media.images import apply_pixel_limit
-from casework.productions.stamping import stamp_document
-from casework.redaction.drawing import produce
-from casework.redaction.pages import search_pages
 
 
 def _cpu_budget(seconds: float) -> None:
@@ -51,16 +48,26 @@ def _serve(request: dict[str, Any], conn: Connection) -> dict[str, Any]:
                                settings=settings, out_dir=Path(request["out_dir"]),
                                duration_seconds=request.get("duration_seconds"),
                                progress=progress)
+    # Redaction and stamping are imported on their first request, not at every start: they
+    # add ~1.5 s of imports to a process replaced every SANDBOX_DOCUMENTS_PER_PROCESS
+    # documents, and most processes never see such a request (a 1,500-message mailbox
+    # started 11 of them). The process is confined already; a late import changes nothing.
     if request["kind"] == "redaction_search":
+        from casework.redaction.pages import search_pages
+
         return search_pages(path=Path(request["path"]), settings=settings,
                             patterns=request["patterns"], max_hits=request["max_hits"],
                             ocr_dpi=request["dpi"])
     if request["kind"] == "redaction_produce":
+        from casework.redaction.drawing import produce
+
         boxes = {int(page): [tuple(box) for box in page_boxes]
                  for page, page_boxes in request["boxes"].items()}
         return produce(path=Path(request["path"]), out_path=Path(request["out"]),
                        settings=settings, boxes=boxes, dpi=request["dpi"])
     if request["kind"] == "production_stamp":
+        from casework.productions.stamping import stamp_document
+
         text_path = request.get("text_out")
         return stamp_document(path=Path(request["path"]), media_type=request["media_type"],
                               out_path=Path(request["out"]),
