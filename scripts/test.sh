@@ -8,4 +8,5 @@ bash scripts/bootstrap.sh dev   # the dev extra: pytest, ruff, and the torch run
 # One process: under pytest-xdist the scale-out tests' in-process Celery test worker once
 # failed to stop and once hung at start (tests/search/test_tenant_isolation.py, scaleout);
 # `-n 2` (pytest-xdist is installed) is for trying that again, not yet for CI.
-exec .venv/bin/python -m pytest "$@"
+# --durations: the slowest tests are printed at the end, where a CI log shows what to speed up.
+exec .venv/bin/python -m pytest --durations=25 "$@"
