@@ -7,7 +7,12 @@ their exit 2 are in cli/options.py.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
 import typer
+from rich.console import Console
 
 from casework.bootstrap import build_runtime, prepare
 from casework.cli.options import err_console
@@ -16,6 +21,8 @@ from casework.core.errors import NotFound
 from casework.core.settings import Settings
 from casework.runtime import Runtime
 from casework.workspaces import service as workspaces_service
+
+Row = TypeVar("Row")
 
 
 def open_runtime(settings: Settings) -> Runtime:
@@ -54,3 +61,25 @@ def resolve_collection(runtime: Runtime, ws_id: str, collection: str) -> str:
         err_console.print(f"[red]no collection {collection!r} in this workspace[/red]")
         raise typer.Exit(1)
     return found.id
+
+
+def follow(runtime: Runtime, load: Callable[[Any], Row], *, done: Collection[str],
+           what: str, timeout: float, console: Console) -> Row:
+    """Poll the row a job is writing (a report, a production) until its status is in
+    `done`; past `timeout`, say so (and that a worker may be missing) and exit 1.
+
+    `load(session)` reads the row; it is returned detached, for the caller to read."""
+    deadline = time.monotonic() + timeout
+    with console.status(what):
+        while True:
+            with transaction(runtime.read_sessions) as session:
+                row = load(session)
+                session.expunge(row)
+            status = row.status  # type: ignore[attr-defined]
+            if status in done:
+                return row
+            if time.monotonic() > deadline:
+                err_console.print(f"[red]{what}: not done in {timeout:.0f} s (it is "
+                                  f"{status}); is a worker running?[/red]")
+                raise typer.Exit(1)
+            time.sleep(0.2)

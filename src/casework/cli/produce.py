@@ -8,7 +8,6 @@ against the SHA-256 the job recorded and audited as `production.download`.
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from rich.console import Console
 
 from casework.accounts.principal import Principal
 from casework.bootstrap import start_workers
-from casework.cli.context import open_runtime, resolve_collection, workspace_id
+from casework.cli.context import follow, open_runtime, resolve_collection, workspace_id
 from casework.cli.options import WorkspaceOpt, err_console, load_cli_settings
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
@@ -39,20 +38,10 @@ console = Console()
 
 
 def _wait(runtime: Runtime, ws_id: str, production_id: str, timeout: float) -> Production:
-    deadline = time.monotonic() + timeout
-    with console.status("producing"):
-        while True:
-            with transaction(runtime.read_sessions) as session:
-                production = service.get_production(session=session, workspace_id=ws_id,
-                                                     production_id=production_id)
-                session.expunge(production)
-            if production.status in (ProductionStatus.succeeded, ProductionStatus.failed):
-                return production
-            if time.monotonic() > deadline:
-                err_console.print(f"[red]not produced in {timeout:.0f} s (it is "
-                                  f"{production.status}); is a worker running?[/red]")
-                raise typer.Exit(1)
-            time.sleep(0.2)
+    return follow(runtime, lambda session: service.get_production(
+        session=session, workspace_id=ws_id, production_id=production_id),
+        done={ProductionStatus.succeeded, ProductionStatus.failed}, what="producing",
+        timeout=timeout, console=console)
 
 
 def produce(

@@ -10,7 +10,6 @@ written, and the digests are printed as `sha256sum` prints them; the files are a
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from rich.console import Console
 
 from casework.accounts.principal import Principal
 from casework.bootstrap import start_workers
-from casework.cli.context import open_runtime, resolve_collection, workspace_id
+from casework.cli.context import follow, open_runtime, resolve_collection, workspace_id
 from casework.cli.options import WorkspaceOpt, err_console, load_cli_settings
 from casework.core.database import transaction
 from casework.core.errors import CaseworkError
@@ -33,19 +32,10 @@ console = Console()
 
 
 def _wait(runtime: Runtime, ws_id: str, report_id: str, timeout: float) -> Report:
-    deadline = time.monotonic() + timeout
-    with console.status("writing the report"):
-        while True:
-            with transaction(runtime.read_sessions) as session:
-                report = reports_service.get_report(session=session, workspace_id=ws_id,
-                                                    report_id=report_id)
-            if report.status in (ReportStatus.ready, ReportStatus.failed):
-                return report
-            if time.monotonic() > deadline:
-                err_console.print(f"[red]the report was not written in {timeout:.0f} s "
-                                  f"(it is {report.status}); is a worker running?[/red]")
-                raise typer.Exit(1)
-            time.sleep(0.2)
+    return follow(runtime, lambda session: reports_service.get_report(
+        session=session, workspace_id=ws_id, report_id=report_id),
+        done={ReportStatus.ready, ReportStatus.failed}, what="writing the report",
+        timeout=timeout, console=console)
 
 
 def _write(runtime: Runtime, principal: Principal, report_id: str,
