@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev   # the dev extra: pytest, ruff, and the torch runtime
 .venv/bin/ruff check .
-# One process: under pytest-xdist the scale-out tests' in-process Celery test worker once
-# failed to stop and once hung at start (tests/search/test_tenant_isolation.py, scaleout);
-# `-n 2` (pytest-xdist is installed) is for trying that again, not yet for CI.
+# One process. Under pytest-xdist the scale-out test with two in-process Celery workers
+# once failed to stop and once hung at start; the likely cause, kombu's one-per-process event
+# loop shared by both, is gone (tests/fixtures/scaleout.py), but `-n 2` (pytest-xdist is
+# installed) has not had a whole clean run since: try it before putting it here.
 # --durations: the slowest tests are printed at the end, where a CI log shows what to speed up.
 exec .venv/bin/python -m pytest --durations=25 "$@"
