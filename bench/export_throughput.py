@@ -161,7 +161,7 @@ def measure(data_dir: Path, workspace_id: str, collection_id: str,
     from casework.exports.build import build_export
     from casework.exports.job_kinds import BUILD_EXPORT
     from casework.exports.models import Export, ExportPart
-    from casework.jobs import service as jobs_service
+    from casework.jobs import claims as job_claims
     from casework.jobs.handlers import JobContext
 
     def status_mb(field: str) -> float:
@@ -180,7 +180,7 @@ def measure(data_dir: Path, workspace_id: str, collection_id: str,
             collection_id=collection_id, include=list(ExportPart), strip_gps=False)
         export_id = export.id
     with transaction(runtime.sessions) as session:
-        job = jobs_service.claim_next(session=session, worker_id="bench", lease_seconds=3600,
+        job = job_claims.claim_next(session=session, worker_id="bench", lease_seconds=3600,
                                       kinds=[BUILD_EXPORT])
         assert job is not None
         ctx = JobContext(runtime, job.id, job.kind, dict(job.payload), job.workspace_id,

@@ -109,7 +109,7 @@ def measure(data_dir: Path, workspace_id: str, collection_id: str) -> dict:
     from casework.accounts.principal import Principal
     from casework.bootstrap import build_runtime
     from casework.core.database import transaction
-    from casework.jobs import service as jobs_service
+    from casework.jobs import claims as job_claims
     from casework.jobs.handlers import JobContext
     from casework.productions import service
     from casework.productions.build import build_production
@@ -134,7 +134,7 @@ def measure(data_dir: Path, workspace_id: str, collection_id: str) -> dict:
                                         volume="VOL001"))
         production_id = production.id
     with transaction(runtime.sessions) as session:
-        job = jobs_service.claim_next(session=session, worker_id="bench", lease_seconds=7200,
+        job = job_claims.claim_next(session=session, worker_id="bench", lease_seconds=7200,
                                       kinds=[BUILD_PRODUCTION])
         assert job is not None
         ctx = JobContext(runtime, job.id, job.kind, dict(job.payload), job.workspace_id,

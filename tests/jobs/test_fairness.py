@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from casework.core.database import transaction
+from casework.jobs import claims as job_claims
 from casework.jobs import service as jobs_service
 from casework.jobs.handlers import JobHandler
 from casework.jobs.models import Job, JobPriority, JobStatus
@@ -37,7 +38,7 @@ def _enqueue(runtime, workspace_id: str | None, count: int,
 
 def _claim(runtime, worker: str = "w") -> tuple[int, str | None] | None:
     with transaction(runtime.sessions) as session:
-        job = jobs_service.claim_next(session=session, worker_id=worker, lease_seconds=60)
+        job = job_claims.claim_next(session=session, worker_id=worker, lease_seconds=60)
         return None if job is None else (job.id, job.workspace_id)
 
 
@@ -152,8 +153,8 @@ def test_concurrent_claims_on_postgresql_take_different_jobs(tmp_path, postgres_
     workspace = client.get("/api/v1/workspaces/current").json()["id"]
     first_job, second_job = _enqueue(runtime, workspace, 2)
     with runtime.sessions() as first, runtime.sessions() as second:
-        taken = jobs_service.claim_next(session=first, worker_id="a", lease_seconds=60)
-        other = jobs_service.claim_next(session=second, worker_id="b", lease_seconds=60)
+        taken = job_claims.claim_next(session=first, worker_id="a", lease_seconds=60)
+        other = job_claims.claim_next(session=second, worker_id="b", lease_seconds=60)
         assert taken is not None and taken.id == first_job  # locked, not yet committed
         assert other is not None and other.id == second_job
         first.rollback()
@@ -172,8 +173,8 @@ def test_a_claim_passes_a_priority_whose_jobs_are_all_being_claimed(tmp_path, po
     [preview] = _enqueue(runtime, workspace, 1, priority=JobPriority.derived)
     [embedding] = _enqueue(runtime, workspace, 1, priority=JobPriority.bulk)
     with runtime.sessions() as first, runtime.sessions() as second:
-        taken = jobs_service.claim_next(session=first, worker_id="a", lease_seconds=60)
-        other = jobs_service.claim_next(session=second, worker_id="b", lease_seconds=60)
+        taken = job_claims.claim_next(session=first, worker_id="a", lease_seconds=60)
+        other = job_claims.claim_next(session=second, worker_id="b", lease_seconds=60)
         assert taken is not None and taken.id == preview  # locked, not yet committed
         assert other is not None and other.id == embedding
         first.rollback()

@@ -16,7 +16,7 @@ from casework.bootstrap import build_job_registry
 from casework.core.database import transaction
 from casework.ingest.job_kinds import PROCESS_DOCUMENT
 from casework.ingest.sandbox import SandboxPool
-from casework.jobs import service as jobs_service
+from casework.jobs import claims as job_claims
 from casework.jobs.models import Job, JobStatus
 from casework.jobs.worker import WorkerPool
 from tests.conftest import create_collection, test_settings, upload, wait_for_documents
@@ -38,7 +38,7 @@ def _die_while_running(runtime, job_id: int, times: int) -> None:
     """`times` workers claim the job and are killed before finishing: leases run out."""
     for n in range(times):
         with transaction(runtime.sessions) as session:
-            job = jobs_service.claim_next(session=session, worker_id=f"killed-{n}",
+            job = job_claims.claim_next(session=session, worker_id=f"killed-{n}",
                                           lease_seconds=0.001)
             assert job is not None and job.id == job_id
         time.sleep(0.02)  # nobody renews the lease of a dead worker

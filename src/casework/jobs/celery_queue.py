@@ -2,7 +2,7 @@
 
 A Celery message only says "a job of this queue may be runnable": it is a token, sent once
 per job enqueued. The task claims the job that should run next through the same
-`jobs.service.claim_next` the embedded pool uses (fair across workspaces, a lease in the
+`jobs.claims.claim_next` the embedded pool uses (fair across workspaces, a lease in the
 database), runs the same handler, and records the outcome in the job table, which is what
 the API shows. So a message delivered twice, late, or after the job already ran is a
 harmless no-op, and a job whose message was lost (a worker SIGKILLed mid-job, Redis
@@ -37,7 +37,7 @@ from sqlalchemy import and_, or_, select
 
 from casework.core.database import transaction, utcnow
 from casework.core.settings import Settings
-from casework.jobs import schedule, service
+from casework.jobs import claims, schedule
 from casework.jobs.handlers import JobContext
 from casework.jobs.models import Job, JobPriority, JobStatus
 from casework.jobs.registry import JobRegistry
@@ -222,7 +222,7 @@ class CeleryJobQueue:
             return "skipped"  # its workspace was deleted
         while True:
             with transaction(runtime.sessions) as session:
-                job = service.claim_next(session=session, worker_id=pool.worker_id,
+                job = claims.claim_next(session=session, worker_id=pool.worker_id,
                                          lease_seconds=settings.job_lease_seconds,
                                          kinds=self.registry.kinds(),
                                          band=self.band_of(priority))

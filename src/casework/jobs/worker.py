@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 
 from casework.core.database import transaction
 from casework.core.redaction import data_roots, redact_paths
-from casework.jobs import failures, heartbeats, schedule, service
+from casework.jobs import claims, failures, heartbeats, schedule, service
 from casework.jobs.handlers import JobCancelled, JobContext, JobHandler, RetryPolicy
 from casework.jobs.models import Job, JobPriority, JobStatus
 from casework.jobs.registry import JobRegistry
@@ -149,7 +149,7 @@ class WorkerPool:
         """
         settings = self.runtime.settings
         with transaction(self.runtime.sessions) as session:
-            job = service.claim_next(session=session, worker_id=self.worker_id,
+            job = claims.claim_next(session=session, worker_id=self.worker_id,
                                      lease_seconds=settings.job_lease_seconds,
                                      kinds=self.registry.kinds(),
                                      band=INTERACTIVE if fair_share else self.band,
