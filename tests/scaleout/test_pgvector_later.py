@@ -118,17 +118,18 @@ def test_installing_pgvector_later_turns_semantic_search_on_without_a_restart(
 
         # This API process and its worker started without pgvector; they switch by
         # themselves: the backlog is embedded into pgvector and semantic search answers.
+        # The backlog is one job per document, so search answers as soon as the first is
+        # embedded; wait for every document before judging the ranking.
         deadline = time.monotonic() + 120
         while True:
             response = client.get("/api/v1/search", params={"q": MEANING, "mode": "semantic"})
-            if response.status_code == 200 and response.json()["hits"]:
+            statuses = {client.get(f"/api/v1/documents/{d['id']}").json()["embedding_status"]
+                        for d in docs}
+            if response.status_code == 200 and statuses == {"ready"}:
                 break
-            assert time.monotonic() < deadline, response.text
+            assert time.monotonic() < deadline, (statuses, response.text)
             time.sleep(0.5)
         assert response.json()["hits"][0]["filename"] == "storm.txt"
-        statuses = {client.get(f"/api/v1/documents/{d['id']}").json()["embedding_status"]
-                    for d in docs}
-        assert statuses == {"ready"}
         assert "detail" not in client.get("/health/ready").json()["checks"]["search_index"]
         uploaded = ingest(client, collection["id"], ("flood.txt", b"The dam gave way."),
                           vectors=True)
