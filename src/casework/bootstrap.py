@@ -22,6 +22,7 @@ from casework.batch_search import tasks as batch_search_tasks
 from casework.core.database import build_engine, build_session_factory, transaction
 from casework.core.malloc import limit_malloc_arenas
 from casework.core.planner_statistics import PlannerStatistics
+from casework.core.process_lock import ProcessLock
 from casework.core.settings import Settings
 from casework.db import migrate
 from casework.db.pgvector import VectorTable, ensure_vector_table
@@ -32,7 +33,7 @@ from casework.ingest.backlog import QueuedEmbeddings, queue_skipped_embeddings
 from casework.ingest.rechunk import queue_rechunking
 from casework.ingest.sandbox import SandboxPool
 from casework.jobs.registry import JobRegistry
-from casework.jobs.worker import WorkerLock, WorkerPool
+from casework.jobs.worker import WorkerPool
 from casework.learning import tasks as learning_tasks
 from casework.media.images import apply_pixel_limit
 from casework.neardup import tasks as neardup_tasks
@@ -270,7 +271,7 @@ def start_workers(runtime: Runtime, registry: JobRegistry | None = None, *,
         return False
     if runtime.settings.worker_threads == 0:
         return False
-    lock = WorkerLock(runtime.settings.data_dir / "worker.lock")
+    lock = ProcessLock(runtime.settings.data_dir / "worker.lock")
     if not lock.acquire():
         log.info("another casework process runs the workers for %s", runtime.settings.data_dir)
         return False

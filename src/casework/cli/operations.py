@@ -24,8 +24,8 @@ from casework.backup.targets import BackupTarget, prune
 from casework.bootstrap import build_runtime, prepare
 from casework.cli.context import open_runtime
 from casework.cli.options import load_cli_settings
+from casework.core.process_lock import ProcessLock
 from casework.core.settings import Settings
-from casework.jobs.worker import WorkerLock
 from casework.observability.health import check_readiness
 from casework.observability.logs import configure_logging
 from casework.observability.metrics import prepare_multiprocess_dir
@@ -178,7 +178,7 @@ def restore(
         err_console.print(f"[red]{archive} names no archive: give its .tar name (list them "
                           f"with `casework backup --list --to {archive}`)[/red]")
         raise typer.Exit(2)
-    lock = WorkerLock(settings.data_dir / "worker.lock")
+    lock = ProcessLock(settings.data_dir / "worker.lock")
     if not lock.acquire():  # held for the whole restore: no server starts its workers
         err_console.print("[red]a casework server is running on this DATA_DIR: stop it "
                           "before restoring[/red]")

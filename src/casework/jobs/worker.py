@@ -7,17 +7,16 @@ that dies simply stops renewing, and its jobs are claimed again after restart.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import socket
 import threading
 import traceback
 import uuid
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from casework.core.database import transaction
+from casework.core.process_lock import ProcessLock
 from casework.core.redaction import data_roots, redact_paths
 from casework.jobs import claims, failures, heartbeats, schedule, service
 from casework.jobs.handlers import JobCancelled, JobContext, JobHandler, RetryPolicy
@@ -32,34 +31,9 @@ log = logging.getLogger(__name__)
 INTERACTIVE = (-1_000_000, JobPriority.interactive)  # the priorities fair-share threads run
 
 
-class WorkerLock:
-    """An advisory lock on DATA_DIR/worker.lock; the OS releases it if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - held for the process lifetime
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._handle = handle
-        return True
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
 class WorkerPool:
     def __init__(self, runtime: Runtime, registry: JobRegistry, *, threads: int,
-                 lock: WorkerLock | None = None, schedules_periodic: bool = True,
+                 lock: ProcessLock | None = None, schedules_periodic: bool = True,
                  band: tuple[int, int] | None = None) -> None:
         self.runtime = runtime
         self.registry = registry
