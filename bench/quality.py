@@ -231,7 +231,7 @@ def run(question_set: QuestionSet, variant: str, questions: list[dict[str, Any]]
         print(f"  {chunks} chunks in {ingest_seconds:.0f} s; {len(questions)} questions",
               flush=True)
         depth = bench.runtime.settings.search_max_limit
-        engine = bench.runtime.settings.keyword_engine
+        engine = "tantivy" if bench.runtime.settings.uses_tantivy else "fts5"
         modes = evaluate(bench, questions, page_of, depth,
                          dump=PASSAGES_DIR / f"{question_set.name}-{runtime}-{variant}.json")
         by_engine = {engine: modes}

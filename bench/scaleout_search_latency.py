@@ -144,7 +144,8 @@ def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int,
     from search_latency import Stopwatch
 
     runtime = bench.runtime
-    planner = runtime.keyword_index.planner
+    engine = runtime.keyword_index  # the bounded plan, or tantivy (KEYWORD_ENGINE)
+    planner = engine.planner
     watches = {"plan": Stopwatch(), "exact": Stopwatch()}
     overlap: list[float] = []
     with transaction(runtime.read_sessions) as session:
@@ -153,7 +154,7 @@ def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int,
             parsed = parse_query(query)
             if parsed.is_empty:
                 continue
-            planned = watches["plan"].time(lambda p=parsed: planner.search(
+            planned = watches["plan"].time(lambda p=parsed: engine.search(
                 session, workspace_id=bench.workspace_id, query=p, filters=SearchFilters(),
                 limit=depth))
             exact = watches["exact"].time(lambda p=parsed: rank_exact(
@@ -173,6 +174,23 @@ def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int,
     print(f"  plan vs exact BM25, top 10: {results['plan_top10_overlap_with_exact_bm25']}",
           flush=True)
     return results
+
+
+def build_tantivy(bench: Any) -> dict[str, Any]:
+    """The process's tantivy index of the workspace, built from the chunks as a server
+    builds it on the first search (PostgreSQL answers meanwhile); timed apart."""
+    index = bench.runtime.keyword_index
+    rss_before = mib(peak_rss_bytes())
+    started = time.perf_counter()
+    cpu = time.process_time()
+    count = index.rebuild(bench.workspace_id)
+    facts = {"seconds": round(time.perf_counter() - started, 2),
+             "cpu_seconds": round(time.process_time() - cpu, 2), "chunks": count,
+             "index_mib": mib(sum(p.stat().st_size for p in index.directory.rglob("*")
+                                  if p.is_file())),
+             "peak_rss_mib_before": rss_before, "peak_rss_mib_after": mib(peak_rss_bytes())}
+    print(f"  tantivy index built: {facts}", flush=True)
+    return facts
 
 
 def database_facts(bench: Any) -> dict[str, Any]:
@@ -195,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100, help="queries per mode and size")
     parser.add_argument("--limit", type=int, default=10, help="hits per query (API default)")
     parser.add_argument("--name", default="scaleout_search_latency", help="results file name")
+    parser.add_argument("--keyword-engine", choices=("database", "tantivy"),
+                        default="database",
+                        help="KEYWORD_ENGINE: PostgreSQL's bounded plan, or tantivy beside it "
+                             "(built from the chunks before timing)")
     parser.add_argument("--exact-queries", type=int, default=None,
                         help="compare the plan with exact BM25 on the first N queries only "
                              "(exact BM25 takes seconds a query at a million chunks)")
@@ -215,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 
     by_size: dict[str, Any] = {}
     with pgvector_server() as admin_url, postgres_database(admin_url) as url, \
-            bench_runtime(url, worker_threads=0, search_cache_seconds=0) as bench:
+            bench_runtime(url, worker_threads=0, search_cache_seconds=0,
+                          keyword_engine=args.keyword_engine) as bench:
         runtime = bench.runtime
         kind = type(runtime.vector_index).__name__
         if kind != "PgvectorIndex":
@@ -231,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                                 known=known, model=runtime.embedder.name)
             build["hnsw_index_build"] = build_hnsw_index(bench)
             build["vacuum_analyze"] = vacuum_analyze(url)
+            if args.keyword_engine == "tantivy":
+                build["tantivy"] = build_tantivy(bench)
             build["total"] = round(time.perf_counter() - started, 2)
             print(f"  built in {build['total']} s {build}", flush=True)
             modes = time_modes(bench, queries, limit=args.limit)
@@ -253,13 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         "method": "single query at a time through casework.search.service.search, each in "
                   "its own read transaction, on PostgreSQL 16 + pgvector (pgserver wheel, "
                   "default configuration, unix socket) after VACUUM ANALYZE; keyword = "
-                  "casework's BM25 over the GIN tsvector match with the bounded plan "
-                  "(search/postgres_plan.py), semantic = pgvector HNSW "
+                  "keyword_engine: database = casework's BM25 over the GIN tsvector match "
+                  "with the bounded plan (search/postgres_plan.py), tantivy = the process's "
+                  "tantivy index, its top 20 rescored by exact BM25 "
+                  "(search/tantivy_postgres.py); semantic = pgvector HNSW "
                   "(m 16, ef_construction 64, ef_search 2 x candidates); corpus vectors are "
                   "random unit vectors near a 12-d subspace, the query is embedded by the "
                   "real model; no search cache",
         "calibration": calibration, "text_source": source, "queries": len(queries),
         "queries_natural_language": len(queries) - len(keyword_style),
+        "keyword_engine": args.keyword_engine,
         "limit": args.limit, "candidates_per_engine": depth, "sizes": by_size,
         "targets": {"hybrid_p95_ms_at_largest": 50, "keyword_p95_ms": 20},
         "targets_met": {

@@ -205,15 +205,19 @@ def _vector_upgrade(settings: Settings, engine: Engine) -> PgvectorUpgrade | Non
 
 def _keyword_index(settings: Settings, engine: Engine, sessions: sessionmaker[Session],
                    read_sessions: sessionmaker[Session]) -> KeywordIndex:
-    if engine.dialect.name != "sqlite":
-        return PostgresKeywordIndex()
-    if settings.keyword_engine == "tantivy":
-        # Loaded only when chosen, as redis and Celery are: the FTS5 default never pays it.
+    sqlite = engine.dialect.name == "sqlite"
+    if not settings.uses_tantivy:
+        return Fts5KeywordIndex() if sqlite else PostgresKeywordIndex()
+    # Loaded only when chosen, as redis and Celery are: the database's engine never pays it.
+    if sqlite:
         from casework.search.tantivy_index import TantivyKeywordIndex
 
         return TantivyKeywordIndex(directory=settings.index_dir / "keyword",
                                    sessions=sessions, read_sessions=read_sessions)
-    return Fts5KeywordIndex()
+    from casework.search.tantivy_postgres import PostgresTantivyIndex
+
+    return PostgresTantivyIndex(directory=settings.index_dir / "keyword", sessions=sessions,
+                                read_sessions=read_sessions)
 
 
 def build_runtime(settings: Settings, *, embedder: Embedder | None = None,

@@ -20,9 +20,9 @@ BASE_MODULES = {
     # The search engines behind the KeywordIndex / VectorIndex / Embedder seams.
     *(f"casework.search.{name}" for name in (
         "boilerplate", "cache", "chunking", "embedder", "embedder_onnx", "embedder_runtime",
-        "filters", "fts5_plan", "keyword_index", "keyword_log", "keyword_tables",
-        "model_tokenizer", "tantivy_index", "tantivy_query", "tantivy_rescore",
-        "tantivy_shard",
+        "filters", "fts5_plan", "keyword_index", "keyword_log", "keyword_log_pg",
+        "keyword_tables", "model_tokenizer", "tantivy_index", "tantivy_pg_rescore",
+        "tantivy_postgres", "tantivy_query", "tantivy_rescore", "tantivy_shard",
         "pgvector_index", "postgres_bm25", "postgres_plan", "query", "snippets",
         "stored_vectors", "vector_index")),
     # The other implementations the runtime holds: mail, parser processes, metrics,

@@ -3,7 +3,8 @@
 The index is derived from the database, so repairing it is rebuilding it: after a restore,
 a copied DATA_DIR, a damaged disk, or to reclaim space. A running server also rebuilds a
 missing or unreadable index by itself; this command is for when none runs (tantivy lets
-one process write an index, and a server holds its writers).
+one process write an index, and a server holds its writers). On PostgreSQL it rebuilds
+this DATA_DIR's indexes only: every machine keeps its own.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def rebuild(
 ) -> None:
     """Rebuild the keyword index of one workspace (or all) from the database."""
     settings = load_cli_settings()
-    if settings.keyword_engine != "tantivy" or not settings.is_sqlite:
-        err_console.print("[red]KEYWORD_ENGINE is not tantivy (on SQLite): the keyword index "
-                          "is in the database and needs no rebuild[/red]")
+    if not settings.uses_tantivy:
+        err_console.print("[red]KEYWORD_ENGINE is not tantivy: the keyword index is in the "
+                          "database and needs no rebuild[/red]")
         raise typer.Exit(1)
     runtime = open_runtime(settings)
     try:

@@ -1,5 +1,6 @@
 """The keyword index seam: FTS5 with BM25 on SQLite, tsvector + GIN + BM25 on PostgreSQL,
-or tantivy beside SQLite (search/tantivy_index.py, KEYWORD_ENGINE=tantivy).
+or tantivy beside either (search/tantivy_index.py, search/tantivy_postgres.py,
+KEYWORD_ENGINE=tantivy).
 
 FTS5 and PostgreSQL live inside the database and are maintained by the same transaction
 that writes the chunks, so there is nothing to keep in step here: these classes only query.
@@ -70,7 +71,9 @@ class PostgresKeywordIndex:
         self.planner = PostgresPlanner(stats_seconds=stats_seconds)
 
     def prepare(self, session: Session) -> None:
-        pass
+        from casework.search import keyword_log_pg
+
+        keyword_log_pg.disable(session)  # tantivy's change log: nobody would read it
 
     def start(self) -> None:
         pass

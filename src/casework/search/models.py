@@ -5,7 +5,9 @@ The database is the source of truth for both indexes: the keyword index lives in
 so the on-disk ANN index can always be rebuilt from it.
 """
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.database import Base
@@ -61,10 +63,16 @@ class KeywordChange(Base):
     tantivy engine is on, search/keyword_log.py), so a committed chunk always has a row
     here and a rolled-back one never does. The indexer replays them idempotently (delete the
     chunk's entry, add its current text if it still exists) and removes them once applied.
+
+    On PostgreSQL (search/keyword_log_pg.py) each row also records the transaction that
+    wrote it and when: there, readers follow the log by transaction horizon, and the log
+    is pruned by age, since every process keeps an index of its own.
     """
 
     __tablename__ = "keyword_change"
     __table_args__ = (Index("ix_keyword_change_workspace", "workspace_id", "id"),
+                      Index("ix_keyword_change_txid", "workspace_id", "txid"),
+                      Index("ix_keyword_change_created", "workspace_id", "created_at"),
                       {"sqlite_autoincrement": True})
 
     # AUTOINCREMENT: ids are never reused, so an index that says it applied up to an id
@@ -72,3 +80,17 @@ class KeywordChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(String(32))
     chunk_id: Mapped[int] = mapped_column(Integer)
+    txid: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL only
+    created_at: Mapped[datetime | None] = mapped_column()  # PostgreSQL only
+
+
+class KeywordHorizon(Base):
+    """PostgreSQL: the highest transaction whose logged changes were pruned, per workspace.
+
+    An index whose watermark is at or below it missed changes it can no longer read and
+    is rebuilt from `chunk` (search/keyword_log_pg.py)."""
+
+    __tablename__ = "keyword_horizon"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(BigInteger)

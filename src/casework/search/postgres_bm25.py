@@ -217,10 +217,12 @@ def rank_exact(session: Session, *, workspace_id: str, query: ParsedQuery,
 
 
 @functools.cache
-def _candidates_sql(prefixes: tuple[bool, ...], *, walk: bool) -> str:
+def _candidates_sql(prefixes: tuple[bool, ...], *, walk: bool, listed: bool = False) -> str:
     """The candidates statement for terms of these kinds: one tf column per term.
 
-    Only term indexes are put into the text; every value is a bind parameter.
+    `listed`: the candidates are the chunk ids `:ids` (another engine chose them), not the
+    chunks matching `:candidates`. Only term indexes are put into the text; every value
+    is a bind parameter.
     """
     tf_columns = []
     for i, is_prefix in enumerate(prefixes):
@@ -231,10 +233,12 @@ def _candidates_sql(prefixes: tuple[bool, ...], *, walk: bool) -> str:
         tf_columns.append(f"{tf} AS tf_{i}")
     score = " + ".join(f":weight_{i} * tf_{i} / (tf_{i} + norm)" for i in range(len(prefixes)))
     order = "id" if walk else "id + 0"
+    match = ("id = ANY(CAST(:ids AS integer[]))" if listed
+             else "tsv @@ to_tsquery('english', :candidates)")
     return f"""
 WITH found AS MATERIALIZED (
     SELECT id, tsv FROM chunk
-    WHERE workspace_id = :workspace_id AND tsv @@ to_tsquery('english', :candidates)
+    WHERE workspace_id = :workspace_id AND {match}
     ORDER BY {order} DESC LIMIT :newest + 1
 ),
 kept AS MATERIALIZED (
@@ -274,3 +278,21 @@ def rank_candidates(session: Session, *, workspace_id: str, candidates: str,
                             limit=limit, params=params)
     # Chunks holding none of the terms (a required phrase of stop words) do not rank.
     return [(i, score) for i, score in hits if score > 0], matched
+
+
+def rank_listed(session: Session, *, workspace_id: str, ids: list[int],
+                terms: list[ScoredTerm], dfs: list[float], n: int, avgdl: float
+                ) -> list[tuple[int, float]]:
+    """BM25 of the chunks `ids` (chosen by another engine: search/tantivy_postgres.py),
+    scored as `rank_exact` scores them given each term's document frequency; best first,
+    those holding none of the terms left out."""
+    if not ids or not terms:
+        return []
+    params: dict[str, object] = {"ids": ids, "newest": len(ids), "avgdl": max(avgdl, 1.0)}
+    for i, (term, df) in enumerate(zip(terms, dfs, strict=True)):
+        params[f"term_{i}"] = term.tsquery
+        params[f"weight_{i}"] = math.log(1 + (max(n, 1) - df + 0.5) / (df + 0.5)) * (K1 + 1)
+    sql = _candidates_sql(tuple(t.is_prefix for t in terms), walk=False, listed=True)
+    hits, _ = _ranked(session, sql, workspace_id=workspace_id, filters=SearchFilters(),
+                      limit=len(ids), params=params)
+    return [(i, score) for i, score in hits if score > 0]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import tantivy
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.core.database import transaction
 from casework.search import keyword_log
 from casework.search.filters import SearchFilters, scoped_chunks
-from casework.search.keyword_index import Fts5KeywordIndex
+from casework.search.keyword_index import Fts5KeywordIndex, PostgresKeywordIndex
 from casework.search.keyword_tables import keyword_table
 from casework.search.models import Chunk
 from casework.search.query import ParsedQuery
@@ -75,7 +76,7 @@ class TantivyKeywordIndex:
         self.queries = TantivyQueries(fts5_idf=fts5_idf)
         self.rescore_depth = rescore_depth  # 0: tantivy's own order (benchmarks)
         self.schema = self.queries.schema
-        self.fallback = Fts5KeywordIndex()
+        self.fallback = self._database_index()
         self.planner = self.fallback.planner  # benchmarks reset its counts
         self._shards: dict[str, Shard] = {}
         self._builds: dict[str, threading.Lock] = {}  # one build of a workspace at a time
@@ -84,12 +85,52 @@ class TantivyKeywordIndex:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    # --- the change log (SQLite here; search/tantivy_postgres.py overrides these) --------
+
+    @staticmethod
+    def _database_index() -> Fts5KeywordIndex | PostgresKeywordIndex:
+        """The database's own keyword index: it answers while tantivy's cannot."""
+        return Fts5KeywordIndex()
+
+    def _enable_log(self, session: Session) -> bool:
+        return keyword_log.enable(session)
+
+    def _build_mark(self, session: Session) -> int:
+        """The watermark of an index built from `session`'s chunks: the last change id
+        issued, every change up to it being in the snapshot the chunks are read from."""
+        return keyword_log.last_issued(session)
+
+    def _pending(self, session: Session, shard: Shard, cap: int) -> int:
+        """How many logged changes the shard has yet to apply, counted up to `cap` + 1."""
+        if keyword_log.newest(session, shard.workspace_id) <= shard.applied:
+            return 0
+        return int(session.scalar(text(
+            "SELECT count(*) FROM (SELECT 1 FROM keyword_change WHERE workspace_id = :w "
+            "AND id > :a LIMIT :n) AS pending"), {"w": shard.workspace_id, "a": shard.applied,
+                                                 "n": cap + 1}))
+
+    def _apply(self, session: Session, shard: Shard, *, upto: int | None = None
+               ) -> int | None:
+        """Apply the workspace's logged changes up to `upto` (default: its newest) as of
+        `session`'s snapshot (caller holds shard.lock); how many chunks changed, None when
+        it cannot write now."""
+        if upto is None:
+            upto = keyword_log.newest(session, shard.workspace_id)
+        if upto <= shard.applied:
+            return 0
+        chunk_ids = keyword_log.changed_chunks(session, shard.workspace_id,
+                                               after=shard.applied, upto=upto)
+        if not self._index_chunks(session, shard, chunk_ids):
+            return None
+        self._mark(shard, upto)
+        return len(chunk_ids)
+
     # --- the seam -----------------------------------------------------------------------
 
     def prepare(self, session: Session) -> None:
         """Log chunk changes from now on. If the log was off, nothing on disk can be
         trusted (changes went unrecorded): every index is rebuilt by the indexer."""
-        if keyword_log.enable(session):
+        if self._enable_log(session):
             with self._lock:
                 self._shards.clear()
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -112,9 +153,8 @@ class TantivyKeywordIndex:
             ).where(Chunk.id.in_(chunk_ids))))
 
         try:
-            hits, looked = ranked(session, shard=shard, queries=self.queries, parsed=query,
-                                  limit=limit, depth=self.rescore_depth, pool=depth,
-                                  keep=allowed if filters.any else None)
+            hits, looked = self._ranked(session, shard, query, limit=limit, pool=depth,
+                                        keep=allowed if filters.any else None)
         except (ValueError, OSError) as exc:  # files gone or damaged under an open index
             log.warning("keyword index of workspace %s failed (%s): rebuilding",
                         workspace_id, exc)
@@ -161,29 +201,39 @@ class TantivyKeywordIndex:
         if shard is None:
             return None
         self._reload_if_changed(shard)
-        newest = keyword_log.newest(session, workspace_id)
-        if newest <= shard.applied:
+        behind = self._pending(session, shard, INLINE_CHANGES)
+        if not behind:
             return shard
-        behind = session.scalar(text(
-            "SELECT count(*) FROM (SELECT 1 FROM keyword_change WHERE workspace_id = :w "
-            "AND id > :a LIMIT :n)"), {"w": workspace_id, "a": shard.applied,
-                                       "n": INLINE_CHANGES + 1})
-        if behind > INLINE_CHANGES or not shard.lock.acquire(timeout=WAIT_SECONDS):
+        if behind > INLINE_CHANGES or not self._may_write() \
+                or not shard.lock.acquire(timeout=WAIT_SECONDS):
             return None
         try:
-            if shard.applied < newest and self._apply(session, shard, upto=newest) is None:
+            if self._apply(session, shard) is None:
                 return None
         finally:
             shard.lock.release()
         return shard
 
+    def _may_write(self) -> bool:
+        """Whether this process may write the indexes (on SQLite, whoever writes first)."""
+        return True
+
+    def _ranked(self, session: Session, shard: Shard, query: ParsedQuery, *, limit: int,
+                pool: int, keep: Callable[[list[int]], set[int]] | None
+                ) -> tuple[list[tuple[int, float]], int]:
+        """tantivy's candidates ranked by exact BM25 as FTS5 computes it."""
+        return ranked(session, shard=shard, queries=self.queries, parsed=query, limit=limit,
+                      depth=self.rescore_depth, pool=pool, keep=keep)
+
     def _build_small(self, session: Session, workspace_id: str) -> Shard | None:
         """A workspace without an index that is small enough is indexed by the search
         itself (a new workspace is searchable with tantivy from its first query); a large
         one is left to the indexer while FTS5 answers."""
+        if not self._may_write():
+            return None
         small = session.scalar(text(
-            "SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w LIMIT :n)"),
-            {"w": workspace_id, "n": INLINE_CHANGES + 1}) <= INLINE_CHANGES
+            "SELECT count(*) FROM (SELECT 1 FROM chunk WHERE workspace_id = :w LIMIT :n) "
+            "AS small"), {"w": workspace_id, "n": INLINE_CHANGES + 1}) <= INLINE_CHANGES
         build = self._build_lock(workspace_id)
         if not small or not build.acquire(timeout=WAIT_SECONDS):
             return None
@@ -216,31 +266,32 @@ class TantivyKeywordIndex:
             log.warning("keyword index of workspace %s cannot be opened (%s): rebuilding",
                         workspace_id, exc)
             return None
-        shard = Shard(workspace_id, directory, index, state[0], state[1])
+        shard = Shard(workspace_id, directory, index, state[0], state[1], beyond=state[2])
         with self._lock:
             return self._shards.setdefault(workspace_id, shard)
 
     def _reload_if_changed(self, shard: Shard) -> None:
         """Another process may have applied changes: take its commit and its watermark."""
         state = read_state(shard.directory)
-        if state is not None and state[1] != shard.state_stamp and state[0] > shard.applied:
+        if state is not None and state[1] != shard.state_stamp and state[0] >= shard.applied:
             shard.index.reload()
-            shard.applied, shard.state_stamp = state
+            shard.applied, shard.state_stamp, shard.beyond = state
 
-    def _apply(self, session: Session, shard: Shard, *, upto: int) -> int | None:
-        """Apply the workspace's logged changes up to `upto` (caller holds shard.lock).
+    def _index_chunks(self, session: Session, shard: Shard, chunk_ids: list[int]) -> bool:
+        """Put the chunks' text as of `session` in the index, or take out those gone, and
+        commit (caller holds shard.lock); False when this process cannot write it now.
 
-        Idempotent: each changed chunk is deleted from the index and added again with its
-        text as of `session`'s snapshot if it still exists, so applying a change twice (a
-        crash after the commit, before the watermark) leaves the same index.
+        Idempotent: each chunk is deleted from the index and added again if it still
+        exists, so applying a change twice (a crash after the commit, before the
+        watermark) leaves the same index.
         """
         if shard.retired:
-            return None
+            return False
         writer = shard.open_writer()
         if writer is None:
-            return None
-        chunk_ids = keyword_log.changed_chunks(session, shard.workspace_id,
-                                               after=shard.applied, upto=upto)
+            return False
+        if not chunk_ids:
+            return True
         for start in range(0, len(chunk_ids), REBUILD_PAGE):
             batch = chunk_ids[start:start + REBUILD_PAGE]
             writer.delete_documents_by_query(
@@ -250,8 +301,13 @@ class TantivyKeywordIndex:
                 writer.add_document(document(chunk_id, body))
         writer.commit()
         shard.index.reload()
-        shard.applied, shard.state_stamp = upto, write_state(shard.directory, upto)
-        return len(chunk_ids)
+        return True
+
+    @staticmethod
+    def _mark(shard: Shard, applied: int, beyond: frozenset[int] = frozenset()) -> None:
+        """Record how far the shard has applied the log, after its commit."""
+        shard.applied, shard.beyond = applied, beyond
+        shard.state_stamp = write_state(shard.directory, applied, beyond)
 
     def _discard(self, shard: Shard) -> None:
         """Forget a damaged index: its state file goes, so the indexer rebuilds it."""
@@ -268,10 +324,13 @@ class TantivyKeywordIndex:
         with self._lock:
             return self._builds.setdefault(workspace_id, threading.Lock())
 
-    def rebuild(self, workspace_id: str) -> int:
+    def rebuild(self, workspace_id: str, *, unless_present: bool = False) -> int | None:
         """Build the workspace's index afresh from `chunk`, then forget the log it
-        covers; returns how many chunks it holds. Searches use FTS5 meanwhile."""
+        covers; returns how many chunks it holds (None: `unless_present` and it had an
+        index by the time the build lock was taken). Searches use FTS5 meanwhile."""
         with self._build_lock(workspace_id):
+            if unless_present and self._shard(workspace_id) is not None:
+                return None
             shard = self._build(workspace_id)
         self._prune(workspace_id, shard.applied)
         return shard.index.searcher().num_docs
@@ -295,7 +354,7 @@ class TantivyKeywordIndex:
         index = open_index(directory, self.queries)
         shard = Shard(workspace_id, directory, index, 0, 0.0, checked=True)
         with shard.lock, transaction(self.read_sessions) as session:
-            upto = keyword_log.last_issued(session)
+            upto = self._build_mark(session)
             writer = shard.open_writer()
             if writer is None:
                 raise RuntimeError(f"another process writes the keyword index of "
@@ -307,7 +366,7 @@ class TantivyKeywordIndex:
             # segments, not dozens) and give back the writer's memory until it is needed.
             shard.close_writer()
             index.reload()
-            shard.applied, shard.state_stamp = upto, write_state(directory, upto)
+            self._mark(shard, upto)
         with self._lock:
             self._shards[workspace_id] = shard
         return shard
@@ -335,28 +394,50 @@ class TantivyKeywordIndex:
         """Bring every workspace's index up to the database: build the missing, rebuild the
         untrustworthy, replay the log, prune what is applied. Returns changes applied (or
         chunks indexed, for a build) per workspace."""
+        if not self._may_write():
+            return {}
         with transaction(self.read_sessions) as session:
-            pending = keyword_log.pending_workspaces(session)
-            existing = set(session.scalars(select(Workspace.id)))
+            kept, existing, pending = self._kept_workspaces(session)
         done: dict[str, int] = {}
-        for workspace_id in sorted(existing | set(pending)):
+        for workspace_id in sorted(kept):
             if workspace_id not in existing:
                 self.drop(workspace_id)
                 continue
             shard = self._shard(workspace_id)
+            stale = False
             if shard is not None and not shard.checked:
                 shard.checked = True  # once per index opened from disk
                 if self._ahead_of_database(shard):
                     log.warning("keyword index of workspace %s is ahead of the database "
                                 "(a restored backup?): rebuilding", workspace_id)
-                    shard = None
-            if shard is None:
-                done[workspace_id] = self.rebuild(workspace_id)
+                    stale = True
+            if shard is not None and not stale and self._lost(shard):
+                log.warning("keyword index of workspace %s missed changes pruned from the "
+                            "log: rebuilding", workspace_id)
+                stale = True
+            if shard is None or stale:
+                # A missing one may have been built by a search meanwhile: not twice.
+                count = self.rebuild(workspace_id, unless_present=not stale)
+                if count is not None:
+                    done[workspace_id] = count
                 continue
             applied = self._catch_up_shard(shard, pending.get(workspace_id, 0))
             if applied:
                 done[workspace_id] = applied
         return done
+
+    def _kept_workspaces(self, session: Session
+                         ) -> tuple[set[str], set[str], dict[str, int]]:
+        """(the workspaces to keep an index of, those of them that exist, the newest
+        change of each that has any): on SQLite every workspace, one process indexes all."""
+        pending = keyword_log.pending_workspaces(session)
+        existing = set(session.scalars(select(Workspace.id)))
+        return existing | set(pending), existing, pending
+
+    def _lost(self, shard: Shard) -> bool:
+        """Whether changes the shard never applied are gone from the log (SQLite prunes
+        only what its one index applied)."""
+        return False
 
     def _ahead_of_database(self, shard: Shard) -> bool:
         """The index claims a change id this database never issued: it was made against
@@ -375,7 +456,7 @@ class TantivyKeywordIndex:
             with shard.lock, transaction(self.read_sessions) as session:
                 upto = session.scalar(text(
                     "SELECT max(id) FROM (SELECT id FROM keyword_change WHERE workspace_id = :w "
-                    "AND id > :a ORDER BY id LIMIT :n)"),
+                    "AND id > :a ORDER BY id LIMIT :n) AS batch"),
                     {"w": shard.workspace_id, "a": shard.applied, "n": APPLY_BATCH})
                 if upto is None:
                     break

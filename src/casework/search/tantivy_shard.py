@@ -35,6 +35,8 @@ class Shard:
     index: Any
     applied: int
     state_stamp: float
+    # PostgreSQL: transactions at or above the watermark whose changes are in too.
+    beyond: frozenset[int] = frozenset()
     lock: threading.Lock = field(default_factory=threading.Lock)
     writer: Any = None
     # Replaced by a rebuild: a thread still holding this object must not write through it
@@ -81,22 +83,28 @@ def workspace_chunks(session: Session, workspace_id: str) -> Iterator[tuple[int,
         after = rows[-1][0]
 
 
-def read_state(directory: Path) -> tuple[int, float] | None:
-    """(last applied change id, file stamp), or None: no complete index here."""
+def read_state(directory: Path) -> tuple[int, float, frozenset[int]] | None:
+    """(watermark, file stamp, transactions applied beyond it), or None: no complete
+    index here."""
     path = directory / STATE_FILE
     try:
         stamp = path.stat().st_mtime_ns
-        return int(json.loads(path.read_text())["applied"]), float(stamp)
-    except (OSError, ValueError, KeyError, TypeError):
+        state = json.loads(path.read_text())
+        beyond = frozenset(int(t) for t in state.get("beyond", ()))
+        return int(state["applied"]), float(stamp), beyond
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def write_state(directory: Path, applied: int) -> float:
+def write_state(directory: Path, applied: int, beyond: frozenset[int] = frozenset()) -> float:
     """Record the watermark durably, after the index's commit (atomic rename)."""
     path = directory / STATE_FILE
     tmp = path.with_name(STATE_FILE + ".tmp")
+    state: dict[str, Any] = {"applied": applied}
+    if beyond:
+        state["beyond"] = sorted(beyond)
     with open(tmp, "w") as fh:
-        fh.write(json.dumps({"applied": applied}))
+        fh.write(json.dumps(state))
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)

@@ -1,0 +1,272 @@
+"""KEYWORD_ENGINE=tantivy on PostgreSQL: the passages PostgreSQL finds, found at once after
+an upload or a delete, a transaction that commits late never skipped, an index left
+behind the log's pruning rebuilt, and one writer per DATA_DIR (a real PostgreSQL server:
+CASEWORK_TEST_POSTGRES_URL, or a throw-away pgserver)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, make_url, select, text
+
+from casework.bootstrap import build_runtime, prepare
+from casework.collections.models import Collection
+from casework.core.database import transaction
+from casework.documents.models import Document
+from casework.runtime import Runtime
+from casework.search import indexing
+from casework.search.chunking import Passage
+from casework.search.filters import SearchFilters
+from casework.search.query import parse_query
+from casework.search.tantivy_postgres import PostgresTantivyIndex
+from tests.conftest import _fresh_database, create_collection, ingest, test_settings
+from tests.search.test_fts5_plan import workspace
+from tests.search.test_tantivy_keyword import FILES, QUERIES, _found, _hits
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def other_postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A second empty database, for the same files under PostgreSQL's own engine."""
+    yield from _fresh_database(postgres_admin_url)
+
+
+def test_tantivy_on_postgres_finds_what_postgres_finds(
+        tmp_path: Path, postgres_url: str, other_postgres_url: str, make_client: Any) -> None:
+    tantivy = make_client(test_settings(tmp_path / "tantivy", postgres_url,
+                                        keyword_engine="tantivy"))
+    database = make_client(test_settings(tmp_path / "database", other_postgres_url,
+                                         keyword_engine="database"))
+    assert isinstance(tantivy.app.state.runtime.keyword_index, PostgresTantivyIndex)
+    for client in (tantivy, database):
+        ingest(client, create_collection(client)["id"], *FILES.items())
+    for q in QUERIES:
+        assert _found(tantivy, q) == _found(database, q), q
+    for q in ("salvage", "trawler"):
+        assert [h["filename"] for h in _hits(tantivy, q)] == [
+            h["filename"] for h in _hits(database, q)], q
+    workspace_id = tantivy.get("/api/v1/workspaces/current").json()["id"]
+    index_dir = tantivy.app.state.runtime.settings.data_dir / "index" / "keyword"
+    assert (index_dir / workspace_id / "applied.json").exists()  # tantivy answered
+
+
+def test_uploads_and_deletes_show_in_the_next_search(tmp_path: Path, postgres_url: str,
+                                                     make_client: Any) -> None:
+    client = make_client(test_settings(tmp_path / "data", postgres_url,
+                                       keyword_engine="tantivy"))
+    collection = create_collection(client)
+    docs = ingest(client, collection["id"], *list(FILES.items())[:3])
+    assert {h["filename"] for h in _hits(client, "trawler")} == {"harbour.txt", "witness.txt"}
+    witness = next(d for d in docs if d["filename"] == "witness.txt")
+    assert client.delete(f"/api/v1/documents/{witness['id']}").status_code == 204
+    assert {h["filename"] for h in _hits(client, "trawler")} == {"harbour.txt"}
+    ingest(client, collection["id"], ("contract.txt", FILES["contract.txt"]))
+    assert {h["filename"] for h in _hits(client, "trawler")} == {"harbour.txt",
+                                                                 "contract.txt"}
+
+
+def _runtime(data_dir: Path, postgres_url: str, **index_options: Any) -> Runtime:
+    runtime = build_runtime(test_settings(data_dir, postgres_url, keyword_engine="tantivy",
+                                          worker_threads=0))
+    if index_options:
+        runtime.keyword_index = PostgresTantivyIndex(
+            directory=runtime.settings.index_dir / "keyword", sessions=runtime.sessions,
+            read_sessions=runtime.read_sessions, **index_options)
+    prepare(runtime)
+    return runtime
+
+
+def _add(session: Any, workspace_id: str, body: str) -> None:
+    collection_id = session.scalar(select(Collection.id).where(
+        Collection.workspace_id == workspace_id))
+    document = Document(workspace_id=workspace_id, collection_id=collection_id,
+                        filename=f"{uuid.uuid4().hex[:8]}.txt", media_type="text/plain",
+                        size_bytes=len(body),
+                        sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest())
+    session.add(document)
+    session.flush()
+    indexing.write_chunks(session=session, workspace_id=workspace_id,
+                          document_id=document.id, passages=[Passage(1, 0, 0, len(body), body)])
+
+
+def _search(runtime: Runtime, workspace_id: str, q: str) -> list[str]:
+    with transaction(runtime.read_sessions) as session:
+        hits = runtime.keyword_index.search(session, workspace_id=workspace_id,
+                                            query=parse_query(q), filters=SearchFilters(),
+                                            limit=10)
+        return list(session.scalars(text(
+            "SELECT c.text FROM chunk c WHERE c.id = ANY(:ids)"),
+            {"ids": [chunk_id for chunk_id, _ in hits]}))
+
+
+def _watermark(runtime: Runtime, workspace_id: str) -> dict[str, Any]:
+    """The index's state file; {} while it is being rebuilt."""
+    path = runtime.settings.index_dir / "keyword" / workspace_id / "applied.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def test_a_transaction_that_commits_after_a_later_one_is_not_skipped(
+        tmp_path: Path, postgres_url: str) -> None:
+    runtime = _runtime(tmp_path / "data", postgres_url)
+    try:
+        ws = workspace(runtime, "late")
+        with transaction(runtime.sessions) as session:
+            _add(session, ws, "the first entry of the salvage ledger")
+        assert _search(runtime, ws, "salvage") == ["the first entry of the salvage ledger"]
+
+        early = runtime.sessions()  # begins, writes, and stays open
+        _add(early, ws, "an early writer's mooring record")
+        early_txid = int(early.scalar(text("SELECT pg_current_xact_id()::text::bigint")))
+        with transaction(runtime.sessions) as session:  # begins later, commits first
+            _add(session, ws, "a later writer's mooring note")
+            later_txid = int(session.scalar(text("SELECT pg_current_xact_id()::text::bigint")))
+        assert _search(runtime, ws, "mooring") == ["a later writer's mooring note"]
+        # The watermark stays below the open transaction; the later one is held apart.
+        # (The horizon is the whole server's: other databases' transactions may hold it
+        # lower still, and hold more of this one's transactions apart.)
+        mark = _watermark(runtime, ws)
+        assert mark["applied"] <= early_txid
+        assert later_txid in mark["beyond"] and early_txid not in mark["beyond"]
+
+        early.commit()
+        early.close()
+        assert sorted(_search(runtime, ws, "mooring")) == [
+            "a later writer's mooring note", "an early writer's mooring record"]
+        assert _watermark(runtime, ws)["applied"] > early_txid
+    finally:
+        runtime.close()
+
+
+def test_an_index_left_behind_the_pruned_log_is_rebuilt(tmp_path: Path,
+                                                         postgres_url: str) -> None:
+    """Two machines (two DATA_DIRs): one is away while the other prunes the log."""
+    away = _runtime(tmp_path / "away", postgres_url)
+    ws = workspace(away, "pruned")
+    with transaction(away.sessions) as session:
+        _add(session, ws, "the harbour ledger")
+    assert _search(away, ws, "ledger") == ["the harbour ledger"]
+    away.close()
+
+    here = _runtime(tmp_path / "here", postgres_url, retention_seconds=0.0)
+    try:
+        with transaction(here.sessions) as session:
+            _add(session, ws, "the salvage ledger")
+        assert len(_search(here, ws, "ledger")) == 2
+        here.keyword_index.catch_up()  # applies, then prunes everything (retention 0)
+        with transaction(here.read_sessions) as session:
+            assert session.scalar(text("SELECT count(*) FROM keyword_change")) == 0
+            assert session.scalar(text("SELECT pruned_through FROM keyword_horizon "
+                                       "WHERE workspace_id = :w"), {"w": ws}) is not None
+    finally:
+        here.close()
+
+    back = _runtime(tmp_path / "away", postgres_url)
+    try:
+        stale = _watermark(back, ws)["applied"]
+        # Its index lacks the salvage ledger and the log no longer says so: PostgreSQL
+        # answers until the index is rebuilt, then tantivy does.
+        assert sorted(_search(back, ws, "ledger")) == ["the harbour ledger",
+                                                       "the salvage ledger"]
+        deadline = time.monotonic() + 30
+        while _watermark(back, ws).get("applied") in (stale, None):
+            assert time.monotonic() < deadline, "the index was not rebuilt"
+            time.sleep(0.05)
+        assert sorted(_search(back, ws, "ledger")) == ["the harbour ledger",
+                                                       "the salvage ledger"]
+    finally:
+        back.close()
+
+
+def test_processes_sharing_a_data_dir_have_one_writer(tmp_path: Path,
+                                                      postgres_url: str) -> None:
+    first = _runtime(tmp_path / "data", postgres_url)
+    second = _runtime(tmp_path / "data", postgres_url)
+    try:
+        ws = workspace(first, "shared")
+        with transaction(first.sessions) as session:
+            _add(session, ws, "the dredging permit")
+        assert _search(first, ws, "dredging") == ["the dredging permit"]
+        assert _search(second, ws, "dredging") == ["the dredging permit"]
+        with transaction(second.sessions) as session:
+            _add(session, ws, "the dredging invoice")
+        # The reader does not write the writer's index: it asks PostgreSQL until the
+        # writer has applied the change, then reads the writer's commit.
+        for runtime in (second, first, second):
+            assert sorted(_search(runtime, ws, "dredging")) == ["the dredging invoice",
+                                                                "the dredging permit"]
+        assert first.keyword_index._writer.held
+        assert not second.keyword_index._writer.held
+    finally:
+        first.close()
+        second.close()
+
+
+def test_back_to_postgres_own_engine_drops_the_log(tmp_path: Path, postgres_url: str,
+                                                    make_client: Any) -> None:
+    client = make_client(test_settings(tmp_path / "data", postgres_url,
+                                       keyword_engine="tantivy"))
+    ingest(client, create_collection(client)["id"], *list(FILES.items())[:2])
+    client.__exit__(None, None, None)
+    database = make_client(test_settings(tmp_path / "data", postgres_url))  # the default
+    ingest(database, create_collection(database, "Later")["id"], *list(FILES.items())[2:])
+    with transaction(database.app.state.runtime.read_sessions) as session:
+        assert session.scalar(text("SELECT count(*) FROM keyword_change")) == 0
+        assert session.scalar(text(
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'keyword_change_%'")) == 0
+    expected = {q: _found(database, q) for q in QUERIES}
+    database.__exit__(None, None, None)
+    client = make_client(test_settings(tmp_path / "data", postgres_url,
+                                       keyword_engine="tantivy"))
+    assert {q: _found(client, q) for q in QUERIES} == expected
+
+
+def test_an_index_made_against_another_database_is_rebuilt(
+        tmp_path: Path, postgres_url: str, postgres_admin_url: str) -> None:
+    """A restore creates a new database with the same workspaces and chunk ids: an index
+    built from the old one must not answer for it."""
+    before = _runtime(tmp_path / "data", postgres_url)
+    ws = workspace(before, "restored")
+    with transaction(before.sessions) as session:
+        _add(session, ws, "the pier inspection")
+    assert _search(before, ws, "pier") == ["the pier inspection"]
+    built_from = (before.settings.index_dir / "keyword" / ws / "database").read_text()
+    before.close()
+    before.engine.dispose()
+
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    source = make_url(postgres_url).database
+    copy = f"{source}_restored"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{source}"'))
+    restored_url = make_url(postgres_url).set(database=copy).render_as_string(
+        hide_password=False)
+    after = _runtime(tmp_path / "data", restored_url)
+    try:
+        with transaction(after.sessions) as session:
+            _add(session, ws, "the pier repair")
+        assert sorted(_search(after, ws, "pier")) == ["the pier inspection",
+                                                      "the pier repair"]
+        identity = after.settings.index_dir / "keyword" / ws / "database"
+        deadline = time.monotonic() + 30
+        while not identity.exists() or identity.read_text() == built_from:
+            assert time.monotonic() < deadline, "the index of the other database was kept"
+            time.sleep(0.05)
+        assert sorted(_search(after, ws, "pier")) == ["the pier inspection",
+                                                      "the pier repair"]
+    finally:
+        after.close()
+        after.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
