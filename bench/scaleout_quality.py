@@ -9,7 +9,9 @@ bm25()) and into PostgreSQL; every question of bench/questions/python_docs.jsonl
 in keyword mode. PostgreSQL is ranked three times over the same rows: by casework's BM25
 as shipped (the bounded plan of search/postgres_plan.py, after the ANALYZE autovacuum
 runs shortly after a bulk load), by exact BM25 over every match (`rank_exact`, what the
-plan approximates), and by plain ts_rank_cd, PostgreSQL's own ranking, for scale.
+plan approximates), by tantivy beside PostgreSQL (KEYWORD_ENGINE=tantivy: its candidates
+ranked by the same BM25, search/tantivy_postgres.py), and by plain ts_rank_cd, PostgreSQL's
+own ranking, for scale.
 Results: bench/results/scaleout_quality.json.
 """
 
@@ -63,6 +65,18 @@ class ExactBm25Index:
         n, avgdl = self.statistics.workspace(session, workspace_id)
         return rank_exact(session, workspace_id=workspace_id, query=query, filters=filters,
                           limit=limit, n=n, avgdl=avgdl)
+
+
+def tantivy_beside(bench) -> Any:
+    """KEYWORD_ENGINE=tantivy over the same rows: the index a server builds on the first
+    search, built here before the questions are asked."""
+    from casework.search.tantivy_postgres import PostgresTantivyIndex
+
+    runtime = bench.runtime
+    index = PostgresTantivyIndex(directory=bench.data_dir / "tantivy", sessions=runtime.sessions,
+                                 read_sessions=runtime.read_sessions)
+    index.rebuild(bench.workspace_id)
+    return index
 
 
 def analyze(url: str) -> None:
@@ -163,6 +177,9 @@ def main() -> int:
             shipped = bench.runtime.keyword_index
             bench.runtime.keyword_index = ExactBm25Index(shipped.planner.statistics)
             results["engines"]["postgres_bm25_exact"] = evaluate(bench, questions, page_of)
+            bench.runtime.keyword_index = tantivy_beside(bench)
+            results["engines"]["postgres_tantivy"] = evaluate(bench, questions, page_of)
+            bench.runtime.keyword_index.close()
             bench.runtime.keyword_index = TsRankCdIndex()
             results["engines"]["postgres_ts_rank_cd"] = evaluate(bench, questions, page_of)
     for name, engine in results["engines"].items():

@@ -132,11 +132,13 @@ def time_server_cpu(bench: Any, queries: list[str], *, depth: int) -> dict[str, 
 
 
 def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int,
-                            limit: int | None = None) -> dict[str, Any]:
-    """The keyword engine as shipped (search/postgres_plan.py) against exact BM25 over every
-    matching chunk (`rank_exact`, what every query ran before the plan), query by query
-    in one read transaction: the time of each and the share of the exact top 10 that the
-    plan returns in its top 10."""
+                            limit: int | None = None,
+                            engines: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Each keyword engine (default: the runtime's; search/postgres_plan.py's bounded plan
+    unless KEYWORD_ENGINE=tantivy) against exact BM25 over every matching chunk
+    (`rank_exact`, what every query ran before the plan), query by query in one read
+    transaction: the time of each and the share of the exact top 10 that the engine
+    returns in its top 10. Exact BM25 runs once a query, whatever the engines."""
     from casework.core.database import transaction
     from casework.search.filters import SearchFilters
     from casework.search.postgres_bm25 import rank_exact
@@ -144,35 +146,38 @@ def time_plan_against_exact(bench: Any, queries: list[str], *, depth: int,
     from search_latency import Stopwatch
 
     runtime = bench.runtime
-    engine = runtime.keyword_index  # the bounded plan, or tantivy (KEYWORD_ENGINE)
-    planner = engine.planner
-    watches = {"plan": Stopwatch(), "exact": Stopwatch()}
-    overlap: list[float] = []
+    engines = engines or {"plan": runtime.keyword_index}
+    statistics = runtime.keyword_index.planner.statistics
+    watches = {name: Stopwatch() for name in [*engines, "exact"]}
+    overlap: dict[str, list[float]] = {name: [] for name in engines}
     with transaction(runtime.read_sessions) as session:
-        n, avgdl = planner.statistics.workspace(session, bench.workspace_id)
+        n, avgdl = statistics.workspace(session, bench.workspace_id)
         for query in queries[:limit]:
             parsed = parse_query(query)
             if parsed.is_empty:
                 continue
-            planned = watches["plan"].time(lambda p=parsed: engine.search(
+            answers = {name: watches[name].time(lambda p=parsed, e=engine: e.search(
                 session, workspace_id=bench.workspace_id, query=p, filters=SearchFilters(),
-                limit=depth))
+                limit=depth)) for name, engine in engines.items()}
             exact = watches["exact"].time(lambda p=parsed: rank_exact(
                 session, workspace_id=bench.workspace_id, query=p, filters=SearchFilters(),
                 limit=depth, n=n, avgdl=avgdl))
             top = {chunk_id for chunk_id, _ in exact[:10]}
             if top:
-                overlap.append(len(top & {chunk_id for chunk_id, _ in planned[:10]}) / len(top))
+                for name, answer in answers.items():
+                    overlap[name].append(len(top & {c for c, _ in answer[:10]}) / len(top))
     results: dict[str, Any] = {name: watch.summary() for name, watch in watches.items()}
-    results["plan_top10_overlap_with_exact_bm25"] = {
-        "mean": round(sum(overlap) / len(overlap), 3),
-        "share_of_queries_identical": round(sum(o == 1.0 for o in overlap) / len(overlap), 3),
-        "queries": len(overlap)}
+    for name, shares in overlap.items():
+        key = ("plan_top10_overlap_with_exact_bm25" if name == "plan"
+               else f"{name}_top10_overlap_with_exact_bm25")
+        results[key] = {"mean": round(sum(shares) / len(shares), 3),
+                        "share_of_queries_identical": round(
+                            sum(o == 1.0 for o in shares) / len(shares), 3),
+                        "queries": len(shares)}
+        print(f"  {name} vs exact BM25, top 10: {results[key]}", flush=True)
     for name in watches:
         print(f"  keyword {name:<14} p50 {results[name]['p50_ms']:8.2f} ms   "
               f"p95 {results[name]['p95_ms']:8.2f} ms", flush=True)
-    print(f"  plan vs exact BM25, top 10: {results['plan_top10_overlap_with_exact_bm25']}",
-          flush=True)
     return results
 
 
@@ -264,14 +269,24 @@ def main(argv: list[str] | None = None) -> int:
                                                    "load_average_1_5_15": os.getloadavg()})
             components = time_components(bench, queries, depth=depth)
             server_cpu = time_server_cpu(bench, queries, depth=depth)
+            engines = {"plan": runtime.keyword_index}
+            if args.keyword_engine == "tantivy":
+                engines = {"tantivy": runtime.keyword_index,
+                           "plan": runtime.keyword_index.fallback}
             plan = time_plan_against_exact(bench, queries, depth=depth,
-                                           limit=args.exact_queries)
+                                           limit=args.exact_queries, engines=engines)
             by_size[str(size)] = {
                 "build_seconds": build, "modes": modes, "hybrid_components": components,
                 "postgresql_cpu": server_cpu, "keyword_plan_against_exact": plan,
                 **database_facts(bench),
                 "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
             }
+            if args.keyword_engine == "tantivy":  # the same corpus, PostgreSQL's own plan
+                runtime.keyword_index = runtime.keyword_index.fallback
+                by_size[str(size)]["database_engine"] = {
+                    "modes": time_modes(bench, queries, limit=args.limit),
+                    "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+                runtime.keyword_index = engines["tantivy"]
 
     largest = by_size[str(sizes[-1])]["modes"]
     out = write_results(args.name, {
