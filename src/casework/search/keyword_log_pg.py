@@ -67,6 +67,7 @@ class Changes:
     chunk_ids: list[int]
     applied: int  # the new horizon: every transaction below it is in the index
     beyond: frozenset[int]  # transactions at or above it whose changes are in too
+    newest_id: int  # the highest change id read (0: none)
 
 
 def _present(session: Session) -> set[str]:
@@ -113,6 +114,14 @@ def next_transaction(session: Session) -> int:
         "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")))
 
 
+def last_issued(session: Session) -> int:
+    """The highest change id the log's sequence has handed out (0: none yet). A restored
+    database's sequence is back where the backup left it."""
+    return int(session.scalar(text(
+        "SELECT coalesce(pg_sequence_last_value("
+        "CAST(pg_get_serial_sequence('keyword_change', 'id') AS regclass)), 0)")))
+
+
 def pruned_through(session: Session, workspace_id: str) -> int | None:
     """The highest transaction whose changes were pruned from the workspace's log."""
     return session.scalar(text(
@@ -144,14 +153,15 @@ def changes(session: Session, workspace_id: str, *, applied: int,
     """
     now = horizon(session)
     rows = session.execute(text(
-        "SELECT chunk_id, txid FROM keyword_change WHERE workspace_id = :w "
+        "SELECT chunk_id, txid, id FROM keyword_change WHERE workspace_id = :w "
         "AND txid >= :a AND NOT (txid = ANY(:b)) ORDER BY id"),
         {"w": workspace_id, "a": applied, "b": sorted(beyond)}).all()
     new_applied = max(applied, now)
-    seen = beyond | {int(txid) for _, txid in rows}
-    return Changes(chunk_ids=list(dict.fromkeys(int(chunk_id) for chunk_id, _ in rows)),
+    seen = beyond | {int(txid) for _, txid, _ in rows}
+    return Changes(chunk_ids=list(dict.fromkeys(int(chunk_id) for chunk_id, _, _ in rows)),
                    applied=new_applied,
-                   beyond=frozenset(t for t in seen if t >= new_applied))
+                   beyond=frozenset(t for t in seen if t >= new_applied),
+                   newest_id=max((int(i) for _, _, i in rows), default=0))
 
 
 def pending_workspaces(session: Session) -> dict[str, int]:

@@ -266,7 +266,8 @@ class TantivyKeywordIndex:
             log.warning("keyword index of workspace %s cannot be opened (%s): rebuilding",
                         workspace_id, exc)
             return None
-        shard = Shard(workspace_id, directory, index, state[0], state[1], beyond=state[2])
+        shard = Shard(workspace_id, directory, index, state[0], state[1], beyond=state[2],
+                      seen=state[3])
         with self._lock:
             return self._shards.setdefault(workspace_id, shard)
 
@@ -275,7 +276,7 @@ class TantivyKeywordIndex:
         state = read_state(shard.directory)
         if state is not None and state[1] != shard.state_stamp and state[0] >= shard.applied:
             shard.index.reload()
-            shard.applied, shard.state_stamp, shard.beyond = state
+            shard.applied, shard.state_stamp, shard.beyond, shard.seen = state
 
     def _index_chunks(self, session: Session, shard: Shard, chunk_ids: list[int]) -> bool:
         """Put the chunks' text as of `session` in the index, or take out those gone, and
@@ -304,10 +305,12 @@ class TantivyKeywordIndex:
         return True
 
     @staticmethod
-    def _mark(shard: Shard, applied: int, beyond: frozenset[int] = frozenset()) -> None:
+    def _mark(shard: Shard, applied: int, beyond: frozenset[int] = frozenset(),
+              seen: int | None = None) -> None:
         """Record how far the shard has applied the log, after its commit."""
         shard.applied, shard.beyond = applied, beyond
-        shard.state_stamp = write_state(shard.directory, applied, beyond)
+        shard.seen = shard.seen if seen is None else seen
+        shard.state_stamp = write_state(shard.directory, applied, beyond, shard.seen)
 
     def _discard(self, shard: Shard) -> None:
         """Forget a damaged index: its state file goes, so the indexer rebuilds it."""

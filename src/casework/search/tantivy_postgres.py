@@ -96,8 +96,9 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
                                          beyond=shard.beyond)
         if not self._index_chunks(session, shard, changes.chunk_ids):
             return None
-        if (changes.applied, changes.beyond) != (shard.applied, shard.beyond):
-            self._mark(shard, changes.applied, changes.beyond)
+        seen = max(shard.seen, changes.newest_id)
+        if (changes.applied, changes.beyond, seen) != (shard.applied, shard.beyond, shard.seen):
+            self._mark(shard, changes.applied, changes.beyond, seen)
         return len(changes.chunk_ids)
 
     def _ranked(self, session: Session, shard: Shard, query: ParsedQuery, *, limit: int,
@@ -125,12 +126,15 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
             return keyword_log_pg.lost(session, shard.workspace_id, shard.applied)
 
     def _ahead_of_database(self, shard: Shard) -> bool:
-        """The index was made against another database: not the one it names (a restore
-        creates a new database), or it claims a transaction this server has not reached."""
-        applied = shard.applied
+        """The index was made against another database: not the one it names (restored
+        into a new database), or it has seen changes this one never logged (restored in
+        place: the log's sequence is back where the backup left it), or it claims a
+        transaction this server has not reached."""
+        applied, seen = shard.applied, shard.seen
         with transaction(self.read_sessions) as session:
             made_here = self._identity(session) == _read_identity(shard.directory)
-            return not made_here or applied > keyword_log_pg.next_transaction(session)
+            return (not made_here or seen > keyword_log_pg.last_issued(session)
+                    or applied > keyword_log_pg.next_transaction(session))
 
     @staticmethod
     def _identity(session: Session) -> str:
@@ -150,7 +154,10 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
         shard = super()._build(workspace_id)
         with transaction(self.read_sessions) as session:
             identity = self._identity(session)
+            issued = keyword_log_pg.last_issued(session)  # read after: never too low
         (shard.directory / DATABASE_FILE).write_text(identity)
+        with shard.lock:
+            self._mark(shard, shard.applied, shard.beyond, max(shard.seen, issued))
         return shard
 
     def _prune(self, workspace_id: str, upto: int | None) -> None:

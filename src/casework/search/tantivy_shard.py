@@ -35,8 +35,10 @@ class Shard:
     index: Any
     applied: int
     state_stamp: float
-    # PostgreSQL: transactions at or above the watermark whose changes are in too.
+    # PostgreSQL: transactions at or above the watermark whose changes are in too, and
+    # the highest change id the index has seen (a restored database issued fewer).
     beyond: frozenset[int] = frozenset()
+    seen: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     writer: Any = None
     # Replaced by a rebuild: a thread still holding this object must not write through it
@@ -83,26 +85,29 @@ def workspace_chunks(session: Session, workspace_id: str) -> Iterator[tuple[int,
         after = rows[-1][0]
 
 
-def read_state(directory: Path) -> tuple[int, float, frozenset[int]] | None:
-    """(watermark, file stamp, transactions applied beyond it), or None: no complete
-    index here."""
+def read_state(directory: Path) -> tuple[int, float, frozenset[int], int] | None:
+    """(watermark, file stamp, transactions applied beyond it, highest change id seen),
+    or None: no complete index here."""
     path = directory / STATE_FILE
     try:
         stamp = path.stat().st_mtime_ns
         state = json.loads(path.read_text())
         beyond = frozenset(int(t) for t in state.get("beyond", ()))
-        return int(state["applied"]), float(stamp), beyond
+        return int(state["applied"]), float(stamp), beyond, int(state.get("seen", 0))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def write_state(directory: Path, applied: int, beyond: frozenset[int] = frozenset()) -> float:
+def write_state(directory: Path, applied: int, beyond: frozenset[int] = frozenset(),
+                seen: int = 0) -> float:
     """Record the watermark durably, after the index's commit (atomic rename)."""
     path = directory / STATE_FILE
     tmp = path.with_name(STATE_FILE + ".tmp")
     state: dict[str, Any] = {"applied": applied}
     if beyond:
         state["beyond"] = sorted(beyond)
+    if seen:
+        state["seen"] = seen
     with open(tmp, "w") as fh:
         fh.write(json.dumps(state))
         fh.flush()
