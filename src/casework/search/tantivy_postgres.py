@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +39,6 @@ from casework.search.query import ParsedQuery
 from casework.search.tantivy_index import TantivyKeywordIndex
 from casework.search.tantivy_pg_rescore import ranked_by_postgres
 from casework.search.tantivy_shard import Shard
-from casework.workspaces.models import Workspace
 
 DATABASE_FILE = "database"  # which database an index was built from (a restore makes another)
 WRITER_RETRY_SECONDS = 5.0  # how often a reading process tries to become the writer
@@ -67,6 +66,7 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
         self._next_try = 0.0
         self._wanted: set[str] = set()  # workspaces searched from this process
         self._pruned_at: dict[str, float] = {}
+        self._pruned: dict[str, int] = {}  # each kept workspace's pruning horizon, if any
 
     # --- the change log -----------------------------------------------------------------
 
@@ -122,8 +122,9 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
             return self._writer.acquire()
 
     def _lost(self, shard: Shard) -> bool:
-        with transaction(self.read_sessions) as session:
-            return keyword_log_pg.lost(session, shard.workspace_id, shard.applied)
+        """As of the last round's read of the horizons (`_kept_workspaces`)."""
+        pruned = self._pruned.get(shard.workspace_id)
+        return pruned is not None and pruned >= shard.applied
 
     def _ahead_of_database(self, shard: Shard) -> bool:
         """The index was made against another database: not the one it names (restored
@@ -210,19 +211,22 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
     def _kept_workspaces(self, session: Session
                          ) -> tuple[set[str], set[str], dict[str, int]]:
         """The workspaces searched from this process (or with an index open here), and
-        one past each one's newest logged transaction (an index seek each)."""
+        one past each one's newest logged transaction; their pruning horizons are kept for
+        `_lost`."""
         with self._lock:
             kept = self._wanted | set(self._shards)
         if not kept:
             return set(), set(), {}
-        existing = set(session.scalars(select(Workspace.id).where(Workspace.id.in_(kept))))
-        pending: dict[str, int] = {}
-        for workspace_id in sorted(existing):
-            newest = session.scalar(text(
-                "SELECT max(txid) FROM keyword_change WHERE workspace_id = :w"),
-                {"w": workspace_id})
-            if newest is not None:
-                pending[workspace_id] = int(newest) + 1
+        rows = session.execute(text(
+            "SELECT w.id, (SELECT max(k.txid) FROM keyword_change k "
+            "WHERE k.workspace_id = w.id), h.pruned_through FROM workspace w "
+            "LEFT JOIN keyword_horizon h ON h.workspace_id = w.id WHERE w.id = ANY(:ids)"),
+            {"ids": sorted(kept)}).all()  # one statement a round, an index seek a workspace
+        existing = {workspace_id for workspace_id, _, _ in rows}
+        pending = {workspace_id: int(newest) + 1 for workspace_id, newest, _ in rows
+                   if newest is not None}
+        self._pruned = {workspace_id: int(pruned) for workspace_id, _, pruned in rows
+                        if pruned is not None}
         return kept, existing, pending
 
     def _catch_up_shard(self, shard: Shard, newest: int) -> int:
