@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, select, text
+from typer.testing import CliRunner
 
 from casework.bootstrap import build_runtime, prepare
+from casework.cli.main import app
 from casework.collections.models import Collection
 from casework.core.database import transaction
 from casework.documents.models import Document
@@ -302,3 +305,26 @@ def test_an_index_ahead_of_a_database_restored_in_place_is_rebuilt(
         assert _watermark(after, ws)["seen"] <= seen - 2
     finally:
         after.close()
+
+
+def test_the_rebuild_command_rebuilds_this_data_dirs_index(
+        tmp_path: Path, postgres_url: str, make_client: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = test_settings(tmp_path / "data", postgres_url, keyword_engine="tantivy")
+    client = make_client(settings)
+    ingest(client, create_collection(client)["id"], *FILES.items())
+    expected = {q: _found(client, q) for q in QUERIES}
+    workspace_id = client.get("/api/v1/workspaces/current").json()["id"]
+    client.__exit__(None, None, None)
+    shutil.rmtree(settings.index_dir / "keyword")
+
+    for name, value in {"DATA_DIR": str(settings.data_dir), "KEYWORD_ENGINE": "tantivy",
+                        "ENVIRONMENT": "test", "DATABASE_URL": postgres_url,
+                        "SEMANTIC_SEARCH": "false"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["keyword-index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert f"workspace {workspace_id}: {len(FILES)} chunks indexed" in result.output
+    assert (settings.index_dir / "keyword" / workspace_id / "applied.json").exists()
+    client = make_client(settings)
+    assert {q: _found(client, q) for q in QUERIES} == expected
