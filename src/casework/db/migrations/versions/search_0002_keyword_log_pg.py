@@ -22,9 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("keyword_change") as batch:
-        batch.add_column(sa.Column("txid", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ALTER TABLE on both: a batch copy of the table on SQLite would fail while the
+    # triggers on `chunk` name it (search/keyword_log.py).
+    op.add_column("keyword_change", sa.Column("txid", sa.BigInteger(), nullable=True))
+    op.add_column("keyword_change",
+                  sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_keyword_change_txid", "keyword_change", ["workspace_id", "txid"])
     op.create_index("ix_keyword_change_created", "keyword_change",
                     ["workspace_id", "created_at"])
@@ -45,6 +47,10 @@ def downgrade() -> None:
     op.drop_table("keyword_horizon")
     op.drop_index("ix_keyword_change_created", table_name="keyword_change")
     op.drop_index("ix_keyword_change_txid", table_name="keyword_change")
-    with op.batch_alter_table("keyword_change") as batch:
-        batch.drop_column("created_at")
-        batch.drop_column("txid")
+    # SQLite drops a column in place since 3.35 (no index names it by now); alembic's
+    # batch mode would copy the table, which the triggers on `chunk` forbid.
+    for column in ("created_at", "txid"):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE keyword_change DROP COLUMN {column}")
+        else:
+            op.drop_column("keyword_change", column)
