@@ -131,7 +131,11 @@ def pruned_through(session: Session, workspace_id: str) -> int | None:
 
 def lost(session: Session, workspace_id: str, applied: int) -> bool:
     """Changes the index had not applied were pruned: only a rebuild can catch up."""
-    pruned = pruned_through(session, workspace_id)
+    return behind_pruning(pruned_through(session, workspace_id), applied)
+
+
+def behind_pruning(pruned: int | None, applied: int) -> bool:
+    """Whether an index at watermark `applied` misses changes pruned up to `pruned`."""
     return pruned is not None and pruned >= applied
 
 

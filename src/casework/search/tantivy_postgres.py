@@ -123,8 +123,8 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
 
     def _lost(self, shard: Shard) -> bool:
         """As of the last round's read of the horizons (`_kept_workspaces`)."""
-        pruned = self._pruned.get(shard.workspace_id)
-        return pruned is not None and pruned >= shard.applied
+        return keyword_log_pg.behind_pruning(self._pruned.get(shard.workspace_id),
+                                             shard.applied)
 
     def _ahead_of_database(self, shard: Shard) -> bool:
         """The index was made against another database: not the one it names (restored
