@@ -216,6 +216,45 @@ def test_processes_sharing_a_data_dir_have_one_writer(tmp_path: Path,
         second.close()
 
 
+def test_a_reader_behind_the_writer_scores_the_changes_from_their_rows(
+        tmp_path: Path, postgres_url: str) -> None:
+    """A process reading another's index while that one has not applied the latest
+    changes does not fall back to PostgreSQL's plan: the chunks changed since are scored
+    from their rows beside tantivy's candidates (a new passage found, a deleted one gone)."""
+    writer = _runtime(tmp_path / "data", postgres_url, poll_seconds=3600)  # applies nothing
+    reader = _runtime(tmp_path / "data", postgres_url)  # more unless a search of its own
+    plan = reader.keyword_index.fallback.search
+    asked_the_plan: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:  # the real plan, counted
+        asked_the_plan.append(str(kwargs["query"]))
+        return plan(*args, **kwargs)
+
+    reader.keyword_index.fallback.search = spy
+    try:
+        ws = workspace(writer, "overlay")
+        with transaction(writer.sessions) as session:
+            for body in ("the dredging permit", "the dredging survey", "harbour fees"):
+                _add(session, ws, body)
+        assert sorted(_search(writer, ws, "dredging")) == ["the dredging permit",
+                                                           "the dredging survey"]
+        built = _watermark(writer, ws)
+        with transaction(reader.sessions) as session:
+            _add(session, ws, "the dredging invoice")
+            session.execute(text("DELETE FROM chunk WHERE workspace_id = :w "
+                                 "AND text = 'the dredging survey'"), {"w": ws})
+        assert sorted(_search(reader, ws, "dredging")) == ["the dredging invoice",
+                                                           "the dredging permit"]
+        assert _search(reader, ws, "survey") == []
+        assert _search(reader, ws, "harbour") == ["harbour fees"]
+        assert _watermark(writer, ws) == built  # the index still lags: the log answered
+        assert asked_the_plan == []
+        assert not reader.keyword_index._writer.held
+    finally:
+        writer.close()
+        reader.close()
+
+
 def test_back_to_postgres_own_engine_drops_the_log(tmp_path: Path, postgres_url: str,
                                                     make_client: Any) -> None:
     client = make_client(test_settings(tmp_path / "data", postgres_url,
@@ -328,3 +367,24 @@ def test_the_rebuild_command_rebuilds_this_data_dirs_index(
     assert (settings.index_dir / "keyword" / workspace_id / "applied.json").exists()
     client = make_client(settings)
     assert {q: _found(client, q) for q in QUERIES} == expected
+
+
+def test_changed_chunks_do_not_take_tantivys_places() -> None:
+    """Stale candidates are dropped and tantivy asked for more until `want` fresh ones are
+    in hand or it has no more (a pure function: no server)."""
+    from casework.search.tantivy_pg_rescore import _without_stale
+
+    ranking = [(chunk_id, 10.0 - chunk_id) for chunk_id in range(1, 8)]
+    asked: list[int] = []
+
+    def search(more: int) -> tuple[list[tuple[int, float]], int]:
+        asked.append(more)
+        return ranking[:more], min(more, len(ranking))
+
+    fresh, _ = _without_stale(ranking[:3], 3, frozenset({1, 2}), want=3, asked=3,
+                              search=search)
+    assert [chunk_id for chunk_id, _ in fresh] == [3, 4, 5] and asked == [5]
+    asked.clear()
+    fresh, _ = _without_stale(ranking[:3], 3, frozenset({1, 2, 3, 4, 5, 6, 7}), want=3,
+                              asked=3, search=search)
+    assert fresh == [] and asked == [6, 12]  # stops once tantivy has no more to give

@@ -140,11 +140,12 @@ class TantivyKeywordIndex:
                ) -> list[tuple[int, float]]:
         if query.is_empty:
             return []
-        shard = self._current(session, workspace_id)
-        if shard is None:
+        current = self._current(session, workspace_id)
+        if current is None:
             self._wake.set()  # the indexer builds or catches up; FTS5 answers meanwhile
             return self.fallback.search(session, workspace_id=workspace_id, query=query,
                                         filters=filters, limit=limit, notes=notes)
+        shard, changed = current
         depth = limit if not filters.any else max(limit, self.filtered_depth)
 
         def allowed(chunk_ids: list[int]) -> set[int]:
@@ -154,7 +155,8 @@ class TantivyKeywordIndex:
 
         try:
             hits, looked = self._ranked(session, shard, query, limit=limit, pool=depth,
-                                        keep=allowed if filters.any else None)
+                                        keep=allowed if filters.any else None,
+                                        changed=changed)
         except (ValueError, OSError) as exc:  # files gone or damaged under an open index
             log.warning("keyword index of workspace %s failed (%s): rebuilding",
                         workspace_id, exc)
@@ -194,34 +196,44 @@ class TantivyKeywordIndex:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _current(self, session: Session, workspace_id: str) -> Shard | None:
-        """The workspace's index brought up to the caller's snapshot, or None when that
-        cannot be done now (no index yet, too far behind, written by another process)."""
+    def _current(self, session: Session, workspace_id: str
+                 ) -> tuple[Shard, frozenset[int]] | None:
+        """The workspace's index brought up to the caller's snapshot, with the chunks it
+        still lacks changes of (see `_overlay`), or None when neither can be done now (no
+        index yet, too far behind, written by another process)."""
         shard = self._shard(workspace_id) or self._build_small(session, workspace_id)
         if shard is None:
             return None
         self._reload_if_changed(shard)
         behind = self._pending(session, shard, INLINE_CHANGES)
         if not behind:
-            return shard
-        if behind > INLINE_CHANGES or not self._may_write() \
-                or not shard.lock.acquire(timeout=WAIT_SECONDS):
+            return shard, frozenset()
+        if behind > INLINE_CHANGES:
             return None
+        if not self._may_write() or not shard.lock.acquire(timeout=WAIT_SECONDS):
+            return self._overlay(session, shard)
         try:
             if self._apply(session, shard) is None:
                 return None
         finally:
             shard.lock.release()
-        return shard
+        return shard, frozenset()
+
+    def _overlay(self, session: Session, shard: Shard
+                 ) -> tuple[Shard, frozenset[int]] | None:
+        """How to answer when the index lags and this process cannot bring it up to date
+        (another process writes it, or the indexer holds it): on SQLite, FTS5 does."""
+        return None
 
     def _may_write(self) -> bool:
         """Whether this process may write the indexes (on SQLite, whoever writes first)."""
         return True
 
     def _ranked(self, session: Session, shard: Shard, query: ParsedQuery, *, limit: int,
-                pool: int, keep: Callable[[list[int]], set[int]] | None
-                ) -> tuple[list[tuple[int, float]], int]:
-        """tantivy's candidates ranked by exact BM25 as FTS5 computes it."""
+                pool: int, keep: Callable[[list[int]], set[int]] | None,
+                changed: frozenset[int]) -> tuple[list[tuple[int, float]], int]:
+        """tantivy's candidates ranked by exact BM25 as FTS5 computes it (`changed` is
+        always empty here: see `_overlay`)."""
         return ranked(session, shard=shard, queries=self.queries, parsed=query, limit=limit,
                       depth=self.rescore_depth, pool=pool, keep=keep)
 

@@ -23,17 +23,35 @@ from casework.search.tantivy_query import TantivyQueries
 from casework.search.tantivy_rescore import ranked
 from casework.search.tantivy_shard import Shard
 
+STALE_ROUNDS = 3  # asks of tantivy for more candidates when changed ones took places
+
 
 def ranked_by_postgres(session: Session, *, shard: Shard, queries: TantivyQueries,
                        parsed: ParsedQuery, limit: int, depth: int, pool: int,
                        keep: Callable[[list[int]], set[int]] | None,
-                       statistics: Bm25Statistics) -> tuple[list[tuple[int, float]], int]:
+                       statistics: Bm25Statistics, changed: frozenset[int] = frozenset()
+                       ) -> tuple[list[tuple[int, float]], int]:
     """(chunk id, score) best first, and how many hits tantivy gave: tantivy's best
-    `max(limit, depth)` (of its `pool` when filtered), ranked by PostgreSQL's BM25."""
+    `max(limit, depth)` (of its `pool` when filtered), ranked by PostgreSQL's BM25.
+
+    `changed`: chunks whose changes the index lacks (a process reading an index another
+    one writes, search/tantivy_postgres.py). What the index holds of them is stale, so
+    they are not counted among tantivy's best; each still in the database is a candidate
+    of its own, scored from its row (a deleted one is no longer there)."""
+    want = max(limit, depth)
     found, looked = ranked(session, shard=shard, queries=queries, parsed=parsed,
-                           limit=max(limit, depth), depth=0, pool=pool, keep=keep)
-    if not depth or not found:
+                           limit=want, depth=0, pool=pool, keep=keep)
+    if changed:
+        found, looked = _without_stale(
+            found, looked, changed, want=want, asked=max(want, pool),
+            search=lambda more: ranked(session, shard=shard, queries=queries, parsed=parsed,
+                                       limit=more, depth=0, keep=keep))
+        written = sorted(changed) if keep is None else sorted(keep(sorted(changed)))
+        found += [(chunk_id, 0.0) for chunk_id in written]
+    elif not depth or not found:
         return found[:limit], looked
+    if not found:
+        return [], looked
     terms = scored_terms(parsed)
     searcher = shard.index.searcher()
     dfs = [_document_frequency(searcher, queries, term) for term in terms]
@@ -44,6 +62,22 @@ def ranked_by_postgres(session: Session, *, shard: Shard, queries: TantivyQuerie
                        ids=[chunk_id for chunk_id, _ in found], terms=terms, dfs=dfs,
                        n=max([n, searcher.num_docs, *dfs]), avgdl=avgdl)
     return hits[:limit], looked
+
+
+def _without_stale(found: list[tuple[int, float]], looked: int, changed: frozenset[int],
+                   *, want: int, asked: int,
+                   search: Callable[[int], tuple[list[tuple[int, float]], int]]
+                   ) -> tuple[list[tuple[int, float]], int]:
+    """tantivy's best `want` that are not among `changed`, asking it for more (a few
+    rounds at most) while stale ones took their places and it has more to give."""
+    for _ in range(STALE_ROUNDS):
+        fresh = [hit for hit in found if hit[0] not in changed]
+        stale = len(found) - len(fresh)
+        if not stale or len(fresh) >= want or looked < asked:
+            return fresh[:want], looked
+        asked += stale
+        found, looked = search(asked)
+    return [hit for hit in found if hit[0] not in changed][:want], looked
 
 
 def _document_frequency(searcher: Any, queries: TantivyQueries, term: ScoredTerm) -> float:

@@ -102,12 +102,27 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
         return len(changes.chunk_ids)
 
     def _ranked(self, session: Session, shard: Shard, query: ParsedQuery, *, limit: int,
-                pool: int, keep: Callable[[list[int]], set[int]] | None
-                ) -> tuple[list[tuple[int, float]], int]:
+                pool: int, keep: Callable[[list[int]], set[int]] | None,
+                changed: frozenset[int]) -> tuple[list[tuple[int, float]], int]:
         """tantivy's candidates ranked by PostgreSQL's own BM25 (tantivy_pg_rescore)."""
         return ranked_by_postgres(session, shard=shard, queries=self.queries, parsed=query,
                                   limit=limit, depth=self.rescore_depth, pool=pool,
-                                  keep=keep, statistics=self.fallback.planner.statistics)
+                                  keep=keep, statistics=self.fallback.planner.statistics,
+                                  changed=changed)
+
+    def _overlay(self, session: Session, shard: Shard
+                 ) -> tuple[Shard, frozenset[int]] | None:
+        """The index as it is, and the chunks changed since: their rows are scored with
+        tantivy's other candidates, what the index holds of them is not counted.
+
+        Why: under a steady ingest a process that reads another's index is nearly always
+        a moment behind it, and answering from PostgreSQL's plan then made its searches
+        as slow as the plan (and ranked differently from its neighbour's). PostgreSQL ranks
+        tantivy's candidates anyway (`tantivy_pg_rescore`), so a chunk written since is
+        one more candidate, and a deleted one is a row no longer there."""
+        changes = keyword_log_pg.changes(session, shard.workspace_id, applied=shard.applied,
+                                         beyond=shard.beyond)
+        return shard, frozenset(changes.chunk_ids)
 
     def _may_write(self) -> bool:
         """Whether this process writes the indexes of its DATA_DIR (it holds the writer lock,
