@@ -177,13 +177,15 @@ def test_an_index_left_behind_the_pruned_log_is_rebuilt(tmp_path: Path,
 
     back = _runtime(tmp_path / "away", postgres_url)
     try:
-        stale = _watermark(back, ws)["applied"]
+        stale = _watermark(back, ws).get("seen", 0)
         # Its index lacks the salvage ledger and the log no longer says so: PostgreSQL
         # answers until the index is rebuilt, then tantivy does.
         assert sorted(_search(back, ws, "ledger")) == ["the harbour ledger",
                                                        "the salvage ledger"]
+        # Rebuilt: it has seen the salvage ledger's change. (Not its `applied`: that is
+        # the cluster's oldest open transaction, which another client can hold still.)
         deadline = time.monotonic() + 30
-        while _watermark(back, ws).get("applied") in (stale, None):
+        while _watermark(back, ws).get("seen", 0) <= stale:
             assert time.monotonic() < deadline, "the index was not rebuilt"
             time.sleep(0.05)
         assert sorted(_search(back, ws, "ledger")) == ["the harbour ledger",
@@ -214,6 +216,32 @@ def test_processes_sharing_a_data_dir_have_one_writer(tmp_path: Path,
     finally:
         first.close()
         second.close()
+
+
+def test_tantivy_is_the_default_on_postgres_and_database_still_chosen(
+        tmp_path: Path, postgres_url: str) -> None:
+    """Nothing set: tantivy beside PostgreSQL, with the change log's triggers on;
+    KEYWORD_ENGINE=database: PostgreSQL's own engine, triggers off."""
+    from casework.search.keyword_index import PostgresKeywordIndex
+    from casework.search.keyword_log_pg import _present
+
+    runtime = build_runtime(test_settings(tmp_path / "a", postgres_url, worker_threads=0))
+    try:
+        prepare(runtime)
+        assert isinstance(runtime.keyword_index, PostgresTantivyIndex)
+        with transaction(runtime.read_sessions) as session:
+            assert _present(session)
+    finally:
+        runtime.close()
+    runtime = build_runtime(test_settings(tmp_path / "b", postgres_url, worker_threads=0,
+                                          keyword_engine="database"))
+    try:
+        prepare(runtime)
+        assert type(runtime.keyword_index) is PostgresKeywordIndex
+        with transaction(runtime.read_sessions) as session:
+            assert not _present(session)
+    finally:
+        runtime.close()
 
 
 def test_a_reader_behind_the_writer_scores_the_changes_from_their_rows(
@@ -261,7 +289,8 @@ def test_back_to_postgres_own_engine_drops_the_log(tmp_path: Path, postgres_url:
                                        keyword_engine="tantivy"))
     ingest(client, create_collection(client)["id"], *list(FILES.items())[:2])
     client.__exit__(None, None, None)
-    database = make_client(test_settings(tmp_path / "data", postgres_url))  # the default
+    database = make_client(test_settings(tmp_path / "data", postgres_url,
+                                         keyword_engine="database"))
     ingest(database, create_collection(database, "Later")["id"], *list(FILES.items())[2:])
     with transaction(database.app.state.runtime.read_sessions) as session:
         assert session.scalar(text("SELECT count(*) FROM keyword_change")) == 0
