@@ -6,12 +6,12 @@
 
 The same pages (bench/quality.py's corpus) are ingested keyword-only into SQLite (FTS5 +
 bm25()) and into PostgreSQL; every question of bench/questions/python_docs.jsonl is asked
-in keyword mode. PostgreSQL is ranked three times over the same rows: by casework's BM25
-as shipped (the bounded plan of search/postgres_plan.py, after the ANALYZE autovacuum
-runs shortly after a bulk load), by exact BM25 over every match (`rank_exact`, what the
-plan approximates), by tantivy beside PostgreSQL (KEYWORD_ENGINE=tantivy: its candidates
-ranked by the same BM25, search/tantivy_postgres.py), and by plain ts_rank_cd, PostgreSQL's
-own ranking, for scale.
+in keyword mode. PostgreSQL is ranked over the same rows: by its own BM25 engine
+(KEYWORD_ENGINE=database: the bounded plan of search/postgres_plan.py, after the ANALYZE
+autovacuum runs shortly after a bulk load), by exact BM25 over every match (`rank_exact`,
+what the plan approximates), by tantivy beside PostgreSQL (KEYWORD_ENGINE=tantivy, the
+default since 2026-12-07: its candidates ranked by the same BM25,
+search/tantivy_postgres.py), and by plain ts_rank_cd, PostgreSQL's own ranking, for scale.
 Results: bench/results/scaleout_quality.json.
 """
 
@@ -163,10 +163,11 @@ def main() -> int:
     results: dict[str, Any] = {"pages": len(sources), "questions": len(questions),
                                "engines": {}}
     with tempfile.TemporaryDirectory():
-        with bench_runtime(None, semantic_search=False) as bench:
+        with bench_runtime(None, semantic_search=False, keyword_engine="database") as bench:
             page_of = ingest(bench, sources)
             results["engines"]["sqlite_fts5_bm25"] = evaluate(bench, questions, page_of)
-        with postgres_database() as url, bench_runtime(url, semantic_search=False) as bench:
+        with postgres_database() as url, bench_runtime(url, semantic_search=False,
+                                                       keyword_engine="database") as bench:
             page_of = ingest(bench, sources)
             with transaction(bench.runtime.read_sessions) as session:
                 results["chunks"] = session.scalar(select(func.count()).select_from(Chunk))
@@ -182,6 +183,7 @@ def main() -> int:
             bench.runtime.keyword_index.close()
             bench.runtime.keyword_index = TsRankCdIndex()
             results["engines"]["postgres_ts_rank_cd"] = evaluate(bench, questions, page_of)
+            bench.runtime.keyword_index = shipped  # closed with the runtime
     for name, engine in results["engines"].items():
         mean = engine["mean"]
         print(f"{name:<22} ndcg@10 {mean['ndcg@10']:.3f}  mrr@10 {mean['mrr@10']:.3f}  "
