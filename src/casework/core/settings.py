@@ -98,14 +98,15 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields, WebhookFi
     search_max_query_chars: Annotated[int, Field(ge=1, le=10_000)] = 1000
     search_candidates: Annotated[int, Field(ge=10, le=5000)] = 100
     keyword_engine: Literal["tantivy", "database", "fts5"] | None = Field(
-        default=None, description="The keyword index. tantivy keeps one index per "
-        "workspace under DATA_DIR/index/keyword, follows the chunks through a change log "
-        "and stays fast at a million passages (the default on SQLite); database ranks in "
+        default=None, description="The keyword index. tantivy (the default) keeps one "
+        "index per workspace under DATA_DIR/index/keyword, follows the chunks through a "
+        "change log and stays fast at a million passages; on PostgreSQL each DATA_DIR "
+        "keeps its own, built on a workspace's first search there. database ranks in "
         "the database's own full-text index with a bounded plan, slower and less exact "
-        "past ~100,000 passages (FTS5 on SQLite; tsvector and GIN on PostgreSQL, the "
-        "default there); fts5 is database's old name. The database's index is kept up to "
-        "date either way (tantivy falls back on it). Every process on one database must "
-        "use the same engine (docs/benchmarks.md#million-chunks).")
+        "past ~100,000 passages (FTS5 on SQLite; tsvector and GIN on PostgreSQL); fts5 is "
+        "database's old name. The database's index is kept up to date either way "
+        "(tantivy falls back on it). Every process on one database must use the same "
+        "engine (docs/benchmarks.md#million-chunks, #postgres-tantivy).")
 
     # Scale-out services.
     redis_url: str | None = Field(
@@ -290,11 +291,8 @@ class Settings(BaseSettings, EmbeddingFields, AskFields, EntityFields, WebhookFi
 
     @property
     def uses_tantivy(self) -> bool:
-        """The keyword engine in use: tantivy unless `database` is chosen, or nothing is
-        and the database is PostgreSQL."""
-        if self.keyword_engine is None:
-            return self.is_sqlite
-        return self.keyword_engine == "tantivy"
+        """The keyword engine in use: tantivy unless `database` (or `fts5`) is chosen."""
+        return self.keyword_engine in (None, "tantivy")
 
     @property
     def blob_dir(self) -> Path:
