@@ -249,8 +249,8 @@ def test_a_reader_behind_the_writer_scores_the_changes_from_their_rows(
     """A process reading another's index while that one has not applied the latest
     changes does not fall back to PostgreSQL's plan: the chunks changed since are scored
     from their rows beside tantivy's candidates (a new passage found, a deleted one gone)."""
-    writer = _runtime(tmp_path / "data", postgres_url, poll_seconds=3600)  # applies nothing
-    reader = _runtime(tmp_path / "data", postgres_url)  # more unless a search of its own
+    writer = _runtime(tmp_path / "data", postgres_url)
+    reader = _runtime(tmp_path / "data", postgres_url)
     plan = reader.keyword_index.fallback.search
     asked_the_plan: list[str] = []
 
@@ -266,16 +266,19 @@ def test_a_reader_behind_the_writer_scores_the_changes_from_their_rows(
                 _add(session, ws, body)
         assert sorted(_search(writer, ws, "dredging")) == ["the dredging permit",
                                                            "the dredging survey"]
-        built = _watermark(writer, ws)
-        with transaction(reader.sessions) as session:
-            _add(session, ws, "the dredging invoice")
-            session.execute(text("DELETE FROM chunk WHERE workspace_id = :w "
-                                 "AND text = 'the dredging survey'"), {"w": ws})
-        assert sorted(_search(reader, ws, "dredging")) == ["the dredging invoice",
-                                                           "the dredging permit"]
-        assert _search(reader, ws, "survey") == []
-        assert _search(reader, ws, "harbour") == ["harbour fees"]
-        assert _watermark(writer, ws) == built  # the index still lags: the log answered
+        # The writer's indexer applies nothing while the test holds the shard's lock.
+        shard_lock = writer.keyword_index._shard(ws).lock
+        with shard_lock:
+            built = _watermark(writer, ws)
+            with transaction(reader.sessions) as session:
+                _add(session, ws, "the dredging invoice")
+                session.execute(text("DELETE FROM chunk WHERE workspace_id = :w "
+                                     "AND text = 'the dredging survey'"), {"w": ws})
+            assert sorted(_search(reader, ws, "dredging")) == ["the dredging invoice",
+                                                               "the dredging permit"]
+            assert _search(reader, ws, "survey") == []
+            assert _search(reader, ws, "harbour") == ["harbour fees"]
+            assert _watermark(writer, ws) == built  # the index lags: the log answered
         assert asked_the_plan == []
         assert not reader.keyword_index._writer.held
     finally:
