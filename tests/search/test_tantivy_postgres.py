@@ -420,3 +420,31 @@ def test_changed_chunks_do_not_take_tantivys_places() -> None:
     fresh, _ = _without_stale(ranking[:3], 3, frozenset({1, 2, 3, 4, 5, 6, 7}), want=3,
                               asked=3, search=search)
     assert fresh == [] and asked == [6, 12]  # stops once tantivy has no more to give
+
+
+def test_a_first_search_builds_its_index_on_the_requests_own_connection(
+        tmp_path: Path, postgres_url: str) -> None:
+    """A small workspace is indexed by its first search, reading through the search's own
+    connection: on a pool of one, a second connection would wait out the pool's timeout
+    (and a pool of N would deadlock under N first searches at once)."""
+    writer = _runtime(tmp_path / "wide", postgres_url)
+    narrow = build_runtime(test_settings(tmp_path / "narrow", postgres_url,
+                                         keyword_engine="tantivy", worker_threads=0,
+                                         db_pool_size=1, db_max_overflow=0,
+                                         db_pool_timeout=2))
+    try:
+        ws = workspace(writer, "narrow")
+        with transaction(writer.sessions) as session:
+            _add(session, ws, "the dredging permit")
+        with transaction(narrow.read_sessions) as session:
+            # What a search does first, without starting the indexer thread that would
+            # otherwise race it for the build.
+            current = narrow.keyword_index._current(session, ws)
+            assert current is not None
+            shard, changed = current
+            assert changed == frozenset()
+            assert shard.index.searcher().num_docs == 1
+        assert _search(narrow, ws, "dredging") == ["the dredging permit"]
+    finally:
+        writer.close()
+        narrow.close()

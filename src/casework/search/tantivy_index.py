@@ -28,6 +28,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import tantivy
@@ -250,7 +251,7 @@ class TantivyKeywordIndex:
         if not small or not build.acquire(timeout=WAIT_SECONDS):
             return None
         try:  # the indexer may have built it while this search waited
-            return self._shard(workspace_id) or self._build(workspace_id)
+            return self._shard(workspace_id) or self._build(workspace_id, session)
         except RuntimeError:  # another process writes it
             return None
         finally:
@@ -350,12 +351,14 @@ class TantivyKeywordIndex:
         self._prune(workspace_id, shard.applied)
         return shard.index.searcher().num_docs
 
-    def _build(self, workspace_id: str) -> Shard:
+    def _build(self, workspace_id: str, session: Session | None = None) -> Shard:
         """The index built from `chunk` (caller holds the workspace's build lock).
 
         The change ids up to the database's last are in the snapshot the chunks are read
         from, so the new index stands for exactly that change id; later changes are
-        replayed on top.
+        replayed on top. A search that builds a small workspace's index passes its own
+        `session`: taking a second pooled connection while the request holds one would
+        deadlock a pool once as many first searches run as it has connections.
         """
         directory = self._path(workspace_id)
         with self._lock:
@@ -368,13 +371,13 @@ class TantivyKeywordIndex:
         directory.mkdir(parents=True)
         index = open_index(directory, self.queries)
         shard = Shard(workspace_id, directory, index, 0, 0.0, checked=True)
-        with shard.lock, transaction(self.read_sessions) as session:
-            upto = self._build_mark(session)
+        with shard.lock, self._reading(session) as reading:
+            upto = self._build_mark(reading)
             writer = shard.open_writer()
             if writer is None:
                 raise RuntimeError(f"another process writes the keyword index of "
                                    f"{workspace_id}")
-            for chunk_id, body in workspace_chunks(session, workspace_id):
+            for chunk_id, body in workspace_chunks(reading, workspace_id):
                 writer.add_document(document(chunk_id, body))
             writer.commit()
             # Wait for the merges a large build starts (searches over a few merged
@@ -385,6 +388,10 @@ class TantivyKeywordIndex:
         with self._lock:
             self._shards[workspace_id] = shard
         return shard
+
+    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
+        """The caller's session, else a read transaction of the index's own."""
+        return nullcontext(session) if session is not None else transaction(self.read_sessions)
 
     def drop(self, workspace_id: str) -> None:
         """A deleted workspace: its index goes, and its log with it."""

@@ -166,11 +166,11 @@ class PostgresTantivyIndex(TantivyKeywordIndex):
             server = "?"
         return f"{server}:{oid}"
 
-    def _build(self, workspace_id: str) -> Shard:
-        shard = super()._build(workspace_id)
-        with transaction(self.read_sessions) as session:
-            identity = self._identity(session)
-            issued = keyword_log_pg.last_issued(session)  # read after: never too low
+    def _build(self, workspace_id: str, session: Session | None = None) -> Shard:
+        shard = super()._build(workspace_id, session)
+        with self._reading(session) as reading:
+            identity = self._identity(reading)
+            issued = keyword_log_pg.last_issued(reading)  # read after: never too low
         (shard.directory / DATABASE_FILE).write_text(identity)
         with shard.lock:
             self._mark(shard, shard.applied, shard.beyond, max(shard.seen, issued))
