@@ -35,7 +35,7 @@ from sqlalchemy import func, select, text
 import corpus
 from casework.core.database import transaction
 from casework.documents.models import Document, DocumentStatus, EmbeddingStatus
-from casework.search import indexing, keyword_log
+from casework.search import indexing, keyword_log, keyword_log_pg
 from casework.search.chunking import Passage
 from casework.search.filters import SearchFilters
 from casework.search.models import Chunk
@@ -72,10 +72,8 @@ def caught_up(bench: Any, postgres: bool) -> bool:
     """Whether the tantivy index holds every change logged (on PostgreSQL: its watermark,
     a transaction horizon, is past the newest logged transaction)."""
     with transaction(bench.runtime.read_sessions) as session:
-        if postgres:
-            newest = session.scalar(text(
-                "SELECT coalesce(max(txid), 0) + 1 FROM keyword_change "
-                "WHERE workspace_id = :w"), {"w": bench.workspace_id})
+        if postgres:  # one past the newest logged transaction
+            newest = keyword_log_pg.pending_workspaces(session).get(bench.workspace_id, 0)
         else:
             newest = keyword_log.newest(session, bench.workspace_id)
     applied = bench.runtime.keyword_index.applied(bench.workspace_id)

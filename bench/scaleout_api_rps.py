@@ -48,7 +48,6 @@ from scaleout_common import (
     postgres_database,
     process_env,
     stop_cleanly_on_sigterm,
-    wait_until,
 )
 from scaleout_search_latency import build_hnsw_index, drop_hnsw_index, vacuum_analyze
 
@@ -168,14 +167,7 @@ def start_servers(*, count: int, cache_seconds: int, database_url: str, password
         servers.append(CaseworkProcess(name, ["serve"], env, work_dir))
         urls.append(f"http://127.0.0.1:{port}")
     for server, url in zip(servers, urls, strict=True):
-        def up(server: CaseworkProcess = server, url: str = url) -> bool:
-            server.check_alive()
-            try:
-                return httpx.get(f"{url}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, timeout=240, what=f"{server.name} did not come up")
+        server.wait_healthy(url)
     response = httpx.post(f"{urls[0]}/api/v1/auth/login", timeout=30,
                           json={"email": ADMIN_EMAIL, "password": password})
     response.raise_for_status()

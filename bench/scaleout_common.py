@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -105,17 +105,35 @@ class CaseworkProcess:
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the process and its children (uvicorn's server processes)."""
+    def wait_healthy(self, url: str, timeout: float = 240) -> None:
+        """Until `GET url/health` answers 200 (a `casework serve`); fails if it exits."""
+        import httpx
+
+        def up() -> bool:
+            self.check_alive()
+            try:
+                return httpx.get(f"{url}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(up, timeout=timeout, what=f"{self.name} did not come up")
+
+    def _tree(self) -> list[Any]:
+        """The process and its children (uvicorn's server processes), as psutil sees them."""
         import psutil
 
         try:
             root = psutil.Process(self.process.pid)
-            processes = [root, *root.children(recursive=True)]
+            return [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0.0
+            return []
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the process and its children (uvicorn's server processes)."""
+        import psutil
+
         total = 0.0
-        for proc in processes:
+        for proc in self._tree():
             try:
                 times = proc.cpu_times()
                 total += times.user + times.system
@@ -123,14 +141,29 @@ class CaseworkProcess:
                 pass
         return total
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the process and its children, now."""
+        import psutil
+
+        total = 0
+        for proc in self._tree():
+            with suppress(psutil.NoSuchProcess):
+                total += proc.memory_info().rss
+        return total
+
+    def kill(self) -> None:
+        """SIGKILL to the process and its children, as a machine losing power would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
     def stop(self, timeout: float = 30) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)  # uvicorn's children too
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+                self.kill()
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> str:

@@ -36,7 +36,6 @@ import argparse
 import os
 import random
 import secrets
-import signal
 import string
 import sys
 import tempfile
@@ -45,10 +44,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from sqlalchemy import create_engine, text
 
-from harness import write_results
+from harness import mib, percentile, write_results
 from latency_corpus import load_pages, make_queries
 from scaleout_common import (
     REDIS_URL,
@@ -68,11 +66,8 @@ SERVERS = ("serve1", "serve2", "serve3")
 MACHINE = {"serve1": "machine1", "serve2": "machine1", "serve3": "machine2"}
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+def rounded_percentile(values: list[float], at: float) -> float | None:
+    return round(percentile(values, at), 1) if values else None
 
 
 def own_word(rng: random.Random) -> str:
@@ -103,22 +98,11 @@ class Cluster:
     def start(self, name: str) -> None:
         args = ["worker", "--concurrency", "2"] if name == "worker" else ["serve"]
         self.processes[name] = CaseworkProcess(name, args, self.env(name), self.work)
-        if name == "worker":
-            return
-
-        def up() -> bool:
-            self.processes[name].check_alive()
-            try:
-                return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, timeout=240, what=f"{name} did not come up")
+        if name != "worker":
+            self.processes[name].wait_healthy(self.url(name))
 
     def kill(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.process.pid, signal.SIGKILL)
-        process.process.wait(10)
+        self.processes.pop(name).kill()
 
     def stop(self, name: str) -> None:
         self.processes.pop(name).stop()
@@ -131,15 +115,7 @@ class Cluster:
                             headers={"Authorization": f"Bearer {self.token}"})
 
     def rss_mib(self) -> dict[str, float]:
-        sizes = {}
-        for name, process in self.processes.items():
-            try:
-                root = psutil.Process(process.process.pid)
-                sizes[name] = round(sum(p.memory_info().rss for p in
-                                        [root, *root.children(recursive=True)]) / 2**20, 1)
-            except psutil.NoSuchProcess:
-                continue
-        return sizes
+        return {name: mib(process.rss_bytes()) for name, process in self.processes.items()}
 
 
 class Soak:
@@ -404,8 +380,8 @@ def run(*, minutes: float, base_documents: int, work: Path) -> dict[str, Any]:
             "queries": len(soak.exact_overlap),
             "mean": round(sum(soak.exact_overlap) / len(soak.exact_overlap), 3)
             if soak.exact_overlap else None},
-        "latency_ms": {name: {"searches": len(values), "p50": percentile(values, 0.5),
-                              "p95": percentile(values, 0.95)}
+        "latency_ms": {name: {"searches": len(values), "p50": rounded_percentile(values, 50),
+                              "p95": rounded_percentile(values, 95)}
                        for name, values in soak.latency_ms.items()},
         "index_mib_per_machine": index_mib, "rss_mib_at_end": rss,
         "log_errors": log_errors(work),
